@@ -1,0 +1,78 @@
+# The commands the README uses. `make run` and `make test` work on a fresh machine
+# with Python 3.11: they create .venv and install what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# The second pass of the suite runs on PostgreSQL; `make test` starts the local server if it is down.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install install-dev run worker test test-sqlite test-postgres lint format migrations-check browser bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# A local .env with a fresh secret key: nothing to set up for development.
+.env:
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env for local development (see .env.example for every setting)."
+
+run: install .env
+	$(PY) manage.py migrate --noinput
+	@echo ""
+	@echo "Eventgallery on http://127.0.0.1:$(PORT)/ with a background worker. Ctrl+C stops both."
+	@echo "Create an organizer account for /admin/ with:  $(PY) manage.py createsuperuser"
+	@echo ""
+	@trap 'kill 0' INT TERM; \
+	$(PY) manage.py db_worker & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
+	kill 0
+
+worker: install
+	$(PY) manage.py db_worker
+
+test: install-dev browser lint migrations-check test-sqlite test-postgres
+
+test-sqlite: install-dev
+	@echo "== test suite on SQLite"
+	$(PY) -m pytest
+
+test-postgres: install-dev
+	@echo "== test suite on PostgreSQL"
+	@bin/ensure-postgres "$(TEST_POSTGRES_URL)"
+	DATABASE_URL="$(TEST_POSTGRES_URL)" $(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install-dev
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# Debian's Chromium and ChromeDriver for the browser test (Playwright drives /usr/bin/chromium).
+browser:
+	@command -v chromium >/dev/null || bin/install-chromium
+
+bench: install-dev
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	$(PY) bench/derivatives.py
+	$(PY) bench/gallery_page.py
+
+clean:
+	rm -rf $(VENV) staticfiles

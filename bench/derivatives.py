@@ -1,0 +1,200 @@
+"""Time galleries.imaging.make_derivatives against pyvips on a 24-megapixel JPEG.
+
+    .venv/bin/python bench/derivatives.py [--rounds 7]
+
+Both pipelines make the same two JPEGs from the same file: a 1600 px display
+image (quality 82) and a 400 px thumb (quality 80) made from the display image.
+Runs are interleaved and pinned to one core; the budget is ours <= 1.25x pyvips.
+Peak memory is measured in a fresh subprocess per pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+BUDGET = 1.25
+WIDTH, HEIGHT = 6000, 4000
+DISPLAY_EDGE, THUMB_EDGE = 1600, 400
+DISPLAY_QUALITY, THUMB_QUALITY = 82, 80
+
+
+def configure_django() -> None:
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            PHOTO_MAX_PIXELS=150_000_000, PHOTO_THUMB_SIZE=THUMB_EDGE, PHOTO_DISPLAY_SIZE=DISPLAY_EDGE
+        )
+
+
+def pin_to_one_core() -> str:
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity)"
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return f"pinned to core {core}"
+
+
+def make_photo(path: Path) -> None:
+    """A 6000x4000 JPEG with what makes photos expensive: smooth gradients, edges and sensor-like noise."""
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+    rng = random.Random(2026)
+    red = Image.linear_gradient("L").resize((WIDTH, HEIGHT))
+    green = Image.radial_gradient("L").resize((WIDTH, HEIGHT))
+    blue = red.transpose(Image.Transpose.ROTATE_180).resize((WIDTH, HEIGHT))
+    im = Image.merge("RGB", (red, green, blue))
+    draw = ImageDraw.Draw(im)
+    for _ in range(400):
+        x, y = rng.randrange(WIDTH), rng.randrange(HEIGHT)
+        w, h = rng.randrange(20, 900), rng.randrange(20, 900)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x, y, x + w, y + h), fill=fill)
+    for _ in range(300):
+        points = [(rng.randrange(WIDTH), rng.randrange(HEIGHT)) for _ in range(2)]
+        draw.line(points, fill=tuple(rng.randrange(256) for _ in range(3)), width=rng.randrange(1, 12))
+    im = im.filter(ImageFilter.GaussianBlur(1.2))
+    # Texture at several scales, like foliage, fabric and sensor noise.
+    fine = Image.effect_noise((WIDTH, HEIGHT), 22)
+    coarse = Image.effect_noise((WIDTH // 4, HEIGHT // 4), 40).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
+    texture = ImageChops.add(fine, coarse, scale=2.0, offset=0)
+    noise = Image.merge("RGB", (texture, texture.transpose(Image.Transpose.FLIP_LEFT_RIGHT), texture))
+    im = ImageChops.add(im, noise, scale=1.0, offset=-128)
+    im.save(path, "JPEG", quality=90)
+
+
+def ours(path: Path) -> list[tuple[int, int, bytes]]:
+    from galleries.imaging import make_derivatives
+
+    with path.open("rb") as fileobj:
+        derivatives = make_derivatives(fileobj)
+    return [(d.width, d.height, d.content) for d in derivatives]
+
+
+def vips(path: Path) -> list[tuple[int, int, bytes]]:
+    import pyvips
+
+    # The same steps as ours: shrink-on-load + resample to the display size,
+    # encode, then the thumb from the decoded display image.
+    display = pyvips.Image.thumbnail(str(path), DISPLAY_EDGE).copy_memory()
+    display_jpeg = display.jpegsave_buffer(Q=DISPLAY_QUALITY, keep="icc")
+    thumb = display.thumbnail_image(THUMB_EDGE)
+    thumb_jpeg = thumb.jpegsave_buffer(Q=THUMB_QUALITY, keep="icc")
+    return [(thumb.width, thumb.height, thumb_jpeg), (display.width, display.height, display_jpeg)]
+
+
+PIPELINES = {"ours": ours, "pyvips": vips}
+
+
+def timed(pipeline, path: Path) -> float:
+    start = time.perf_counter()
+    pipeline(path)
+    return time.perf_counter() - start
+
+
+def psnr(a: bytes, b: bytes) -> float:
+    from PIL import Image, ImageChops, ImageStat
+
+    first, second = Image.open(io.BytesIO(a)), Image.open(io.BytesIO(b))
+    if first.size != second.size:
+        return float("nan")
+    mse = sum(v**2 for v in ImageStat.Stat(ImageChops.difference(first, second)).rms) / 3
+    return float("inf") if mse == 0 else 10 * __import__("math").log10(255**2 / mse)
+
+
+def peak_rss_mb(pipeline_name: str, path: Path) -> tuple[float, float]:
+    """(peak RSS after imports only, peak RSS after processing once), in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--peak", pipeline_name, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    before, after = result.stdout.split()
+    return float(before), float(after)
+
+
+def report_peak(pipeline_name: str, path: Path) -> None:
+    configure_django()
+    if pipeline_name == "pyvips":
+        import pyvips
+
+        pyvips.cache_set_max(0)
+        pyvips.concurrency_set(1)
+    else:
+        import galleries.imaging  # noqa: F401
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    PIPELINES[pipeline_name](path)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{before:.1f} {after:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--peak", nargs=2, metavar=("PIPELINE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    pinning = pin_to_one_core()
+    if args.peak:
+        report_peak(args.peak[0], Path(args.peak[1]))
+        return
+
+    configure_django()
+    import PIL
+    import pyvips
+
+    # Without this, pyvips would answer every round after the first from its cache.
+    pyvips.cache_set_max(0)
+    pyvips.concurrency_set(1)
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "photo-24mp.jpg"
+        start = time.perf_counter()
+        make_photo(path)
+        print(f"photo: {WIDTH}x{HEIGHT} JPEG q90, {path.stat().st_size / 1e6:.1f} MB (made in {time.perf_counter() - start:.1f} s)")
+        print(f"Pillow {PIL.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, {pinning}, {os.cpu_count()} CPUs")
+
+        outputs = {name: pipeline(path) for name, pipeline in PIPELINES.items()}  # warm-up
+        for name, derivatives in outputs.items():
+            sizes = ", ".join(f"{w}x{h} {len(content) // 1024} KB" for w, h, content in derivatives)
+            print(f"{name:>7} output: {sizes}")
+        print(f"display ours vs pyvips: PSNR {psnr(outputs['ours'][1][2], outputs['pyvips'][1][2]):.1f} dB")
+
+        times: dict[str, list[float]] = {name: [] for name in PIPELINES}
+        for round_number in range(args.rounds):
+            # Alternate who goes first so drift (thermal, page cache) hits both.
+            order = list(PIPELINES) if round_number % 2 == 0 else list(reversed(PIPELINES))
+            for name in order:
+                times[name].append(timed(PIPELINES[name], path))
+
+        for name, samples in times.items():
+            print(f"{name:>7}: median {statistics.median(samples) * 1000:.0f} ms, min {min(samples) * 1000:.0f} ms ({args.rounds} rounds)")
+        ratio = statistics.median(times["ours"]) / statistics.median(times["pyvips"])
+        ratio_min = min(times["ours"]) / min(times["pyvips"])
+        verdict = "meets" if ratio <= BUDGET else "MISSES"
+        print(f"ratio ours/pyvips: {ratio:.2f} (median), {ratio_min:.2f} (min) -> {verdict} the {BUDGET} budget")
+
+        for name in PIPELINES:
+            before, after = peak_rss_mb(name, path)
+            print(f"{name:>7} peak RSS: {after:.0f} MB ({before:.0f} MB after imports, +{after - before:.0f} MB for the photo)")
+        if ratio > BUDGET:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Eventgallery"
+admin.site.site_title = "Eventgallery"
+admin.site.index_title = "Organizer"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("galleries.urls")),
+]

@@ -1,0 +1,207 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from galleries import files, services
+from galleries.forms import PhotoUploadForm
+from galleries.models import Gallery, Photo
+
+
+def _thumbnail_html(photo, size=80):
+    if not photo.is_ready:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="" loading="lazy" style="max-width:{}px;max-height:{}px;border-radius:4px">',
+        files.photo_url(photo, "thumb"),
+        size,
+        size,
+    )
+
+
+@admin.register(Gallery)
+class GalleryAdmin(admin.ModelAdmin):
+    list_display = ["name", "event_date", "visibility", "is_published", "photos_link", "processing"]
+    list_filter = ["is_published", "visibility", "event_date"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    date_hierarchy = "event_date"
+    readonly_fields = ["created_at", "updated_at"]
+    change_form_template = "admin/galleries/gallery/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
+        ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
+        (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_photo_counts()
+
+    @admin.display(description="Photos", ordering="photo_count")
+    def photos_link(self, gallery):
+        url = reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
+        return format_html('<a href="{}">{}</a>', url, gallery.photo_count)
+
+    @admin.display(description="Processed")
+    def processing(self, gallery):
+        if not gallery.photo_count:
+            return "—"
+        done = gallery.ready_photo_count + gallery.failed_photo_count
+        failed = f", {gallery.failed_photo_count} failed" if gallery.failed_photo_count else ""
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {}/{}{}',
+            done,
+            gallery.photo_count,
+            gallery.ready_photo_count,
+            gallery.photo_count,
+            failed,
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        cover_field = form.base_fields.get("cover")
+        if cover_field is not None:
+            cover_field.queryset = obj.photos.ready() if obj else Photo.objects.none()
+            cover_field.label_from_instance = lambda photo: photo.original_filename
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.owner_id is None:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        services.gallery_delete(gallery=obj)
+
+    def delete_queryset(self, request, queryset):
+        for gallery in queryset:
+            services.gallery_delete(gallery=gallery)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:gallery_id>/upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="galleries_gallery_upload",
+            ),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        gallery = self.get_object(request, object_id)
+        if gallery is not None:
+            counts = gallery.photos.aggregate(
+                total=Count("id"),
+                ready=Count("id", filter=Q(status=Photo.Status.READY)),
+                waiting=Count("id", filter=Q(status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING])),
+                failed=Count("id", filter=Q(status=Photo.Status.FAILED)),
+            )
+            photos_url = reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
+            extra_context.update(
+                upload_form=PhotoUploadForm(),
+                upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
+                photo_counts=counts,
+                photos_url=photos_url,
+                failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
+                recent_photos=[
+                    {"photo": photo, "thumbnail": _thumbnail_html(photo, 64)}
+                    for photo in gallery.photos.order_by("-created_at", "-id")[:12]
+                ],
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def upload_view(self, request, gallery_id):
+        """Takes one or many files. The drag-and-drop uploader sends one file per
+        request and reads JSON; the plain form posts them all and is redirected."""
+        gallery = get_object_or_404(Gallery, pk=gallery_id)
+        if request.method != "POST":
+            return redirect("admin:galleries_gallery_change", gallery.pk)
+        if not self.has_change_permission(request, gallery):
+            raise PermissionDenied
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        uploads = request.FILES.getlist("photos")
+        results = []
+        for upload in uploads:
+            try:
+                photo = services.photo_create(gallery=gallery, upload=upload, filename=upload.name)
+            except services.PhotoUploadError as exc:
+                results.append({"name": upload.name, "ok": False, "duplicate": isinstance(exc, services.DuplicatePhoto), "message": str(exc)})
+            else:
+                results.append({"name": upload.name, "ok": True, "key": str(photo.key), "message": "Uploaded; processing."})
+        if wants_json:
+            status = 200 if uploads and all(r["ok"] for r in results) else 400
+            if not uploads:
+                results.append({"name": "", "ok": False, "message": "Choose at least one photo."})
+            return JsonResponse({"results": results}, status=status)
+
+        accepted = [r for r in results if r["ok"]]
+        if accepted:
+            messages.success(request, f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} uploaded; processing in the background.")
+        for result in results:
+            if not result["ok"]:
+                messages.error(request, f"{result['name']}: {result['message']}")
+        if not uploads:
+            messages.error(request, "Choose at least one photo.")
+        return redirect("admin:galleries_gallery_change", gallery.pk)
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail_preview", "original_filename", "gallery", "status", "error", "taken_at", "created_at"]
+    list_display_links = ["thumbnail_preview", "original_filename"]
+    list_filter = ["status", "gallery"]
+    list_select_related = ["gallery"]
+    search_fields = ["original_filename", "gallery__name"]
+    list_per_page = 60
+    actions = ["make_cover", "reprocess"]
+    readonly_fields = [
+        "large_preview",
+        "gallery",
+        "original_filename",
+        "status",
+        "error",
+        "format",
+        "width",
+        "height",
+        "file_size",
+        "taken_at",
+        "camera_make",
+        "camera_model",
+        "content_hash",
+        "key",
+        "created_at",
+        "processed_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # photos arrive through the gallery's upload or import_photos
+
+    @admin.display(description="Photo")
+    def thumbnail_preview(self, photo):
+        return _thumbnail_html(photo)
+
+    @admin.display(description="Preview")
+    def large_preview(self, photo):
+        return _thumbnail_html(photo, 400)
+
+    @admin.action(description="Use as the gallery's cover")
+    def make_cover(self, request, queryset):
+        for photo in queryset.select_related("gallery"):
+            services.gallery_set_cover(gallery=photo.gallery, photo=photo)
+        self.message_user(request, "Cover updated.", messages.SUCCESS)
+
+    @admin.action(description="Process again")
+    def reprocess(self, request, queryset):
+        count = services.photo_reprocess(photos=queryset)
+        self.message_user(request, f"{count} photo(s) queued for processing.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        services.photo_delete(photo=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.photos_delete(photos=queryset)

@@ -1,0 +1,406 @@
+"""Image checks and derivatives for uploaded photos.
+
+Pure functions over file objects: no models, no storage. `inspect_image` runs
+at upload time and must stay fast; `make_derivatives` runs in the background
+and must stay within 1.25x of pyvips (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import IO
+
+import pillow_heif
+from django.conf import settings
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+# MPO is what Pillow calls the JPEGs of cameras that append a preview or a
+# second (stereo) frame; to a person it is a JPEG. Pillow's JPEG opener makes
+# them, so MPO is not an opener of its own.
+ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "GIF", "TIFF")
+_OPENERS = ("JPEG", "PNG", "WEBP", "HEIF", "GIF", "TIFF")
+
+NOT_AN_IMAGE = "This file is not an image Eventgallery can read (JPEG, PNG, WebP, HEIC, GIF or TIFF)."
+
+DISPLAY_QUALITY = 82
+THUMB_QUALITY = 80
+
+_DATETIME_RE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET_RE = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
+_PILLOW_BOMB_RE = re.compile(r"\((\d+) pixels\)")
+
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class ImageRejected(Exception):
+    """A file that cannot become a photo; str(exc) is a clear message for a person (admin, command output)."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+    taken_at: datetime | None
+    camera_make: str
+    camera_model: str
+
+
+@dataclass(frozen=True)
+class Derivative:
+    kind: str
+    content: bytes
+    width: int
+    height: int
+    content_type: str = "image/jpeg"
+    extension: str = "jpg"
+
+
+def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
+    """Check that `fileobj` is a photo we can process and read what it says about itself.
+
+    Raises ImageRejected, and nothing else, for any file that is not one.
+    Leaves `fileobj` rewound.
+    """
+    try:
+        with _open(fileobj) as im:
+            stored_width, stored_height = im.size
+            image_format = im.format or ""
+            # Decoding at 1/8 scale is enough to prove the stream is whole:
+            # libjpeg still reads every byte, so truncation is still noticed.
+            _decode(im, (max(1, stored_width // 8), max(1, stored_height // 8)))
+            exif = _read_exif(im)
+    finally:
+        fileobj.seek(0)
+
+    orientation = _orientation(exif)
+    width, height = (stored_height, stored_width) if orientation in (5, 6, 7, 8) else (stored_width, stored_height)
+    return ImageInfo(
+        format=image_format,
+        width=width,
+        height=height,
+        taken_at=_taken_at(exif),
+        camera_make=_exif_text(exif, ExifTags.Base.Make),
+        camera_model=_exif_text(exif, ExifTags.Base.Model),
+    )
+
+
+def make_derivatives(fileobj: IO[bytes]) -> list[Derivative]:
+    """Return [thumb, display] JPEGs for the photo in `fileobj`, upright, without EXIF.
+
+    Raises ImageRejected for a file `inspect_image` would refuse. Leaves
+    `fileobj` rewound and unmodified.
+    """
+    display_edge = getattr(settings, "PHOTO_DISPLAY_SIZE", 1600)
+    thumb_edge = getattr(settings, "PHOTO_THUMB_SIZE", 400)
+    try:
+        with _open(fileobj) as im:
+            transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
+            icc_profile = im.info.get("icc_profile") or None
+            display_size = _fit(im.size, display_edge)
+            _decode(im, display_size)
+            try:
+                display = _prepare_for_resize(im)
+                display = _resize(display, _fit(display.size, display_edge))
+                display, icc_profile = _to_output_mode(display, icc_profile)
+            except Exception as exc:
+                raise ImageRejected(f"Eventgallery could not process this image ({_reason(exc)}).") from exc
+            if display is im:
+                # Already small and in an output mode; closing `im` would take its pixels.
+                display = im.copy()
+    finally:
+        fileobj.seek(0)
+
+    # Rotating after the downscale moves a fraction of the pixels.
+    if transpose is not None:
+        display = display.transpose(transpose)
+    # The thumb comes from the display image: resampling 1.9 MP is much cheaper than
+    # going back to the original, and at 400 px the difference cannot be seen.
+    thumb = _resize(display, _fit(display.size, thumb_edge))
+    return [
+        _derivative("thumb", thumb, THUMB_QUALITY, icc_profile),
+        _derivative("display", display, DISPLAY_QUALITY, icc_profile),
+    ]
+
+
+def _max_pixels() -> int:
+    limit = int(getattr(settings, "PHOTO_MAX_PIXELS", 150_000_000))
+    # Pillow refuses anything above twice its own limit before we get to look
+    # at it; say so honestly rather than quote a limit that cannot be reached.
+    if Image.MAX_IMAGE_PIXELS is not None:
+        limit = min(limit, 2 * Image.MAX_IMAGE_PIXELS)
+    return limit
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{math.ceil(pixels / 100_000) / 10:g}"
+
+
+def _too_large(pixels: int | None) -> ImageRejected:
+    limit = _megapixels(_max_pixels())
+    if pixels is None:
+        return ImageRejected(f"This image is too large; the limit is {limit} megapixels.")
+    return ImageRejected(f"This image is {_megapixels(pixels)} megapixels; the limit is {limit}.")
+
+
+def _damaged(reason: str) -> ImageRejected:
+    return ImageRejected(f"The file is damaged or incomplete ({reason}).")
+
+
+def _claimed_format(fileobj: IO[bytes]) -> str | None:
+    """The accepted format whose signature the file starts with, if any."""
+    try:
+        fileobj.seek(0)
+        prefix = fileobj.read(16)
+        for image_format in _OPENERS:
+            _, accept = Image.OPEN[image_format]
+            if accept is not None and accept(prefix):
+                return "HEIC" if image_format == "HEIF" else image_format
+    except Exception:
+        pass
+    return None
+
+
+def _bomb_pixels(exc: Image.DecompressionBombError) -> int | None:
+    match = _PILLOW_BOMB_RE.search(str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _open(fileobj: IO[bytes]) -> Image.Image:
+    """Open lazily, refusing other formats and oversized images before any pixel is decoded."""
+    try:
+        fileobj.seek(0)
+        with warnings.catch_warnings():
+            # Pillow warns above 89 MP; PHOTO_MAX_PIXELS, checked below, is the policy.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Only the parsers of formats we accept ever see an upload.
+            im = Image.open(fileobj, formats=_OPENERS)
+    except Image.DecompressionBombError as exc:
+        raise _too_large(_bomb_pixels(exc)) from exc
+    except UnidentifiedImageError as exc:
+        claimed_format = _claimed_format(fileobj)
+        if claimed_format is None:
+            raise ImageRejected(NOT_AN_IMAGE) from exc
+        raise _damaged(f"it starts like a {claimed_format} file but the rest cannot be read") from exc
+    except Exception as exc:
+        # Parsers of hostile input fail in many ways (OSError, ValueError,
+        # struct.error, EOFError, ...) once they have recognised their format.
+        raise _damaged(_reason(exc)) from exc
+
+    width, height = im.size
+    if im.format not in ALLOWED_FORMATS or width < 1 or height < 1:
+        im.close()
+        raise ImageRejected(NOT_AN_IMAGE)
+    if width * height > _max_pixels():
+        im.close()
+        raise _too_large(width * height)
+    return im
+
+
+def _decode(im: Image.Image, size: tuple[int, int]) -> None:
+    """Decode the pixels, for JPEG at the smallest DCT scale still at least `size`."""
+    try:
+        if im.format in ("JPEG", "MPO"):
+            im.draft("RGB", size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im.load()
+    except Image.DecompressionBombError as exc:
+        raise _too_large(_bomb_pixels(exc)) from exc
+    except Exception as exc:
+        raise _damaged(_reason(exc)) from exc
+
+
+def _read_exif(im: Image.Image) -> Image.Exif | None:
+    # Broken EXIF is common (editors, old cameras) and must not cost a photo.
+    try:
+        return im.getexif()
+    except Exception:
+        return None
+
+
+def _exif_value(exif: Image.Exif | None, tag: int, ifd: int | None = None) -> object:
+    if exif is None:
+        return None
+    try:
+        return (exif.get_ifd(ifd) if ifd is not None else exif).get(tag)
+    except Exception:
+        return None
+
+
+def _exif_text(exif: Image.Exif | None, tag: int, ifd: int | None = None) -> str:
+    value = _exif_value(exif, tag, ifd)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "").strip()
+
+
+def _orientation(exif: Image.Exif | None) -> int:
+    value = _exif_value(exif, ExifTags.Base.Orientation)
+    try:
+        orientation = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 1
+    return orientation if 1 <= orientation <= 8 else 1
+
+
+def _taken_at(exif: Image.Exif | None) -> datetime | None:
+    original = _parse_exif_datetime(
+        _exif_text(exif, ExifTags.Base.DateTimeOriginal, ExifTags.IFD.Exif),
+        _exif_text(exif, ExifTags.Base.OffsetTimeOriginal, ExifTags.IFD.Exif),
+    )
+    if original is not None:
+        return original
+    return _parse_exif_datetime(
+        _exif_text(exif, ExifTags.Base.DateTime),
+        _exif_text(exif, ExifTags.Base.OffsetTime, ExifTags.IFD.Exif),
+    )
+
+
+def _parse_exif_datetime(text: str, offset: str) -> datetime | None:
+    match = _DATETIME_RE.match(text)
+    if match is None:
+        return None
+    try:
+        # Cameras without a set clock write "0000:00:00 00:00:00".
+        taken_at = datetime(*(int(part) for part in match.groups()))  # type: ignore[misc]
+    except ValueError:
+        return None
+    offset_match = _OFFSET_RE.match(offset)
+    if offset_match is None:
+        return taken_at
+    sign, hours, minutes = offset_match.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    try:
+        return taken_at.replace(tzinfo=timezone(-delta if sign == "-" else delta))
+    except ValueError:
+        return taken_at
+
+
+def _fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    """`size` scaled so its long edge is `long_edge`; never larger than `size`."""
+    width, height = size
+    if max(width, height) <= long_edge:
+        return width, height
+    scale = long_edge / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _prepare_for_resize(im: Image.Image) -> Image.Image:
+    """Bring modes that cannot be resampled well into L, LA, RGB, RGBA or CMYK."""
+    mode = im.mode
+    has_transparency = im.info.get("transparency") is not None
+    if mode in ("L", "RGB") and not has_transparency or mode in ("LA", "RGBA", "CMYK"):
+        return im
+    if mode == "P":
+        return im.convert("RGBA" if has_transparency else "RGB")
+    if mode == "PA":
+        return im.convert("RGBA")
+    if mode in ("L", "RGB"):
+        # A tRNS colour key: one grey level or colour that stands for transparent.
+        return im.convert("LA" if mode == "L" else "RGBA")
+    if mode == "1":
+        return im.convert("L")
+    if mode in ("La", "RGBa"):
+        return im.convert(mode.upper())
+    if mode.startswith("I") or mode == "F":
+        return _to_8bit_grey(im)
+    # YCbCr, LAB, HSV: rare outside TIFF.
+    return im.convert("RGB")
+
+
+def _to_8bit_grey(im: Image.Image) -> Image.Image:
+    # convert("L") clips everything above 255 to white, so scale first.
+    if im.mode.startswith("I;16"):
+        peak = 65535.0
+    else:
+        _, high = im.getextrema()  # type: ignore[misc]
+        if im.mode == "F" and high <= 1.0:
+            peak = 1.0
+        elif high <= 255:
+            peak = 255.0
+        elif high <= 65535:
+            peak = 65535.0
+        else:
+            peak = float(high)
+    if im.mode != "F":
+        im = im.convert("I")
+    scale = 255.0 / peak
+    return im.point(lambda value: value * scale).convert("L")
+
+
+def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if im.size == size:
+        return im
+    # reducing_gap=3.0 box-reduces only when far above the target (non-JPEG
+    # sources); the result is indistinguishable from a full Lanczos pass.
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _to_output_mode(im: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """Return an L or RGB image for JPEG, and the ICC profile that still describes it."""
+    if im.mode in ("LA", "RGBA"):
+        flat = Image.new(im.mode[:-1], im.size, "white")
+        flat.paste(im, mask=im.getchannel("A"))
+        im = flat
+    elif im.mode == "CMYK":
+        return _cmyk_to_rgb(im, icc_profile), None
+    elif im.mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    expected_space = b"GRAY" if im.mode == "L" else b"RGB "
+    if icc_profile is not None and icc_profile[16:20] != expected_space:
+        icc_profile = None
+    return im, icc_profile
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _cmyk_to_rgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    if icc_profile is not None and icc_profile[16:20] == b"CMYK":
+        try:
+            converted = ImageCms.profileToProfile(
+                im,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
+                _srgb_profile(),
+                renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                outputMode="RGB",
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile still leaves the naive conversion below
+    return im.convert("RGB")
+
+
+def _derivative(kind: str, im: Image.Image, quality: int, icc_profile: bytes | None) -> Derivative:
+    buffer = io.BytesIO()
+    # Fresh info so nothing from the original (EXIF, comments, XMP) rides along.
+    im.info = {}
+    im.save(buffer, "JPEG", quality=quality, exif=b"", icc_profile=icc_profile, optimize=False, progressive=False)
+    return Derivative(kind=kind, content=buffer.getvalue(), width=im.width, height=im.height)

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from eventgallery.progress import ProgressBar
+from galleries import services
+from galleries.models import Gallery
+
+
+class Command(BaseCommand):
+    help = (
+        "Imports every image below a folder into a gallery. Files the gallery already has "
+        "(same content) are skipped, so re-running after an interruption is safe."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("gallery_slug")
+        parser.add_argument("folder", type=Path)
+
+    def handle(self, *, gallery_slug, folder, verbosity, **options):
+        try:
+            gallery = Gallery.objects.get(slug=gallery_slug)
+        except Gallery.DoesNotExist:
+            raise CommandError(f"No gallery with the slug {gallery_slug!r}.") from None
+        if not folder.is_dir():
+            raise CommandError(f"{folder} is not a folder.")
+
+        paths = services.folder_files(folder)
+        report = services.ImportReport()
+        progress = ProgressBar(self.stderr._out, len(paths)) if verbosity else None
+        for path in paths:
+            services.photo_import_file(gallery=gallery, path=path, report=report)
+            if progress:
+                progress.advance(path.name)
+        if progress:
+            progress.close()
+
+        self.stdout.write(
+            f"Imported {len(report.imported)}, already there {len(report.already_there)}, "
+            f"failed {len(report.failed)} (of {len(paths)} files in {folder})."
+        )
+        for path, reason in report.failed:
+            self.stdout.write(self.style.ERROR(f"  {path.relative_to(folder)}: {reason}"))
+        if report.imported:
+            self.stdout.write("The photos are processed in the background by the worker (manage.py db_worker).")
+        if report.failed:
+            raise CommandError(f"{len(report.failed)} file(s) could not be imported; the others were.")

@@ -1,0 +1,142 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class GalleryQuerySet(models.QuerySet):
+    def listed(self):
+        """Galleries that anyone may find on the home page."""
+        return self.filter(visibility=Gallery.Visibility.PUBLIC, is_published=True)
+
+    def with_photo_counts(self):
+        return self.annotate(
+            photo_count=Count("photos", distinct=True),
+            ready_photo_count=Count("photos", filter=Q(photos__status=Photo.Status.READY), distinct=True),
+            failed_photo_count=Count("photos", filter=Q(photos__status=Photo.Status.FAILED), distinct=True),
+        )
+
+
+class Gallery(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: listed on the home page"
+        UNLISTED = "unlisted", "Unlisted: only people with the link"
+        PRIVATE = "private", "Private: people with the link and the access code"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, help_text="The gallery's address: /g/<slug>/")
+    event_date = models.DateField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    cover = models.ForeignKey(
+        "Photo",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown on the home page. Without one, the first photo is used.",
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    access_code = models.CharField(
+        max_length=64, blank=True, help_text="Guests type this to open a private gallery."
+    )
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Drafts are visible to organizers only."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GalleryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "galleries"
+        ordering = ["-event_date", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(visibility="private") | ~Q(access_code=""),
+                name="private_gallery_has_access_code",
+                violation_error_message="A private gallery needs an access code.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("galleries:detail", args=[self.slug])
+
+    @property
+    def is_private(self):
+        return self.visibility == self.Visibility.PRIVATE
+
+
+class PhotoQuerySet(models.QuerySet):
+    def ready(self):
+        return self.filter(status=Photo.Status.READY)
+
+    def in_display_order(self):
+        return self.order_by("sort_at", "id")
+
+
+class Photo(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="photos")
+    # The public handle of a photo (URLs, storage keys): never the sequential id.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    original = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255, blank=True)
+    display = models.FileField(max_length=255, blank=True)
+    original_filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the original file.")
+    file_size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField(help_text="As displayed, after EXIF orientation.")
+    height = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(null=True, blank=True)
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    # When the photo was taken if the camera said so, else when it was uploaded:
+    # one non-null column keeps ordering and previous/next simple on every database.
+    sort_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gallery", "content_hash"], name="unique_photo_content_per_gallery"),
+        ]
+        indexes = [
+            models.Index(fields=["gallery", "status", "sort_at", "id"], name="photo_gallery_order"),
+        ]
+
+    def __str__(self):
+        return self.original_filename
+
+    @property
+    def is_ready(self):
+        return self.status == self.Status.READY
+
+    @property
+    def stored_names(self):
+        """Every file this photo has in storage."""
+        return [f.name for f in (self.original, self.thumbnail, self.display) if f.name]
+
+    def scaled_size(self, long_edge):
+        """Width and height of a derivative whose long edge is at most `long_edge`."""
+        scale = min(1.0, long_edge / max(self.width, self.height))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))

@@ -1,0 +1,321 @@
+"""What organizers, operators and the worker do to galleries and photos.
+
+Storage and database stay consistent: a file is stored before its row exists
+and removed if the row cannot be written; files are deleted only after the
+transaction that deleted their rows has committed.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from galleries.imaging import ImageRejected, inspect_image, make_derivatives
+from galleries.models import Gallery, Photo
+
+logger = logging.getLogger(__name__)
+
+FORMAT_EXTENSIONS = {
+    "JPEG": "jpg",
+    "MPO": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "HEIF": "heic",
+    "GIF": "gif",
+    "TIFF": "tif",
+}
+
+
+class PhotoUploadError(Exception):
+    """A file that did not become a photo; str(exc) is meant for people."""
+
+
+class PhotoRejected(PhotoUploadError):
+    """The file itself is the problem: not an image, damaged, too large."""
+
+
+class DuplicatePhoto(PhotoUploadError):
+    def __init__(self, existing: Photo):
+        self.existing = existing
+        super().__init__(f"Already in this gallery (as {existing.original_filename}).")
+
+
+class StorageUnavailable(PhotoUploadError):
+    """Storing the file failed; nothing was saved and the upload can be retried."""
+
+
+def photo_storage_name(*, gallery_id: int, key: uuid.UUID, kind: str, extension: str) -> str:
+    """Object keys are made here, never from a user's file name: two guests'
+    IMG_0001.jpg must not overwrite each other."""
+    return f"galleries/{gallery_id}/{key}/{kind}.{extension}"
+
+
+def _sha256_and_size(upload: File) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), size
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            # The rows are gone already; a leftover object is logged for the operator.
+            logger.exception("Could not delete %s from storage", name)
+
+
+def _delete_files_on_commit(names: Iterable[str]) -> None:
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(partial(_delete_files, names))
+
+
+def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
+    """Validates and stores one uploaded original and queues its processing.
+
+    Raises PhotoUploadError (with a message for people) and leaves nothing behind.
+    """
+    filename = Path(filename).name[:255] or "photo"
+    content_hash, size = _sha256_and_size(upload)
+    if size == 0:
+        raise PhotoRejected("The file is empty.")
+    max_bytes = settings.PHOTO_MAX_UPLOAD_MB * 1024 * 1024
+    if size > max_bytes:
+        raise PhotoRejected(f"The file is {size / 1024 / 1024:.0f} MB; the limit is {settings.PHOTO_MAX_UPLOAD_MB} MB.")
+    existing = gallery.photos.filter(content_hash=content_hash).first()
+    if existing:
+        raise DuplicatePhoto(existing)
+    try:
+        info = inspect_image(upload)
+    except ImageRejected as exc:
+        raise PhotoRejected(str(exc)) from exc
+
+    key = uuid.uuid4()
+    name = photo_storage_name(
+        gallery_id=gallery.pk, key=key, kind="original", extension=FORMAT_EXTENSIONS.get(info.format, "bin")
+    )
+    upload.seek(0)
+    try:
+        stored_name = default_storage.save(name, upload)
+    except Exception as exc:
+        logger.exception("Could not store %s as %s", filename, name)
+        _delete_files([name])  # a partly written local file, if any
+        raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
+
+    taken_at = info.taken_at
+    if taken_at is not None and timezone.is_naive(taken_at):
+        taken_at = timezone.make_aware(taken_at)
+    photo = Photo(
+        gallery=gallery,
+        key=key,
+        original=stored_name,
+        original_filename=filename,
+        content_hash=content_hash,
+        file_size=size,
+        format=info.format,
+        width=info.width,
+        height=info.height,
+        taken_at=taken_at,
+        camera_make=info.camera_make[:100],
+        camera_model=info.camera_model[:100],
+        sort_at=taken_at or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            photo.save()
+            transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+    except IntegrityError as exc:
+        _delete_files([stored_name])
+        existing = gallery.photos.filter(content_hash=content_hash).first()
+        if existing:  # the same file uploaded twice at the same moment
+            raise DuplicatePhoto(existing) from exc
+        raise
+    except BaseException:
+        _delete_files([stored_name])
+        raise
+    return photo
+
+
+def enqueue_photo_processing(*, photo_id: int) -> None:
+    from galleries.tasks import process_photo
+
+    process_photo.enqueue(photo_id=photo_id)
+
+
+def _mark_failed(photo: Photo, reason: str) -> None:
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, error=reason, processed_at=timezone.now())
+
+
+def photo_process(*, photo_id: int) -> Photo | None:
+    """Makes the thumbnail and display derivatives of a photo (the worker's job).
+
+    A photo that cannot be processed is marked failed with the reason and can be
+    retried with photo_reprocess(). Returns None if the photo no longer exists.
+    """
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None:
+        return None
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="")
+    try:
+        with photo.original.open("rb") as original:
+            derivatives = make_derivatives(original)
+    except ImageRejected as exc:
+        _mark_failed(photo, str(exc))
+        return None
+    except Exception:
+        logger.exception("Could not read the original of photo %s", photo.pk)
+        _mark_failed(photo, "The original could not be read from storage; retry later.")
+        return None
+
+    stored = {}
+    try:
+        for derivative in derivatives:
+            name = photo_storage_name(
+                gallery_id=photo.gallery_id, key=photo.key, kind=derivative.kind, extension=derivative.extension
+            )
+            stored[derivative.kind] = default_storage.save(name, ContentFile(derivative.content))
+    except Exception:
+        logger.exception("Could not store the derivatives of photo %s", photo.pk)
+        _delete_files(stored.values())
+        _mark_failed(photo, "The thumbnails could not be stored (storage unavailable); retry later.")
+        return None
+
+    updated = Photo.objects.filter(pk=photo.pk).update(
+        thumbnail=stored["thumb"],
+        display=stored["display"],
+        status=Photo.Status.READY,
+        error="",
+        processed_at=timezone.now(),
+    )
+    if not updated:  # deleted while we worked
+        _delete_files(stored.values())
+        return None
+    _delete_files({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
+    photo.refresh_from_db()
+    return photo
+
+
+def photo_reprocess(*, photos: Iterable[Photo]) -> int:
+    count = 0
+    for photo in photos:
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, error="")
+        transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+        count += 1
+    return count
+
+
+@transaction.atomic
+def photo_delete(*, photo: Photo) -> None:
+    names = photo.stored_names
+    photo.delete()
+    _delete_files_on_commit(names)
+
+
+@transaction.atomic
+def photos_delete(*, photos: Iterable[Photo]) -> int:
+    photos = list(photos)
+    names = [name for photo in photos for name in photo.stored_names]
+    Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
+    _delete_files_on_commit(names)
+    return len(photos)
+
+
+@transaction.atomic
+def gallery_delete(*, gallery: Gallery) -> None:
+    names = [
+        name
+        for fields in gallery.photos.values_list("original", "thumbnail", "display")
+        for name in fields
+        if name
+    ]
+    gallery.delete()
+    _delete_files_on_commit(names)
+
+
+def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
+    if photo.gallery_id != gallery.pk:
+        raise ValueError("The cover must be a photo of the same gallery.")
+    gallery.cover = photo
+    gallery.save(update_fields=["cover", "updated_at"])
+
+
+# --- Access codes -------------------------------------------------------------------
+
+SESSION_ACCESS_KEY = "gallery_access"
+
+
+def _access_token(gallery: Gallery) -> str:
+    # Tied to the current code: changing a gallery's code locks out earlier guests.
+    return salted_hmac("galleries.access", f"{gallery.pk}:{gallery.access_code}").hexdigest()[:32]
+
+
+def gallery_is_unlocked(*, gallery: Gallery, session) -> bool:
+    if not gallery.is_private:
+        return True
+    token = session.get(SESSION_ACCESS_KEY, {}).get(str(gallery.pk))
+    return token is not None and constant_time_compare(token, _access_token(gallery))
+
+
+def gallery_unlock(*, gallery: Gallery, session, code: str) -> bool:
+    """Remembers the gallery as open for this session if the code is right."""
+    if not gallery.is_private:
+        return True
+    if not constant_time_compare(code.strip(), gallery.access_code):
+        return False
+    tokens = session.get(SESSION_ACCESS_KEY, {})
+    tokens[str(gallery.pk)] = _access_token(gallery)
+    session[SESSION_ACCESS_KEY] = tokens
+    return True
+
+
+# --- Folder import --------------------------------------------------------------------
+
+SKIPPED_FILE_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class ImportReport:
+    imported: list[Path] = field(default_factory=list)
+    already_there: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """Every file below `folder` that could be a photo, in a stable order."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.name not in SKIPPED_FILE_NAMES
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def photo_import_file(*, gallery: Gallery, path: Path, report: ImportReport) -> None:
+    try:
+        with path.open("rb") as fh:
+            photo_create(gallery=gallery, upload=File(fh, name=path.name), filename=path.name)
+    except DuplicatePhoto:
+        report.already_there.append(path)
+    except PhotoUploadError as exc:
+        report.failed.append((path, str(exc)))
+    except OSError as exc:
+        report.failed.append((path, f"Could not read the file: {exc.strerror or exc}"))
+    else:
+        report.imported.append(path)

@@ -1,0 +1,121 @@
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from galleries.models import Gallery
+from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
+
+
+def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery)
+
+    response = client.get(gallery.get_absolute_url())
+
+    assert response.status_code == 200
+    html = response.text
+    assert f'src="/photos/{photo.key}/thumb"' in html
+    assert f"/photos/{photo.key}/display 640w" in html  # srcset
+    assert 'loading="lazy"' in html
+    assert 'width="400" height="300"' in html  # no layout jump: the thumbnail's size
+    assert f"/g/{gallery.slug}/p/{photo.key}/" in html  # the viewer without JavaScript
+
+
+def test_it_hides_photos_that_are_not_ready(client, db):
+    gallery = make_gallery()
+    pending = upload_photo(gallery, process=False)
+
+    response = client.get(gallery.get_absolute_url())
+
+    assert str(pending.key) not in response.text
+    assert "No photos here yet" in response.text
+
+
+def test_it_pages_with_plain_links(client, db, settings):
+    settings.PHOTOS_PER_PAGE = 60
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 130)
+
+    first = client.get(gallery.get_absolute_url())
+    third = client.get(gallery.get_absolute_url(), {"page": 3})
+
+    assert first.text.count('class="tile"') == 60
+    assert 'rel="next" href="?page=2"' in first.text
+    assert third.text.count('class="tile"') == 10
+    assert 'rel="next"' not in third.text
+    assert 'rel="prev" href="?page=2"' in third.text
+
+
+def test_it_answers_the_infinite_scroll_with_a_fragment(client, db):
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 70)
+
+    response = client.get(gallery.get_absolute_url(), {"page": 2, "fragment": 1})
+
+    assert response.text.count('class="tile"') == 10
+    assert "<html" not in response.text
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, db):
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 3)
+
+    response = client.get(gallery.get_absolute_url(), {"page": 99})
+
+    assert response.status_code == 200
+    assert response.text.count('class="tile"') == 3
+
+
+@pytest.mark.parametrize(("photos", "page"), [(20, 1), (2000, 1), (2000, 30)])
+def test_its_query_count_is_the_same_for_any_page_and_gallery_size(client, db, photos, page):
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, photos)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(gallery.get_absolute_url(), {"page": page})
+
+    assert response.status_code == 200
+    assert response.text.count('class="tile"') == 20 if photos == 20 else 60
+    assert len(queries) == 3  # the gallery, the count, the page
+
+
+def test_a_draft_is_for_organizers_only(client, organizer_client, db):
+    gallery = make_gallery(is_published=False)
+    upload_photo(gallery)
+
+    assert client.get(gallery.get_absolute_url()).status_code == 404
+    response = organizer_client.get(gallery.get_absolute_url())
+    assert response.status_code == 200
+    assert "Draft" in response.text
+
+
+def test_an_unlisted_gallery_opens_by_its_link(client, db):
+    gallery = make_gallery(visibility=Gallery.Visibility.UNLISTED)
+    upload_photo(gallery)
+
+    assert client.get(gallery.get_absolute_url()).status_code == 200
+
+
+def test_a_private_gallery_asks_for_its_code(client, db):
+    gallery = make_gallery(visibility=Gallery.Visibility.PRIVATE)
+
+    response = client.get(gallery.get_absolute_url())
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/g/{gallery.slug}/access/"
+
+
+def test_an_unknown_gallery_is_not_found(client, db):
+    assert client.get("/g/nothing-here/").status_code == 404
+
+
+def test_photos_are_ordered_by_capture_time(client, db):
+    gallery = make_gallery()
+    later = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 15, 0)))
+    earlier = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 14, 0)))
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert html.index(str(earlier.key)) < html.index(str(later.key))

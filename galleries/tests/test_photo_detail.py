@@ -1,0 +1,51 @@
+from datetime import datetime
+
+from galleries.models import Gallery
+from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
+
+
+def _three_photos():
+    gallery = make_gallery()
+    photos = [upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 5, 2, 10, minute))) for minute in range(3)]
+    return gallery, photos
+
+
+def test_it_shows_the_photo_with_previous_next_and_download(client, db):
+    gallery, (first, middle, last) = _three_photos()
+
+    html = client.get(f"/g/{gallery.slug}/p/{middle.key}/").text
+
+    assert f'src="/photos/{middle.key}/display"' in html
+    assert f'rel="prev" href="/g/{gallery.slug}/p/{first.key}/"' in html
+    assert f'rel="next" href="/g/{gallery.slug}/p/{last.key}/"' in html
+    assert f"/photos/{middle.key}/original?download=1" in html
+
+
+def test_the_first_and_last_photos_have_one_neighbour(client, db):
+    gallery, (first, _, last) = _three_photos()
+
+    assert 'rel="prev"' not in client.get(f"/g/{gallery.slug}/p/{first.key}/").text
+    assert 'rel="next"' not in client.get(f"/g/{gallery.slug}/p/{last.key}/").text
+
+
+def test_it_links_back_to_the_page_the_photo_is_on(client, db, settings):
+    settings.PHOTOS_PER_PAGE = 2
+    gallery, (_, _, last) = _three_photos()
+
+    html = client.get(f"/g/{gallery.slug}/p/{last.key}/").text
+
+    assert f'href="/g/{gallery.slug}/?page=2"' in html
+
+
+def test_a_photo_of_another_gallery_is_not_found(client, db):
+    gallery, _ = _three_photos()
+    other = upload_photo(make_gallery())
+
+    assert client.get(f"/g/{gallery.slug}/p/{other.key}/").status_code == 404
+
+
+def test_a_private_photo_needs_the_code(client, db):
+    gallery = make_gallery(visibility=Gallery.Visibility.PRIVATE)
+    photo = upload_photo(gallery)
+
+    assert client.get(f"/g/{gallery.slug}/p/{photo.key}/").status_code == 302

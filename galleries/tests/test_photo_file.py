@@ -1,0 +1,56 @@
+from io import BytesIO
+
+from PIL import Image
+
+from galleries.models import Gallery
+from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_it_serves_the_derivatives(client, db):
+    photo = upload_photo(make_gallery())
+
+    thumb = client.get(f"/photos/{photo.key}/thumb")
+    display = client.get(f"/photos/{photo.key}/display")
+
+    assert thumb["Content-Type"] == "image/jpeg"
+    assert Image.open(BytesIO(_body(thumb))).size == (400, 300)
+    assert Image.open(BytesIO(_body(display))).size == (640, 480)
+    assert thumb["Cache-Control"] == "public, max-age=86400"
+
+
+def test_the_download_is_the_untouched_original_under_its_name(client, db):
+    original = unique_jpeg()
+    photo = upload_photo(make_gallery(), content=original, filename="Wedding 042.jpg")
+
+    response = client.get(f"/photos/{photo.key}/original", {"download": 1})
+
+    assert _body(response) == original
+    assert response["Content-Disposition"] == 'attachment; filename="Wedding 042.jpg"'
+
+
+def test_private_photos_are_not_cached_by_shared_caches(client, db):
+    gallery = make_gallery(visibility=Gallery.Visibility.PRIVATE)
+    photo = upload_photo(gallery)
+    client.post(f"/g/{gallery.slug}/access/", {"code": gallery.access_code})
+
+    assert client.get(f"/photos/{photo.key}/thumb")["Cache-Control"] == "private, max-age=86400"
+
+
+def test_files_of_locked_drafts_and_unprocessed_photos_are_not_found(client, db):
+    private_photo = upload_photo(make_gallery(visibility=Gallery.Visibility.PRIVATE))
+    draft_photo = upload_photo(make_gallery(is_published=False))
+    pending_photo = upload_photo(make_gallery(), process=False)
+
+    for photo in (private_photo, draft_photo, pending_photo):
+        assert client.get(f"/photos/{photo.key}/original").status_code == 404
+
+
+def test_an_unknown_kind_or_key_is_not_found(client, db):
+    photo = upload_photo(make_gallery())
+
+    assert client.get(f"/photos/{photo.key}/secret").status_code == 404
+    assert client.get("/photos/00000000-0000-0000-0000-000000000000/thumb").status_code == 404

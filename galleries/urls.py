@@ -1,0 +1,13 @@
+from django.urls import path
+
+from galleries import views
+
+app_name = "galleries"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("g/<slug:slug>/", views.gallery_detail, name="detail"),
+    path("g/<slug:slug>/access/", views.gallery_access, name="access"),
+    path("g/<slug:slug>/p/<uuid:key>/", views.photo_detail, name="photo"),
+    path("photos/<uuid:key>/<str:kind>", views.photo_file, name="photo_file"),
+]

@@ -1,0 +1,189 @@
+import mimetypes
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, Subquery
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from galleries import files, services
+from galleries.forms import AccessCodeForm
+from galleries.models import Gallery, Photo
+
+ACCESS_ATTEMPTS_LIMIT = 10
+ACCESS_ATTEMPTS_WINDOW_S = 600
+
+
+def _is_organizer(request) -> bool:
+    return request.user.is_authenticated and request.user.is_staff
+
+
+def _get_gallery_for_guest(request, slug) -> Gallery:
+    """The gallery if this visitor may know it exists; drafts are for organizers."""
+    gallery = get_object_or_404(Gallery, slug=slug)
+    if not gallery.is_published and not _is_organizer(request):
+        raise Http404
+    return gallery
+
+
+def _is_unlocked(request, gallery) -> bool:
+    if not gallery.is_private or _is_organizer(request):
+        return True
+    return services.gallery_is_unlocked(gallery=gallery, session=request.session)
+
+
+def _photo_tile(photo: Photo) -> dict:
+    thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+    display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+    return {
+        "photo": photo,
+        "thumb_url": files.photo_url(photo, "thumb"),
+        "display_url": files.photo_url(photo, "display"),
+        "download_url": files.photo_view_url(photo, "original", download=True),
+        "thumb_width": thumb_width,
+        "thumb_height": thumb_height,
+        "display_width": display_width,
+        "display_height": display_height,
+    }
+
+
+def home(request):
+    first_ready_photo = (
+        Photo.objects.ready().filter(gallery=OuterRef("pk")).in_display_order()
+    )
+    galleries = (
+        Gallery.objects.listed()
+        .select_related("cover")
+        .annotate(
+            first_photo_key=Subquery(first_ready_photo.values("key")[:1]),
+            first_photo_thumbnail=Subquery(first_ready_photo.values("thumbnail")[:1]),
+            first_photo_width=Subquery(first_ready_photo.values("width")[:1]),
+            first_photo_height=Subquery(first_ready_photo.values("height")[:1]),
+        )
+    )
+    cards = []
+    for gallery in galleries:
+        cover = gallery.cover if gallery.cover and gallery.cover.is_ready else None
+        if cover is None and gallery.first_photo_key:
+            cover = Photo(
+                key=gallery.first_photo_key,
+                thumbnail=gallery.first_photo_thumbnail,
+                width=gallery.first_photo_width,
+                height=gallery.first_photo_height,
+            )
+        cards.append({"gallery": gallery, "cover": _photo_tile(cover) if cover else None})
+    return render(request, "galleries/home.html", {"cards": cards})
+
+
+def gallery_detail(request, slug):
+    gallery = _get_gallery_for_guest(request, slug)
+    if not _is_unlocked(request, gallery):
+        return redirect("galleries:access", slug=gallery.slug)
+
+    paginator = Paginator(gallery.photos.ready().in_display_order(), settings.PHOTOS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "gallery": gallery,
+        "page": page,
+        "tiles": [_photo_tile(photo) for photo in page],
+    }
+    # The infinite scroll asks for the next page's tiles only.
+    if request.GET.get("fragment"):
+        return render(request, "galleries/_photo_page.html", context)
+    return render(request, "galleries/gallery_detail.html", context)
+
+
+def photo_detail(request, slug, key):
+    """The viewer without JavaScript: one photo, previous / next, download."""
+    gallery = _get_gallery_for_guest(request, slug)
+    if not _is_unlocked(request, gallery):
+        return redirect("galleries:access", slug=gallery.slug)
+    photos = gallery.photos.ready()
+    photo = get_object_or_404(photos, key=key)
+    before = Q(sort_at__lt=photo.sort_at) | Q(sort_at=photo.sort_at, id__lt=photo.id)
+    after = Q(sort_at__gt=photo.sort_at) | Q(sort_at=photo.sort_at, id__gt=photo.id)
+    previous_photo = photos.filter(before).order_by("-sort_at", "-id").only("key").first()
+    next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
+    position = photos.filter(before).count()
+    return render(
+        request,
+        "galleries/photo_detail.html",
+        {
+            "gallery": gallery,
+            "tile": _photo_tile(photo),
+            "previous_photo": previous_photo,
+            "next_photo": next_photo,
+            "position": position + 1,
+            "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
+        },
+    )
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "POST"])
+def gallery_access(request, slug):
+    gallery = _get_gallery_for_guest(request, slug)
+    if _is_unlocked(request, gallery):
+        return redirect(gallery)
+
+    form = AccessCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        attempts_key = f"gallery-access-attempts:{gallery.pk}:{_client_ip(request)}"
+        cache.add(attempts_key, 0, ACCESS_ATTEMPTS_WINDOW_S)
+        attempts = cache.incr(attempts_key)
+        if attempts > ACCESS_ATTEMPTS_LIMIT:
+            messages.error(request, "Too many wrong codes. Please wait a few minutes and try again.")
+            status = 429
+        elif form.is_valid():
+            if services.gallery_unlock(gallery=gallery, session=request.session, code=form.cleaned_data["code"]):
+                cache.delete(attempts_key)
+                return redirect(gallery)
+            messages.error(request, "That access code is not right. Check it and try again.")
+            status = 403
+    return render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
+
+
+def photo_file(request, key, kind):
+    """Streams a photo file after checking access (local storage), or sends the
+    visitor on to a signed, expiring URL (S3)."""
+    if kind not in files.KINDS:
+        raise Http404
+    photo = get_object_or_404(Photo.objects.select_related("gallery"), key=key)
+    gallery = photo.gallery
+    organizer = _is_organizer(request)
+    if not organizer and (not gallery.is_published or not photo.is_ready or not _is_unlocked(request, gallery)):
+        raise Http404
+    name = files.stored_name(photo, kind)
+    if not name:
+        raise Http404
+    download = bool(request.GET.get("download"))
+    if not files.storage_is_local():
+        return redirect(files.signed_url(photo, kind, download=download))
+
+    try:
+        fh = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    download_name = photo.original_filename
+    if kind != "original":
+        download_name = f"{PurePath(photo.original_filename).stem}-{kind}{PurePath(name).suffix}"
+    response = FileResponse(
+        fh,
+        as_attachment=download,
+        filename=download_name,
+        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+    )
+    # Files never change under the same name until reprocessed; keep private ones out of shared caches.
+    visibility = "public" if gallery.visibility == Gallery.Visibility.PUBLIC and gallery.is_published else "private"
+    response["Cache-Control"] = f"{visibility}, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

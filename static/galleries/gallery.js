@@ -1,0 +1,124 @@
+// Enhancements for the gallery page, which works without them: the next page
+// loads as you scroll, and photos open in a viewer with previous / next,
+// keyboard and swipe navigation.
+(function () {
+  "use strict";
+  const grid = document.getElementById("photo-grid");
+  if (!grid) return;
+  const viewer = document.getElementById("viewer");
+  let loading = null;
+
+  function nextLink() { return grid.querySelector(".pager-next"); }
+
+  function loadMore() {
+    const link = nextLink();
+    if (!link) return Promise.resolve(false);
+    if (loading) return loading;
+    const url = new URL(link.href, location.href);
+    url.searchParams.set("fragment", "1");
+    link.textContent = "Loading…";
+    loading = fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        const template = document.createElement("template");
+        template.innerHTML = html;
+        const pager = grid.querySelector(".pager");
+        if (pager) pager.remove();
+        grid.appendChild(template.content);
+        observe();
+        return true;
+      })
+      .catch(function () {
+        link.textContent = "Next page →";  // the plain link still works
+        return false;
+      })
+      .finally(function () { loading = null; });
+    return loading;
+  }
+
+  let observer = null;
+  function observe() {
+    const pager = grid.querySelector(".pager");
+    if (!pager || !nextLink() || !("IntersectionObserver" in window)) return;
+    if (!observer) {
+      observer = new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) { observer.unobserve(entry.target); loadMore(); }
+        });
+      }, { rootMargin: "800px 0px" });
+    }
+    observer.observe(pager);
+  }
+  observe();
+
+  if (!viewer || typeof viewer.showModal !== "function") return;
+  const image = viewer.querySelector(".viewer-image");
+  const position = viewer.querySelector(".viewer-position");
+  const download = viewer.querySelector(".viewer-download");
+  const total = parseInt(grid.dataset.total || "0", 10);
+  let current = -1;
+
+  function tiles() { return grid.querySelectorAll(".tile"); }
+
+  function show(index) {
+    const all = tiles();
+    if (index < 0 || index >= all.length) return;
+    current = index;
+    const tile = all[index];
+    image.src = tile.dataset.display;
+    image.width = tile.dataset.width;
+    image.height = tile.dataset.height;
+    image.alt = tile.querySelector("img").alt;
+    download.href = tile.dataset.download;
+    position.textContent = (index + 1) + " / " + (total || all.length);
+    viewer.querySelector(".viewer-previous").disabled = index === 0;
+    viewer.querySelector(".viewer-next").disabled = index === all.length - 1 && !nextLink();
+    if (all[index + 1]) new Image().src = all[index + 1].dataset.display;  // preload
+    if (index >= all.length - 3) loadMore();
+  }
+
+  function step(delta) {
+    const target = current + delta;
+    if (target >= tiles().length) {
+      loadMore().then(function (loaded) { if (loaded) show(target); });
+    } else {
+      show(target);
+    }
+  }
+
+  grid.addEventListener("click", function (event) {
+    const tile = event.target.closest(".tile");
+    if (!tile || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    show(Array.prototype.indexOf.call(tiles(), tile));
+    viewer.showModal();
+  });
+  viewer.querySelector(".viewer-previous").addEventListener("click", function () { step(-1); });
+  viewer.querySelector(".viewer-next").addEventListener("click", function () { step(1); });
+  viewer.querySelector(".viewer-close").addEventListener("click", function () { viewer.close(); });
+  viewer.addEventListener("close", function () {
+    const tile = tiles()[current];
+    if (tile) tile.focus();
+    image.removeAttribute("src");
+  });
+  viewer.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
+    if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
+  });
+  // A click on the backdrop (outside the figure and the bar) closes the viewer.
+  viewer.addEventListener("click", function (event) {
+    if (event.target === viewer) viewer.close();
+  });
+
+  let startX = null, startY = null;
+  viewer.addEventListener("pointerdown", function (event) { startX = event.clientX; startY = event.clientY; });
+  viewer.addEventListener("pointerup", function (event) {
+    if (startX === null) return;
+    const dx = event.clientX - startX, dy = event.clientY - startY;
+    startX = null;
+    if (Math.abs(dx) > 50 && Math.abs(dx) > Math.abs(dy)) step(dx < 0 ? 1 : -1);
+  });
+})();
