@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from eventgallery.s3 import s3_storage_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -111,24 +113,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env_first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET")
 if S3_BUCKET:
-    default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "access_key": env_first("AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "S3_KEY"),
-            "secret_key": env_first("AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET"),
-            "region_name": env_first("AWS_S3_REGION_NAME", "AWS_REGION"),
-            "endpoint_url": env_first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"),
-            "location": env.str("AWS_LOCATION", default=""),
-            # Private bucket, signed expiring URLs: private galleries must never
-            # have guessable public addresses.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
-            "file_overwrite": False,
-            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
-        },
-    }
+    default_storage = s3_storage_settings(
+        bucket=S3_BUCKET,
+        access_key=env_first("AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "S3_KEY"),
+        secret_key=env_first("AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET"),
+        region=env_first("AWS_S3_REGION_NAME", "AWS_REGION"),
+        endpoint_url=env_first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"),
+        location=env.str("AWS_LOCATION", default=""),
+        querystring_expire=env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30),
+        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=3),
+    )
 else:
     default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -100,7 +100,9 @@ class GalleryAdmin(admin.ModelAdmin):
                 waiting=Count("id", filter=Q(status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING])),
                 failed=Count("id", filter=Q(status=Photo.Status.FAILED)),
             )
-            photos_url = reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
+            photos_url = (
+                reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
+            )
             extra_context.update(
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
@@ -129,9 +131,18 @@ class GalleryAdmin(admin.ModelAdmin):
             try:
                 photo = services.photo_create(gallery=gallery, upload=upload, filename=upload.name)
             except services.PhotoUploadError as exc:
-                results.append({"name": upload.name, "ok": False, "duplicate": isinstance(exc, services.DuplicatePhoto), "message": str(exc)})
+                results.append(
+                    {
+                        "name": upload.name,
+                        "ok": False,
+                        "duplicate": isinstance(exc, services.DuplicatePhoto),
+                        "message": str(exc),
+                    }
+                )
             else:
-                results.append({"name": upload.name, "ok": True, "key": str(photo.key), "message": "Uploaded; processing."})
+                results.append(
+                    {"name": upload.name, "ok": True, "key": str(photo.key), "message": "Uploaded; processing."}
+                )
         if wants_json:
             status = 200 if uploads and all(r["ok"] for r in results) else 400
             if not uploads:
@@ -140,7 +151,10 @@ class GalleryAdmin(admin.ModelAdmin):
 
         accepted = [r for r in results if r["ok"]]
         if accepted:
-            messages.success(request, f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} uploaded; processing in the background.")
+            messages.success(
+                request,
+                f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} uploaded; processing in the background.",
+            )
         for result in results:
             if not result["ok"]:
                 messages.error(request, f"{result['name']}: {result['message']}")

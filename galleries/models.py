@@ -39,12 +39,8 @@ class Gallery(models.Model):
         help_text="Shown on the home page. Without one, the first photo is used.",
     )
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
-    access_code = models.CharField(
-        max_length=64, blank=True, help_text="Guests type this to open a private gallery."
-    )
-    is_published = models.BooleanField(
-        "published", default=False, help_text="Drafts are visible to organizers only."
-    )
+    access_code = models.CharField(max_length=64, blank=True, help_text="Guests type this to open a private gallery.")
+    is_published = models.BooleanField("published", default=False, help_text="Drafts are visible to organizers only.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
     )

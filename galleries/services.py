@@ -239,10 +239,7 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
 @transaction.atomic
 def gallery_delete(*, gallery: Gallery) -> None:
     names = [
-        name
-        for fields in gallery.photos.values_list("original", "thumbnail", "display")
-        for name in fields
-        if name
+        name for fields in gallery.photos.values_list("original", "thumbnail", "display") for name in fields if name
     ]
     gallery.delete()
     _delete_files_on_commit(names)

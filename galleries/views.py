@@ -53,9 +53,7 @@ def _photo_tile(photo: Photo) -> dict:
 
 
 def home(request):
-    first_ready_photo = (
-        Photo.objects.ready().filter(gallery=OuterRef("pk")).in_display_order()
-    )
+    first_ready_photo = Photo.objects.ready().filter(gallery=OuterRef("pk")).in_display_order()
     galleries = (
         Gallery.objects.listed()
         .select_related("cover")

@@ -6,7 +6,9 @@ from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
 def _three_photos():
     gallery = make_gallery()
-    photos = [upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 5, 2, 10, minute))) for minute in range(3)]
+    photos = [
+        upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 5, 2, 10, minute))) for minute in range(3)
+    ]
     return gallery, photos
 
 
