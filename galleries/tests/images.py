@@ -45,7 +45,9 @@ def exif_bytes(
     return exif.tobytes()
 
 
-def photo(width: int = 640, height: int = 480, *, color: Color = (200, 80, 40), mode: str = "RGB", marker: bool = False) -> Image.Image:
+def photo(
+    width: int = 640, height: int = 480, *, color: Color = (200, 80, 40), mode: str = "RGB", marker: bool = False
+) -> Image.Image:
     """A flat image in `color`, optionally with a MARKER_COLOR block in its top-left quarter."""
     im = Image.new(mode, (width, height), color)
     if marker:
@@ -95,6 +97,7 @@ def png_bytes(
     transparency: Color | None = None,
     marker: bool = False,
     exif: bytes | None = None,
+    icc_profile: bytes | None = None,
 ) -> bytes:
     """A PNG in any mode Pillow writes: "RGBA", "LA", "L", "1", "P", "I;16" (16-bit grey), ...
 
@@ -111,6 +114,8 @@ def png_bytes(
         options["transparency"] = transparency
     if exif is not None:
         options["exif"] = exif
+    if icc_profile is not None:
+        options["icc_profile"] = icc_profile
     return _encode(im, "PNG", **options)
 
 
