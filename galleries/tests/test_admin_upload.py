@@ -4,7 +4,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from galleries.models import Photo
 from galleries.tests.factories import make_gallery, unique_jpeg
-from galleries.tests.images import heic_bytes
+from galleries.tests.images import (
+    cmyk_jpeg_bytes,
+    heic_bytes,
+    huge_png_bytes,
+    jpeg_bytes,
+    png16_bytes,
+    rgba_png_bytes,
+)
 
 
 def _files(*pairs):
@@ -80,3 +87,34 @@ def test_guests_cannot_upload(client, db):
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
     assert not gallery.photos.exists()
+
+
+def test_every_odd_file_is_processed_or_refused_with_a_clear_message(
+    organizer_client, django_capture_on_commit_callbacks
+):
+    gallery = make_gallery()
+    good = jpeg_bytes(width=1200, height=900, color=(10, 120, 200))
+    files = _files(
+        ("cmyk.jpg", cmyk_jpeg_bytes()),
+        ("scan-16bit.png", png16_bytes()),
+        ("logo.png", rgba_png_bytes()),
+        ("iphone.heic", heic_bytes(orientation=6)),
+        ("notes.txt", b"not a photo"),
+        ("empty.jpg", b""),
+        ("cut.jpg", good[: len(good) // 2]),
+        ("huge.png", huge_png_bytes()),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = organizer_client.post(
+            f"/admin/galleries/gallery/{gallery.pk}/upload/", {"photos": files}, follow=True
+        )
+
+    processed = dict(gallery.photos.values_list("original_filename", "status"))
+    assert processed == {name: Photo.Status.READY for name in ["cmyk.jpg", "scan-16bit.png", "logo.png", "iphone.heic"]}
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages[0] == "4 photos uploaded; processing in the background."
+    assert messages[1].startswith("notes.txt: This file is not an image Eventgallery can read")
+    assert messages[2] == "empty.jpg: The file is empty."
+    assert messages[3].startswith("cut.jpg: The file is damaged or incomplete")
+    assert messages[4] == "huge.png: This image is 400 megapixels; the limit is 150."
