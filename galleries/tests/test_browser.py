@@ -1,0 +1,127 @@
+"""The gallery page in a real browser: infinite scroll and the viewer (static/galleries/gallery.js)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium tries to reach Google's servers, which this network does not allow.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Two columns of square tiles (the layout below 600 px), so that one page of tiles is
+# taller than the viewport plus the scroll observer's 800 px margin: the next page
+# must then wait for the visitor to scroll.
+VIEWPORT = {"width": 500, "height": 400}
+PER_PAGE = 12
+PHOTO_COUNT = 26  # pages of 12, 12 and 2
+OBSERVER_MARGIN_PX = 800  # rootMargin in gallery.js
+
+IMAGE_LOADED = "image => image.complete && image.naturalWidth > 0"
+
+
+def _chromium_or_skip() -> str:
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    message = f"{CHROMIUM} is missing; `make browser` installs Debian's Chromium"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.mark.browser
+def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
+    live_server, transactional_db, settings, monkeypatch
+):
+    executable = _chromium_or_skip()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    settings.PHOTOS_PER_PAGE = PER_PAGE
+    gallery = make_gallery(name="Summer party")
+    for n in range(PHOTO_COUNT):
+        upload_photo(gallery, content=unique_jpeg(width=320, height=240), filename=f"IMG_{n:04d}.jpg")
+    url = live_server.url + gallery.get_absolute_url()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.set_default_timeout(10_000)
+            script_errors = []
+            page.on("pageerror", lambda error: script_errors.append(str(error)))
+            error_responses = []
+            page.on("response", lambda r: r.ok or error_responses.append(f"{r.status} {r.url}"))
+
+            response = page.goto(url)
+            assert response.status == 200
+            tiles = page.locator("#photo-grid .tile")
+
+            # The first page of tiles, with real thumbnails, and the next page out of the observer's reach.
+            expect(tiles).to_have_count(PER_PAGE)
+            first_thumb = tiles.first.locator("img")
+            expect(first_thumb).to_have_attribute("src", f"/photos/{gallery.photos.first().key}/thumb")
+            page.wait_for_function(IMAGE_LOADED, arg=first_thumb.element_handle())
+            pager_top = page.locator(".pager").evaluate("pager => pager.getBoundingClientRect().top")
+            assert pager_top > VIEWPORT["height"] + OBSERVER_MARGIN_PX
+            expect(tiles).to_have_count(PER_PAGE)
+            page.evaluate("window.sameDocument = true")
+
+            # Scrolling to the bottom fetches the next page's fragment into the same document.
+            with page.expect_response(lambda r: "page=2" in r.url and "fragment=1" in r.url) as fragment:
+                page.mouse.wheel(0, 10_000)
+            assert fragment.value.status == 200
+            expect(tiles).to_have_count(2 * PER_PAGE)
+            page.mouse.wheel(0, 10_000)
+            expect(tiles).to_have_count(PHOTO_COUNT)
+            expect(page.locator(".pager-next")).to_have_count(0)
+            expect(page.locator(".pager-position")).to_have_text("Page 3 of 3")
+            assert page.url == url
+            assert page.evaluate("window.sameDocument") is True
+
+            # A tile opens the viewer on its display image.
+            viewer = page.locator("#viewer")
+            image = viewer.locator(".viewer-image")
+            position = viewer.locator(".viewer-position")
+            displays = tiles.evaluate_all("tiles => tiles.map(tile => tile.dataset.display)")
+            expect(viewer).to_be_hidden()
+            tiles.nth(0).click()
+            expect(viewer).to_be_visible()
+            assert viewer.evaluate("dialog => dialog.open") is True
+            expect(image).to_have_attribute("src", displays[0])
+            expect(position).to_have_text(f"1 / {PHOTO_COUNT}")
+            page.wait_for_function(IMAGE_LOADED, arg=image.element_handle())
+
+            # The next button, then the right arrow key, move on one photo each.
+            viewer.locator(".viewer-next").click()
+            expect(image).to_have_attribute("src", displays[1])
+            expect(position).to_have_text(f"2 / {PHOTO_COUNT}")
+            page.wait_for_function(IMAGE_LOADED, arg=image.element_handle())
+
+            page.keyboard.press("ArrowRight")
+            expect(image).to_have_attribute("src", displays[2])
+            expect(position).to_have_text(f"3 / {PHOTO_COUNT}")
+            page.wait_for_function(IMAGE_LOADED, arg=image.element_handle())
+            assert len(set(displays[:3])) == 3
+
+            # Escape closes the viewer and gives focus back to the photo it showed.
+            page.keyboard.press("Escape")
+            expect(viewer).to_be_hidden()
+            assert viewer.evaluate("dialog => dialog.open") is False
+            expect(tiles.nth(2)).to_be_focused()
+
+            assert script_errors == []
+            assert error_responses == []
+        finally:
+            browser.close()
