@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "galleries",
+    "faces",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,31 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=5
 
 # --- Background tasks -------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# --- Find me: face indexing and search ----------------------------------------------
+FACE_ENGINE = env.str("FACE_ENGINE", default="local")
+if FACE_ENGINE not in ("local", "rekognition"):
+    raise ImproperlyConfigured(f"FACE_ENGINE must be local or rekognition, not {FACE_ENGINE!r}.")
+# Local engine: descriptor distances. A face this close to the selfie is "you"; up to
+# FACE_MAYBE_DISTANCE "maybe you". A face this close to the selfie also brings the
+# other photos of the person it was grouped with (FACE_PERSON_DISTANCE groups faces).
+FACE_MATCH_DISTANCE = env.float("FACE_MATCH_DISTANCE", default=0.5)
+FACE_MAYBE_DISTANCE = env.float("FACE_MAYBE_DISTANCE", default=0.56)
+FACE_CONFIDENT_DISTANCE = env.float("FACE_CONFIDENT_DISTANCE", default=0.42)
+FACE_PERSON_DISTANCE = env.float("FACE_PERSON_DISTANCE", default=0.4)
+FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
+# Rekognition: similarities (0-100) for "you" and "maybe you".
+FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)
+FACE_MAYBE_SIMILARITY = env.float("FACE_MAYBE_SIMILARITY", default=80)
+REKOGNITION_REGION = env_first("REKOGNITION_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
+REKOGNITION_ACCESS_KEY_ID = env_first("REKOGNITION_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "S3_KEY")
+REKOGNITION_SECRET_ACCESS_KEY = env_first("REKOGNITION_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET")
+REKOGNITION_ENDPOINT_URL = env_first("REKOGNITION_ENDPOINT_URL")
+REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default="eventgallery-")
+# Selfies: the largest accepted, and searches per client and window.
+SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
+FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
+FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
 
 # --- Auth, sessions, security ---------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

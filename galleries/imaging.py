@@ -133,6 +133,29 @@ def make_derivatives(fileobj: IO[bytes]) -> list[Derivative]:
     ]
 
 
+def open_upright_rgb(fileobj: IO[bytes], *, long_edge: int | None = None) -> Image.Image:
+    """The image upright and in RGB (transparency on white, CMYK and 16-bit converted),
+    at full size or, when long_edge is given, at most that many pixels: what face
+    engines read. Refuses what inspect_image refuses, with ImageRejected.
+    """
+    try:
+        with _open(fileobj) as im:
+            transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
+            icc_profile = im.info.get("icc_profile") or None
+            size = _fit(im.size, long_edge) if long_edge else im.size
+            _decode(im, size)
+            try:
+                image = _resize(_prepare_for_resize(im), size, DISPLAY_FILTER)
+                image, _ = _to_output_mode(image, icc_profile)
+            except Exception as exc:
+                raise ImageRejected(f"Eventgallery could not process this image ({_reason(exc)}).") from exc
+    finally:
+        fileobj.seek(0)
+    if transpose is not None:
+        image = image.transpose(transpose)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def _display_image(fileobj: IO[bytes], long_edge: int) -> tuple[Image.Image, Image.Transpose | None, bytes | None]:
     """The photo at display size in stored orientation, its pending transpose and its ICC profile.
 

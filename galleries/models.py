@@ -41,6 +41,11 @@ class Gallery(models.Model):
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     access_code = models.CharField(max_length=64, blank=True, help_text="Guests type this to open a private gallery.")
     is_published = models.BooleanField("published", default=False, help_text="Drafts are visible to organizers only.")
+    face_search_enabled = models.BooleanField(
+        "Find me",
+        default=False,
+        help_text="Guests can find the photos they appear in with a selfie. The faces of the photos are indexed.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
     )

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from faces import services as faces_services
 from galleries.imaging import ImageRejected, inspect_image, make_derivatives
 from galleries.models import Gallery, Photo
 
@@ -208,6 +209,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
         return None
     _delete_files({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
+    faces_services.photo_faces_queue(photo=photo)
     return photo
 
 
@@ -223,6 +225,7 @@ def photo_reprocess(*, photos: Iterable[Photo]) -> int:
 @transaction.atomic
 def photo_delete(*, photo: Photo) -> None:
     names = photo.stored_names
+    faces_services.photos_faces_forget(photo_ids=[photo.pk])
     photo.delete()
     _delete_files_on_commit(names)
 
@@ -231,6 +234,7 @@ def photo_delete(*, photo: Photo) -> None:
 def photos_delete(*, photos: Iterable[Photo]) -> int:
     photos = list(photos)
     names = [name for photo in photos for name in photo.stored_names]
+    faces_services.photos_faces_forget(photo_ids=[photo.pk for photo in photos])
     Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
     _delete_files_on_commit(names)
     return len(photos)
@@ -238,6 +242,7 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
 
 @transaction.atomic
 def gallery_delete(*, gallery: Gallery) -> None:
+    faces_services.gallery_faces_forget(gallery=gallery)
     names = [
         name for fields in gallery.photos.values_list("original", "thumbnail", "display") for name in fields if name
     ]

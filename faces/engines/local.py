@@ -27,6 +27,8 @@ import face_recognition_models
 import numpy as np
 from PIL import Image, ImageOps
 
+from faces.engines.base import DetectedFace, FaceBox, FaceEngine, IndexedFace, Landmark, SelfieFace
+
 # Side of the frontal detector's scanning window: at scale 1 it finds faces of about
 # 75 px and up (its boxes are a little smaller than the window).
 _WINDOW_PX = 80
@@ -108,25 +110,25 @@ def find_faces(image: Image.Image, *, min_face_px: int | None = None) -> list[Lo
     return _describe(rgb, detections)
 
 
-def describe_largest_face(image: Image.Image) -> LocalFace | None:
-    """The largest face of a selfie, or None.
+def describe_largest_face(image: Image.Image) -> tuple[LocalFace | None, int]:
+    """The largest face of a selfie (or None) and how many faces the selfie has.
 
     The HOG detector misses faces tilted by more than about 45 degrees, which selfies
     often are; only when it finds nothing does the slower CNN detector get a turn.
     """
     image = _upright(image)
     if image.width < 8 or image.height < 8:
-        return None
+        return None, 0
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     # The face of a selfie is big: 80 px is plenty, and it keeps a 12 MP selfie quick.
     detections = _detect(image.convert("L"), min_face_px=max(80, min(image.size) // 12))
     if not detections:
         detections = _detect_with_cnn(rgb)
     if not detections:
-        return None
+        return None, 0
     largest = max(detections, key=lambda d: d.size)
     faces = _describe(rgb, [largest])
-    return faces[0] if faces else None
+    return (faces[0] if faces else None), len(detections)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -507,3 +509,80 @@ def _add_zero_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[:, : a.shape[1], : a.shape[2], : a.shape[3]] += a
     out[:, : b.shape[1], : b.shape[2], : b.shape[3]] += b
     return out
+
+
+# --- The engine interface ------------------------------------------------------------
+
+
+def similarity(distance_: float, *, match_distance: float = MATCH_DISTANCE) -> float:
+    """A descriptor distance on Rekognition's similarity scale: 100 for the same
+    descriptor, 80 (Rekognition's customary match threshold) at match_distance, 0 at
+    three times it."""
+    if distance_ <= match_distance:
+        value = 100 - 20 * distance_ / match_distance
+    else:
+        value = 80 * (1 - (distance_ - match_distance) / (2 * match_distance))
+    return round(min(100.0, max(0.0, value)), 2)
+
+
+def _confidence(score: float) -> float:
+    # The HOG detector's scores run from its threshold 0 to about 3; Rekognition's
+    # confidences are percentages, and a face the detector accepts should read high.
+    return round(100 / (1 + math.exp(-3 * (score + 0.5))), 2)
+
+
+def _as_detected(face: LocalFace, width: int, height: int) -> dict:
+    eye_right, eye_left = np.mean(face.landmarks[0:2], axis=0), np.mean(face.landmarks[2:4], axis=0)
+    # Rekognition names eyes as the viewer sees them: eyeLeft is the one on the image's left.
+    points = {"eyeLeft": eye_left, "eyeRight": eye_right, "nose": face.landmarks[4]}
+    return {
+        "box": FaceBox(
+            left=face.box.left / width,
+            top=face.box.top / height,
+            width=face.box.width / width,
+            height=face.box.height / height,
+        ),
+        "confidence": _confidence(face.score),
+        "landmarks": [Landmark(type=name, x=float(x) / width, y=float(y) / height) for name, (x, y) in points.items()],
+    }
+
+
+class LocalEngine(FaceEngine):
+    """dlib on this machine; the application searches the descriptors it stores."""
+
+    name = "local"
+    searches_in_database = True
+
+    def __init__(self, *, match_distance: float = MATCH_DISTANCE, min_face_px: int = DEFAULT_MIN_FACE_PX):
+        self.match_distance = match_distance
+        self.min_face_px = min_face_px
+
+    def detect(self, image: Image.Image) -> list[DetectedFace]:
+        image = _upright(image)
+        return [DetectedFace(**_as_detected(face, *image.size)) for face in find_faces(image)]
+
+    def index(self, image: Image.Image, *, collection: str, photo_id: int) -> list[IndexedFace]:
+        image = _upright(image)
+        return [
+            IndexedFace(**_as_detected(face, *image.size), descriptor=face.descriptor.tobytes())
+            for face in find_faces(image, min_face_px=self.min_face_px)
+        ]
+
+    def describe_selfie(self, image: Image.Image) -> SelfieFace | None:
+        image = _upright(image)
+        face, faces_in_image = describe_largest_face(image)
+        if face is None:
+            return None
+        return SelfieFace(
+            **_as_detected(face, *image.size), faces_in_image=faces_in_image, descriptor=face.descriptor.tobytes()
+        )
+
+    def compare(self, source: Image.Image, target: Image.Image) -> float | None:
+        selfie, _ = describe_largest_face(_upright(source))
+        if selfie is None:
+            return None
+        faces = find_faces(target)
+        if not faces:
+            return None
+        closest = min(distance(selfie.descriptor, face.descriptor) for face in faces)
+        return similarity(closest, match_distance=self.match_distance)

@@ -91,7 +91,7 @@ def test_it_tells_the_six_people_apart(group_faces):
 def test_it_matches_a_selfie_to_that_face_only(group_faces, centre):
     selfie = face_images.selfie_of(face_images.group_photo(), centre, face_px=110)
 
-    face = describe_largest_face(selfie)
+    face, _ = describe_largest_face(selfie)
 
     assert face is not None
     distances = {f.box: distance(face.descriptor, f.descriptor) for f in group_faces}
@@ -103,14 +103,14 @@ def test_it_finds_the_face_of_a_selfie_tilted_too_far_for_the_hog_detector(group
     centre = GROUP_PHOTO_FACE_CENTRES[3]
     selfie = face_images.selfie_of(face_images.group_photo(), centre, face_px=110, angle=50)
 
-    face = describe_largest_face(selfie)
+    face, _ = describe_largest_face(selfie)
 
     assert face is not None
     assert distance(face.descriptor, _face_at(group_faces, centre).descriptor) < MATCH_DISTANCE
 
 
 def test_it_keeps_tom_hanks_far_from_everyone_in_the_group(group_faces):
-    hanks = describe_largest_face(face_images.tom_hanks())
+    hanks, _ = describe_largest_face(face_images.tom_hanks())
 
     assert hanks is not None
     assert min(distance(hanks.descriptor, f.descriptor) for f in group_faces) > MATCH_DISTANCE
@@ -155,14 +155,14 @@ def test_it_finds_no_face_where_there_is_none():
     table = face_images.table()
 
     assert find_faces(table) == []
-    assert describe_largest_face(table) is None
+    assert describe_largest_face(table) == (None, 0)
 
 
 def test_it_finds_no_face_in_a_one_pixel_image():
     pixel = Image.new("RGB", (1, 1), (200, 150, 120))
 
     assert find_faces(pixel) == []
-    assert describe_largest_face(pixel) is None
+    assert describe_largest_face(pixel) == (None, 0)
 
 
 def test_it_measures_zero_distance_between_a_face_and_itself(group_faces):

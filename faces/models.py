@@ -1,0 +1,108 @@
+from django.db import models
+from django.db.models import Count, Q
+
+from galleries.models import Gallery, Photo
+
+
+class FaceCollection(models.Model):
+    """A gallery's faces as the face engine keeps them: for Rekognition, the collection
+    that holds them; for every engine, the counter that tells the search caches of
+    other processes that faces were removed or regrouped."""
+
+    gallery = models.OneToOneField(Gallery, on_delete=models.CASCADE, primary_key=True, related_name="face_collection")
+    engine = models.CharField(max_length=20)
+    # The Rekognition collection's id; empty for the local engine.
+    external_id = models.CharField(max_length=255, blank=True)
+    # Moves on every removal or regrouping of faces. Additions need no counter: a
+    # cache loads the faces whose id is above the highest it has.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Faces of {self.gallery}"
+
+
+class PhotoFacesQuerySet(models.QuerySet):
+    def counts(self):
+        return self.aggregate(
+            total=Count("pk"),
+            indexed=Count("pk", filter=Q(status=PhotoFaces.Status.INDEXED)),
+            waiting=Count("pk", filter=Q(status__in=[PhotoFaces.Status.PENDING, PhotoFaces.Status.INDEXING])),
+            failed=Count("pk", filter=Q(status=PhotoFaces.Status.FAILED)),
+        )
+
+
+class PhotoFaces(models.Model):
+    """Where a photo stands in face indexing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        INDEXING = "indexing", "Indexing"
+        INDEXED = "indexed", "Indexed"
+        FAILED = "failed", "Failed"
+
+    photo = models.OneToOneField(Photo, on_delete=models.CASCADE, primary_key=True, related_name="face_index")
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    engine = models.CharField(max_length=20, blank=True)
+    face_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhotoFacesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "photo's faces"
+        verbose_name_plural = "photos' faces"
+        indexes = [models.Index(fields=["gallery", "status"], name="photofaces_gallery_status")]
+
+    def __str__(self):
+        return f"Faces of {self.photo}"
+
+
+class Face(models.Model):
+    """A face found in a gallery photo. The box and landmarks are ratios of the upright
+    photo's width and height."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="faces")
+    # The photo's gallery, kept here because every search reads a whole gallery's faces.
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="faces")
+    engine = models.CharField(max_length=20)
+    box_left = models.FloatField()
+    box_top = models.FloatField()
+    box_width = models.FloatField()
+    box_height = models.FloatField()
+    confidence = models.FloatField(help_text="0-100")
+    landmarks = models.JSONField(default=list, blank=True)
+    # The local engine's 128 float32 values; Rekognition keeps its own, under external_id.
+    descriptor = models.BinaryField(null=True, editable=False)
+    external_id = models.CharField(max_length=64, blank=True)
+    # The person this face was grouped with, numbered within the gallery.
+    person = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["photo", "box_left"]
+        indexes = [
+            models.Index(fields=["gallery", "id"], name="face_gallery_id"),
+            models.Index(fields=["gallery", "external_id"], name="face_gallery_external_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(box_width__gt=0, box_height__gt=0, box_width__lte=1.01, box_height__lte=1.01),
+                name="face_box_is_a_ratio",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Face {self.pk} in {self.photo}"
+
+    @property
+    def box_percent(self) -> dict[str, float]:
+        """The box in percent of the photo, for CSS that marks the face."""
+        return {
+            "left": round(100 * max(0.0, self.box_left), 2),
+            "top": round(100 * max(0.0, self.box_top), 2),
+            "width": round(100 * min(self.box_width, 1 - max(0.0, self.box_left)), 2),
+            "height": round(100 * min(self.box_height, 1 - max(0.0, self.box_top)), 2),
+        }

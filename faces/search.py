@@ -1,0 +1,122 @@
+"""The descriptors of a gallery's faces as one numpy matrix, kept in each process.
+
+A selfie is compared with every face of the gallery at once: for 100,000 faces that
+is a (100000 x 128) float32 matrix, 51 MB, and one matrix-vector product of a few
+milliseconds. Loading it from the database takes much longer, so each process keeps
+the matrices of the galleries it searched last and brings them up to date with two
+small queries: the faces added since (ids above the highest it holds; faces of a
+gallery are inserted under a lock on its FaceCollection row, so ids grow in commit
+order), and the collection's revision, which moves when faces are removed or
+regrouped and then makes it load the gallery again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from faces.models import Face, FaceCollection
+
+DESCRIPTOR_SIZE = 128
+# Galleries kept per process; the least recently searched is dropped first, and any
+# not searched for a while, so that a deleted gallery's faces do not stay in memory.
+_CACHED_GALLERIES = 8
+_IDLE_S = 600
+
+
+@dataclass
+class GalleryDescriptors:
+    gallery_id: int
+    revision: int
+    face_ids: np.ndarray  # int64
+    photo_ids: np.ndarray  # int64
+    persons: np.ndarray  # int64, -1 where not grouped
+    descriptors: np.ndarray  # float32 (n, 128)
+
+    @property
+    def max_face_id(self) -> int:
+        return int(self.face_ids.max()) if len(self.face_ids) else 0
+
+    @property
+    def next_person(self) -> int:
+        return int(self.persons.max()) + 1 if len(self.persons) else 1
+
+    def distances(self, descriptor: np.ndarray) -> np.ndarray:
+        if not len(self.face_ids):
+            return np.empty(0, np.float32)
+        # |a - b|^2 = |a|^2 + |b|^2 - 2ab, with the norms kept: one product instead of
+        # a (n x 128) subtraction.
+        squared = self._squared_norms + float(descriptor @ descriptor) - 2 * (self.descriptors @ descriptor)
+        return np.sqrt(np.maximum(squared, 0, out=squared))
+
+    def __post_init__(self):
+        self._squared_norms = np.einsum("ij,ij->i", self.descriptors, self.descriptors)
+
+    def with_faces(self, rows: list[tuple[int, int, int | None, bytes]]) -> GalleryDescriptors:
+        added = _arrays(rows)
+        return GalleryDescriptors(
+            gallery_id=self.gallery_id,
+            revision=self.revision,
+            face_ids=np.concatenate([self.face_ids, added[0]]),
+            photo_ids=np.concatenate([self.photo_ids, added[1]]),
+            persons=np.concatenate([self.persons, added[2]]),
+            descriptors=np.concatenate([self.descriptors, added[3]]),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.face_ids, self.photo_ids, self.persons, self.descriptors))
+
+
+def _arrays(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    face_ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    photo_ids = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+    persons = np.fromiter((-1 if r[2] is None else r[2] for r in rows), np.int64, len(rows))
+    descriptors = np.frombuffer(b"".join(bytes(r[3]) for r in rows), np.float32).reshape(len(rows), DESCRIPTOR_SIZE)
+    return face_ids, photo_ids, persons, descriptors
+
+
+def _rows(gallery_id: int, above_id: int = 0):
+    return list(
+        Face.objects.filter(gallery_id=gallery_id, id__gt=above_id, descriptor__isnull=False)
+        .order_by("id")
+        .values_list("id", "photo_id", "person", "descriptor")
+    )
+
+
+_cache: OrderedDict[int, GalleryDescriptors] = OrderedDict()
+_last_used: dict[int, float] = {}
+_lock = threading.Lock()
+
+
+def gallery_descriptors(gallery_id: int) -> GalleryDescriptors:
+    """The gallery's face descriptors as they are in the database now."""
+    revision = FaceCollection.objects.filter(gallery_id=gallery_id).values_list("revision", flat=True).first() or 0
+    with _lock:
+        cached = _cache.get(gallery_id)
+    if cached is not None and cached.revision == revision:
+        added = _rows(gallery_id, cached.max_face_id)
+        current = cached.with_faces(added) if added else cached
+    else:
+        current = GalleryDescriptors(gallery_id, revision, *_arrays(_rows(gallery_id)))
+    now = time.monotonic()
+    with _lock:
+        _cache[gallery_id] = current
+        _last_used[gallery_id] = now
+        _cache.move_to_end(gallery_id)
+        while len(_cache) > _CACHED_GALLERIES:
+            _last_used.pop(_cache.popitem(last=False)[0], None)
+        for idle in [g for g, used in _last_used.items() if now - used > _IDLE_S]:
+            _cache.pop(idle, None)
+            _last_used.pop(idle, None)
+    return current
+
+
+def forget(gallery_id: int) -> None:
+    with _lock:
+        _cache.pop(gallery_id, None)
+        _last_used.pop(gallery_id, None)

@@ -1,0 +1,415 @@
+"""Find me: indexing the faces of gallery photos, searching them with a selfie, and the
+original service's compare and detect.
+
+A selfie is only ever held in memory: it is read from the request, searched with and
+dropped. Nothing here stores or logs it, or anything computed from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import IO
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
+
+from faces import search
+from faces.engines import get_engine
+from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageNotUsable, IndexedFace
+from faces.models import Face, FaceCollection, PhotoFaces
+from galleries.imaging import ImageRejected, open_upright_rgb
+from galleries.models import Gallery, Photo
+
+logger = logging.getLogger(__name__)
+
+# Selfies and images given to compare/detect are read at this size at most: a face
+# that fills a phone's frame is still hundreds of pixels tall, and a 48 MP selfie
+# costs no more than a small one.
+SELFIE_LONG_EDGE = 2048
+# The original service's threshold for compare.
+COMPARE_MATCH_SIMILARITY = 80.0
+
+
+class FaceSearchError(Exception):
+    """A selfie that cannot be searched; str(exc) is the message for the guest."""
+
+
+class NoFaceFound(FaceSearchError):
+    pass
+
+
+class FaceSearchDisabled(FaceSearchError):
+    pass
+
+
+# --- Indexing -----------------------------------------------------------------------
+
+
+def collection_name(gallery_id: int) -> str:
+    return f"{settings.REKOGNITION_COLLECTION_PREFIX}gallery-{gallery_id}"
+
+
+def photo_faces_queue(*, photo: Photo) -> bool:
+    """Queue the indexing of a processed photo, if its gallery has face search on."""
+    if not photo.is_ready or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
+        return False
+    PhotoFaces.objects.update_or_create(
+        photo=photo, defaults={"gallery_id": photo.gallery_id, "status": PhotoFaces.Status.PENDING, "error": ""}
+    )
+    transaction.on_commit(partial(_enqueue_indexing, photo_id=photo.pk))
+    return True
+
+
+def gallery_faces_queue(*, gallery: Gallery, reindex: bool = False) -> int:
+    """Queue the gallery's ready photos that are not indexed yet (all of them with
+    reindex). Returns how many were queued."""
+    photos = gallery.photos.ready()
+    if not reindex:
+        photos = photos.exclude(face_index__status=PhotoFaces.Status.INDEXED)
+    count = 0
+    for photo in photos.only("pk", "gallery_id", "status"):
+        count += photo_faces_queue(photo=photo)
+    return count
+
+
+def _enqueue_indexing(*, photo_id: int) -> None:
+    from faces.tasks import index_photo_faces
+
+    index_photo_faces.enqueue(photo_id=photo_id)
+
+
+def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
+    """Find and store the faces of one photo (the worker's job).
+
+    A photo whose indexing fails is marked failed with the reason; it can be queued
+    again. Returns None when there is nothing to index (the photo was deleted, is not
+    processed, or its gallery has face search off).
+    """
+    photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
+    if photo is None or not photo.is_ready or not photo.gallery.face_search_enabled:
+        PhotoFaces.objects.filter(photo_id=photo_id).exclude(status=PhotoFaces.Status.INDEXED).delete()
+        return None
+    engine = get_engine()
+    PhotoFaces.objects.update_or_create(
+        photo=photo,
+        defaults={"gallery_id": photo.gallery_id, "status": PhotoFaces.Status.INDEXING, "engine": engine.name},
+    )
+    try:
+        with photo.original.open("rb") as original:
+            image = open_upright_rgb(original)
+        found = engine.index(image, collection=collection_name(photo.gallery_id), photo_id=photo.pk)
+    except (ImageRejected, FaceEngineError) as exc:
+        return _indexing_failed(photo, str(exc))
+    except Exception:
+        logger.exception("Could not index the faces of photo %s", photo.pk)
+        return _indexing_failed(photo, "The photo could not be read or indexed; retry later.")
+
+    replaced_external_ids = _store_faces(photo, engine, found)
+    if replaced_external_ids:
+        _forget_external_faces_on_commit(photo.gallery_id, replaced_external_ids)
+    return PhotoFaces.objects.filter(photo=photo).first()
+
+
+def _indexing_failed(photo: Photo, reason: str) -> PhotoFaces:
+    PhotoFaces.objects.filter(photo=photo).update(status=PhotoFaces.Status.FAILED, error=reason, face_count=0)
+    return PhotoFaces.objects.get(photo=photo)
+
+
+@transaction.atomic
+def _store_faces(photo: Photo, engine: FaceEngine, found: list[IndexedFace]) -> list[str]:
+    """Replace the photo's faces with those found; returns the external ids of the
+    faces replaced, for the engine to forget."""
+    engine_name = engine.name
+    collection, _ = FaceCollection.objects.get_or_create(
+        gallery_id=photo.gallery_id,
+        defaults={
+            "engine": engine_name,
+            "external_id": "" if engine.searches_in_database else collection_name(photo.gallery_id),
+        },
+    )
+    # One writer per gallery at a time: people are numbered from the faces already
+    # stored, and the search caches rely on a gallery's face ids growing in commit order.
+    collection = FaceCollection.objects.select_for_update().get(pk=collection.pk)
+    if not Photo.objects.filter(pk=photo.pk).exists():
+        return [face.external_id for face in found if face.external_id]  # deleted meanwhile
+    old_faces = list(photo.faces.values_list("pk", "external_id"))
+    if old_faces:
+        Face.objects.filter(pk__in=[pk for pk, _ in old_faces]).delete()
+        collection.revision += 1
+        collection.save(update_fields=["revision"])
+    persons = _assign_persons(collection, photo, found)
+    Face.objects.bulk_create(
+        Face(
+            photo=photo,
+            gallery_id=photo.gallery_id,
+            engine=engine_name,
+            box_left=face.box.left,
+            box_top=face.box.top,
+            box_width=face.box.width,
+            box_height=face.box.height,
+            confidence=face.confidence,
+            landmarks=[{"type": p.type, "x": round(p.x, 5), "y": round(p.y, 5)} for p in face.landmarks],
+            descriptor=face.descriptor,
+            external_id=face.external_id,
+            person=person,
+        )
+        for face, person in zip(found, persons, strict=True)
+    )
+    PhotoFaces.objects.filter(photo=photo).update(
+        status=PhotoFaces.Status.INDEXED,
+        engine=engine_name,
+        face_count=len(found),
+        error="",
+        indexed_at=timezone.now(),
+    )
+    return [external_id for _, external_id in old_faces if external_id]
+
+
+def _assign_persons(collection: FaceCollection, photo: Photo, found: list[IndexedFace]) -> list[int | None]:
+    """Group each new face with the person of the nearest face already stored, when it
+    is within FACE_PERSON_DISTANCE, or start a new person.
+
+    Two faces of one photo are never the same person: the nearer of two claims wins
+    and the other starts a person of its own. Faces without descriptors (Rekognition)
+    are not grouped.
+    """
+    if not found or found[0].descriptor is None:
+        return [None] * len(found)
+    known = search.gallery_descriptors(collection.gallery_id)
+    others = known.photo_ids != photo.pk
+    claims = []
+    for index, face in enumerate(found):
+        descriptor = np.frombuffer(face.descriptor, np.float32)
+        distances = np.where(others, known.distances(descriptor), np.inf)
+        nearest = int(np.argmin(distances)) if len(distances) else -1
+        if nearest >= 0 and distances[nearest] <= settings.FACE_PERSON_DISTANCE and known.persons[nearest] >= 0:
+            claims.append((float(distances[nearest]), index, int(known.persons[nearest])))
+    persons: list[int | None] = [None] * len(found)
+    taken = set()
+    for _, index, person in sorted(claims):
+        if person not in taken:
+            persons[index] = person
+            taken.add(person)
+    next_person = known.next_person
+    for index, person in enumerate(persons):
+        if person is None:
+            persons[index] = next_person
+            next_person += 1
+    return persons
+
+
+# --- Forgetting -----------------------------------------------------------------------
+
+
+def photos_faces_forget(*, photo_ids: Iterable[int]) -> None:
+    """Call inside the transaction that deletes these photos: once it commits, the
+    engine forgets their faces (Rekognition), and every process's search cache
+    drops them."""
+    rows = list(Face.objects.filter(photo_id__in=list(photo_ids)).values_list("gallery_id", "external_id"))
+    by_gallery: dict[int, list[str]] = {}
+    for gallery_id, external_id in rows:
+        by_gallery.setdefault(gallery_id, [])
+        if external_id:
+            by_gallery[gallery_id].append(external_id)
+    for gallery_id, external_ids in by_gallery.items():
+        FaceCollection.objects.filter(gallery_id=gallery_id).update(revision=F("revision") + 1)
+        if external_ids:
+            _forget_external_faces_on_commit(gallery_id, external_ids)
+
+
+def gallery_faces_forget(*, gallery: Gallery) -> None:
+    """Call inside the transaction that deletes the gallery: once it commits, the
+    engine's collection is deleted with every face in it."""
+    collection = FaceCollection.objects.filter(gallery=gallery).first()
+    search.forget(gallery.pk)
+    if collection is not None and collection.external_id:
+        transaction.on_commit(partial(_enqueue_collection_deletion, collection=collection.external_id))
+
+
+def _forget_external_faces_on_commit(gallery_id: int, external_ids: list[str]) -> None:
+    if get_engine().searches_in_database:
+        return
+    transaction.on_commit(
+        partial(_enqueue_faces_deletion, collection=collection_name(gallery_id), external_ids=external_ids)
+    )
+
+
+def _enqueue_faces_deletion(*, collection: str, external_ids: list[str]) -> None:
+    from faces.tasks import delete_external_faces
+
+    delete_external_faces.enqueue(collection=collection, external_ids=external_ids)
+
+
+def _enqueue_collection_deletion(*, collection: str) -> None:
+    from faces.tasks import delete_external_collection
+
+    delete_external_collection.enqueue(collection=collection)
+
+
+def external_faces_delete(*, collection: str, external_ids: list[str]) -> None:
+    get_engine().delete_faces(collection=collection, external_ids=external_ids)
+
+
+def external_collection_delete(*, collection: str) -> None:
+    get_engine().delete_collection(collection=collection)
+
+
+# --- Search ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    photo: Photo
+    face: Face
+    similarity: float
+    is_sure: bool  # "you" rather than "maybe you"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    matches: list[PhotoMatch]  # strongest first; sure ones before the maybes
+    faces_in_selfie: int
+    describe_ms: float
+    search_ms: float
+
+    @property
+    def sure(self) -> list[PhotoMatch]:
+        return [m for m in self.matches if m.is_sure]
+
+    @property
+    def maybe(self) -> list[PhotoMatch]:
+        return [m for m in self.matches if not m.is_sure]
+
+
+def read_selfie(fileobj: IO[bytes]) -> Image.Image:
+    """The selfie's pixels, upright, in memory. Raises FaceSearchError for a file that
+    is not a usable image."""
+    try:
+        image = open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE)
+    except ImageRejected as exc:
+        raise FaceSearchError(f"That file is not a photo we can read. {exc}") from exc
+    if min(image.size) < 32:
+        raise NoFaceFound("That photo is too small to show a face. Take a selfie with your face filling the frame.")
+    return image
+
+
+def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
+    """The photos of the gallery that show the selfie's person, strongest first."""
+    if not gallery.face_search_enabled:
+        raise FaceSearchDisabled("Find me is not switched on for this gallery.")
+    engine = get_engine()
+    started = timezone.now()
+    try:
+        face = engine.describe_selfie(selfie)
+    except ImageNotUsable as exc:
+        raise FaceSearchError("That photo could not be read as a selfie. Try another one.") from exc
+    except FaceEngineError as exc:
+        raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
+    described = timezone.now()
+    if face is None:
+        raise NoFaceFound(
+            "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
+            "with your face filling much of the frame."
+        )
+    if engine.searches_in_database:
+        scored = _search_descriptors(gallery, np.frombuffer(face.descriptor, np.float32))
+    else:
+        try:
+            scored = _search_collection(engine, gallery, face)
+        except FaceEngineError as exc:
+            raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
+    matches = _photo_matches(scored)
+    finished = timezone.now()
+    return SearchResult(
+        matches=matches,
+        faces_in_selfie=face.faces_in_image,
+        describe_ms=(described - started).total_seconds() * 1000,
+        search_ms=(finished - described).total_seconds() * 1000,
+    )
+
+
+def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, tuple[float, bool]]:
+    """face id -> (similarity, sure) for the faces close enough to the selfie.
+
+    Sure: within FACE_MATCH_DISTANCE, or grouped with a face that is within
+    FACE_CONFIDENT_DISTANCE (the person's other photos). Maybe: within
+    FACE_MAYBE_DISTANCE.
+    """
+    from faces.engines.local import similarity
+
+    known = search.gallery_descriptors(gallery.pk)
+    if not len(known.face_ids):
+        return {}
+    distances = known.distances(descriptor)
+    sure = distances <= settings.FACE_MATCH_DISTANCE
+    confident_persons = np.unique(known.persons[(distances <= settings.FACE_CONFIDENT_DISTANCE) & (known.persons >= 0)])
+    if len(confident_persons):
+        sure |= np.isin(known.persons, confident_persons)
+    maybe = distances <= settings.FACE_MAYBE_DISTANCE
+    selected = np.flatnonzero(sure | maybe)
+    return {
+        int(known.face_ids[i]): (
+            similarity(float(distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
+            bool(sure[i]),
+        )
+        for i in selected
+    }
+
+
+def _search_collection(engine, gallery: Gallery, face) -> dict[int, tuple[float, bool]]:
+    found = engine.search_collection(face, collection=collection_name(gallery.pk), limit=4096)
+    by_external = {m.external_id: m.similarity for m in found if m.similarity >= settings.FACE_MAYBE_SIMILARITY}
+    ids = Face.objects.filter(gallery=gallery, external_id__in=list(by_external)).values_list("pk", "external_id")
+    return {
+        pk: (by_external[external_id], by_external[external_id] >= settings.FACE_MATCH_SIMILARITY)
+        for pk, external_id in ids
+    }
+
+
+def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
+    if not scored:
+        return []
+    faces = Face.objects.filter(pk__in=list(scored), photo__status=Photo.Status.READY).select_related("photo")
+    best: dict[int, PhotoMatch] = {}
+    for face in faces:
+        similarity_, sure = scored[face.pk]
+        current = best.get(face.photo_id)
+        if current is None or (sure, similarity_) > (current.is_sure, current.similarity):
+            best[face.photo_id] = PhotoMatch(photo=face.photo, face=face, similarity=similarity_, is_sure=sure)
+    return sorted(best.values(), key=lambda m: (not m.is_sure, -m.similarity, m.photo.sort_at, m.photo.pk))
+
+
+# --- The original service's compare and detect ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    match: bool
+    similarity: float
+
+
+def read_image(fileobj: IO[bytes]) -> Image.Image:
+    """An image given to compare or detect, upright, in memory. Raises ImageRejected."""
+    return open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE)
+
+
+def faces_compare(*, source: Image.Image, target: Image.Image) -> Comparison:
+    """Whether the largest face of source appears in target, with the similarity
+    (0-100) of the closest face; a match from COMPARE_MATCH_SIMILARITY up. Without a
+    face in either image: no match, similarity 0."""
+    similarity_ = get_engine().compare(source, target)
+    if similarity_ is None:
+        return Comparison(match=False, similarity=0.0)
+    return Comparison(match=similarity_ >= COMPARE_MATCH_SIMILARITY, similarity=round(similarity_, 2))
+
+
+def faces_detect(*, image: Image.Image) -> list[DetectedFace]:
+    """Every face of the image with its box (ratios), confidence and landmarks."""
+    return get_engine().detect(image)
