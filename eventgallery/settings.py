@@ -155,13 +155,17 @@ TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_d
 FACE_ENGINE = env.str("FACE_ENGINE", default="local")
 if FACE_ENGINE not in ("local", "rekognition"):
     raise ImproperlyConfigured(f"FACE_ENGINE must be local or rekognition, not {FACE_ENGINE!r}.")
-# Local engine: descriptor distances. A face this close to the selfie is "you"; up to
-# FACE_MAYBE_DISTANCE "maybe you". A face this close to the selfie also brings the
-# other photos of the person it was grouped with (FACE_PERSON_DISTANCE groups faces).
-FACE_MATCH_DISTANCE = env.float("FACE_MATCH_DISTANCE", default=0.5)
-FACE_MAYBE_DISTANCE = env.float("FACE_MAYBE_DISTANCE", default=0.56)
-FACE_CONFIDENT_DISTANCE = env.float("FACE_CONFIDENT_DISTANCE", default=0.42)
+# Local engine: descriptor distances (dlib's customary same-person threshold is 0.6).
+# A face within FACE_MATCH_DISTANCE of the selfie is "you", up to FACE_MAYBE_DISTANCE
+# "maybe you". Faces are grouped into people at index time (each face joins the person
+# of its nearest face within FACE_PERSON_DISTANCE); a face within
+# FACE_CONFIDENT_DISTANCE of the selfie makes its person's other faces "you" too, up to
+# FACE_PERSON_MAX_DISTANCE from the selfie.
+FACE_MATCH_DISTANCE = env.float("FACE_MATCH_DISTANCE", default=0.55)
+FACE_MAYBE_DISTANCE = env.float("FACE_MAYBE_DISTANCE", default=0.6)
+FACE_CONFIDENT_DISTANCE = env.float("FACE_CONFIDENT_DISTANCE", default=0.45)
 FACE_PERSON_DISTANCE = env.float("FACE_PERSON_DISTANCE", default=0.4)
+FACE_PERSON_MAX_DISTANCE = env.float("FACE_PERSON_MAX_DISTANCE", default=0.65)
 FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
 # Rekognition: similarities (0-100) for "you" and "maybe you".
 FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)

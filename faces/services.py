@@ -339,8 +339,9 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
     """face id -> (similarity, sure) for the faces close enough to the selfie.
 
     Sure: within FACE_MATCH_DISTANCE, or grouped with a face that is within
-    FACE_CONFIDENT_DISTANCE (the person's other photos). Maybe: within
-    FACE_MAYBE_DISTANCE.
+    FACE_CONFIDENT_DISTANCE (the person's other photos, as long as they are within
+    FACE_PERSON_MAX_DISTANCE: grouping links faces one by one, and a long chain can
+    drift to someone else). Maybe: within FACE_MAYBE_DISTANCE.
     """
     from faces.engines.local import similarity
 
@@ -351,7 +352,7 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
     sure = distances <= settings.FACE_MATCH_DISTANCE
     confident_persons = np.unique(known.persons[(distances <= settings.FACE_CONFIDENT_DISTANCE) & (known.persons >= 0)])
     if len(confident_persons):
-        sure |= np.isin(known.persons, confident_persons)
+        sure |= np.isin(known.persons, confident_persons) & (distances <= settings.FACE_PERSON_MAX_DISTANCE)
     maybe = distances <= settings.FACE_MAYBE_DISTANCE
     selected = np.flatnonzero(sure | maybe)
     return {

@@ -1,0 +1,184 @@
+import csv
+import json
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test import override_settings
+
+from eventgallery.progress import ProgressBar
+from faces import services as faces_services
+from faces.engines import get_engine
+from faces.models import Face, PhotoFaces
+from galleries import services as gallery_services
+from galleries.models import Gallery, Photo
+
+# The photos are processed and indexed here, one after the other, so that each step
+# can be timed: queued tasks go nowhere.
+_NO_WORKER = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+@dataclass
+class Query:
+    file: str
+    person: str
+    own_photo_id: int | None  # the selfie's own photo, when it comes from the gallery
+
+
+class Command(BaseCommand):
+    help = (
+        "Measures Find me on a labelled folder (labels.csv: file,people with people separated by ';'): "
+        "indexes its photos into a temporary gallery with the configured face engine, searches with "
+        "each selfie and prints precision and recall; the last line is one JSON object."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("gallery_dir", type=Path)
+        parser.add_argument(
+            "--selfies",
+            type=Path,
+            help="A labelled folder of selfies. Without it, every one-person photo of the gallery is "
+            "searched against the others.",
+        )
+
+    def handle(self, *, gallery_dir, selfies, verbosity, **options):
+        gallery_labels = _read_labels(gallery_dir)
+        selfie_labels = _read_labels(selfies) if selfies else None
+        with override_settings(TASKS=_NO_WORKER):
+            gallery = Gallery.objects.create(
+                name=f"Evaluation of {gallery_dir.name}",
+                slug=f"evaluate-faces-{uuid.uuid4().hex[:12]}",
+                face_search_enabled=True,
+            )
+            try:
+                figures = self._evaluate(gallery, gallery_dir, gallery_labels, selfies, selfie_labels, verbosity)
+            finally:
+                gallery_services.gallery_delete(gallery=gallery)
+        if verbosity:
+            self.stdout.write(
+                f"precision {figures['precision']:.4f}, recall {figures['recall']:.4f} "
+                f"({figures['queries']} selfies, {figures['photos']} photos, {figures['faces']} faces)"
+            )
+        self.stdout.write(json.dumps(figures))
+
+    def _evaluate(self, gallery, gallery_dir, gallery_labels, selfie_dir, selfie_labels, verbosity) -> dict:
+        progress = ProgressBar(self.stderr._out, len(gallery_labels)) if verbosity else None
+        photo_people: dict[int, set[str]] = {}
+        photo_of_file: dict[str, int] = {}
+        index_seconds = []
+        for name, people in gallery_labels.items():
+            photo = self._add_photo(gallery, gallery_dir / name)
+            if photo is not None:
+                started = time.perf_counter()
+                indexed = faces_services.photo_faces_index(photo_id=photo.pk)
+                index_seconds.append(time.perf_counter() - started)
+                if indexed is None or indexed.status != PhotoFaces.Status.INDEXED:
+                    reason = indexed.error if indexed else "not indexed"
+                    self.stderr.write(f"{name}: {reason}")
+                photo_people[photo.pk] = people
+                photo_of_file[name] = photo.pk
+            if progress:
+                progress.advance(name)
+        if progress:
+            progress.close()
+
+        if selfie_dir is None:
+            queries = [
+                Query(file=str(gallery_dir / name), person=next(iter(people)), own_photo_id=photo_of_file.get(name))
+                for name, people in gallery_labels.items()
+                if len(people) == 1
+            ]
+        else:
+            queries = [
+                Query(file=str(selfie_dir / name), person=next(iter(people)), own_photo_id=None)
+                for name, people in selfie_labels.items()
+                if len(people) == 1
+            ]
+
+        tiers = {"sure": [0, 0, 0], "any": [0, 0, 0]}  # right hits, hits, relevant
+        describe_ms, search_ms = [], []
+        no_face = 0
+        for query in queries:
+            relevant = {pk for pk, people in photo_people.items() if query.person in people} - {query.own_photo_id}
+            with open(query.file, "rb") as fh:
+                try:
+                    result = faces_services.face_search(gallery=gallery, selfie=faces_services.read_selfie(fh))
+                except faces_services.FaceSearchError as exc:
+                    self.stderr.write(f"{Path(query.file).name}: {exc}")
+                    no_face += 1
+                    for tier in tiers.values():
+                        tier[2] += len(relevant)
+                    continue
+            describe_ms.append(result.describe_ms)
+            search_ms.append(result.search_ms)
+            for tier_name, matches in (("sure", result.sure), ("any", result.matches)):
+                found = {m.photo.pk for m in matches} - {query.own_photo_id}
+                tier = tiers[tier_name]
+                tier[0] += len(found & relevant)
+                tier[1] += len(found)
+                tier[2] += len(relevant)
+                if verbosity >= 2 and tier_name == "sure":
+                    for pk in sorted(found - relevant):
+                        self.stderr.write(f"  {Path(query.file).name}: wrong match {_name_of(photo_of_file, pk)}")
+                    for pk in sorted(relevant - found):
+                        self.stderr.write(f"  {Path(query.file).name}: missed {_name_of(photo_of_file, pk)}")
+
+        def ratio(a, b):
+            return round(a / b, 4) if b else 1.0
+
+        sure, any_ = tiers["sure"], tiers["any"]
+        return {
+            "engine": get_engine().name,
+            "precision": ratio(sure[0], sure[1]),
+            "recall": ratio(sure[0], sure[2]),
+            "precision_with_maybe": ratio(any_[0], any_[1]),
+            "recall_with_maybe": ratio(any_[0], any_[2]),
+            "queries": len(queries),
+            "selfies_without_face": no_face,
+            "photos": len(photo_people),
+            "faces": Face.objects.filter(gallery=gallery).count(),
+            "index_s_per_photo": round(statistics.mean(index_seconds), 3) if index_seconds else None,
+            "describe_ms_p50": round(statistics.median(describe_ms), 1) if describe_ms else None,
+            "search_ms_p50": round(statistics.median(search_ms), 2) if search_ms else None,
+        }
+
+    def _add_photo(self, gallery: Gallery, path: Path) -> Photo | None:
+        try:
+            with path.open("rb") as fh, transaction.atomic():
+                photo = gallery_services.photo_create(gallery=gallery, upload=File(fh), filename=path.name)
+        except (OSError, gallery_services.PhotoUploadError) as exc:
+            self.stderr.write(f"{path.name}: {exc}")
+            return None
+        processed = gallery_services.photo_process(photo_id=photo.pk)
+        if processed is None:
+            self.stderr.write(f"{path.name}: {Photo.objects.get(pk=photo.pk).error}")
+        return processed
+
+
+def _name_of(photo_of_file: dict[str, int], pk: int) -> str:
+    return next((name for name, photo_id in photo_of_file.items() if photo_id == pk), str(pk))
+
+
+def _read_labels(folder: Path) -> dict[str, set[str]]:
+    labels_file = folder / "labels.csv"
+    if not labels_file.is_file():
+        raise CommandError(
+            f"{labels_file} is missing: a labelled folder has a labels.csv with the columns file,people."
+        )
+    with labels_file.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"file", "people"} <= set(reader.fieldnames):
+            raise CommandError(f"{labels_file} needs the columns file,people.")
+        labels = {}
+        for row in reader:
+            people = {p.strip() for p in (row["people"] or "").split(";") if p.strip()}
+            labels[row["file"].strip()] = people
+    missing = [name for name in labels if not (folder / name).is_file()]
+    if missing:
+        raise CommandError(f"{len(missing)} file(s) of {labels_file} are missing, such as {missing[0]}.")
+    return labels
