@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.test import Client
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +48,20 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def organizer(db):
+    from galleries.tests.factories import make_user
+
+    return make_user(superuser=True, username="organizer")
+
+
+@pytest.fixture
+def organizer_client(organizer):
+    client = Client()
+    client.force_login(organizer)
+    return client
 
 
 # --- A real S3 protocol server (moto in server mode) on loopback -------------------

@@ -79,6 +79,28 @@ def gallery_faces_queue(*, gallery: Gallery, reindex: bool = False) -> int:
     return count
 
 
+@transaction.atomic
+def gallery_face_search_switched(*, gallery: Gallery) -> int:
+    """Call after an organizer switched Find me on or off for the gallery. On: queue
+    the photos not indexed yet, and return how many. Off: the gallery's face data goes
+    (rows now; the Rekognition collection once this commits)."""
+    if gallery.face_search_enabled:
+        return gallery_faces_queue(gallery=gallery)
+    gallery_faces_forget(gallery=gallery)
+    Face.objects.filter(gallery=gallery).delete()
+    PhotoFaces.objects.filter(gallery=gallery).delete()
+    FaceCollection.objects.filter(gallery=gallery).delete()
+    return 0
+
+
+def gallery_face_counts(*, gallery: Gallery) -> dict:
+    """Find me's progress for the organizer: photos indexed, waiting and failed, and faces."""
+    counts = PhotoFaces.objects.filter(gallery=gallery).counts()
+    counts["faces"] = Face.objects.filter(gallery=gallery).count()
+    counts["people"] = Face.objects.filter(gallery=gallery, person__isnull=False).values("person").distinct().count()
+    return counts
+
+
 def _enqueue_indexing(*, photo_id: int) -> None:
     from faces.tasks import index_photo_faces
 

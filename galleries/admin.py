@@ -7,6 +7,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from faces import services as faces_services
+from faces.admin import face_crops_html
 from galleries import files, services
 from galleries.forms import PhotoUploadForm
 from galleries.models import Gallery, Photo
@@ -25,8 +27,9 @@ def _thumbnail_html(photo, size=80):
 
 @admin.register(Gallery)
 class GalleryAdmin(admin.ModelAdmin):
-    list_display = ["name", "event_date", "visibility", "is_published", "photos_link", "processing"]
-    list_filter = ["is_published", "visibility", "event_date"]
+    list_display = ["name", "event_date", "visibility", "is_published", "photos_link", "processing", "find_me"]
+    list_filter = ["is_published", "visibility", "face_search_enabled", "event_date"]
+    actions = ["index_faces", "reindex_faces"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "event_date"
@@ -35,11 +38,19 @@ class GalleryAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
         ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
+        ("Find me", {"fields": ["face_search_enabled"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_photo_counts()
+        return super().get_queryset(request).with_photo_counts().with_face_counts()
+
+    @admin.display(description="Find me")
+    def find_me(self, gallery):
+        if not gallery.face_search_enabled:
+            return "Off"
+        failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
+        return f"{gallery.faces_indexed_count}/{gallery.ready_photo_count} indexed{failed}"
 
     @admin.display(description="Photos", ordering="photo_count")
     def photos_link(self, gallery):
@@ -73,6 +84,25 @@ class GalleryAdmin(admin.ModelAdmin):
         if not change and obj.owner_id is None:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        if "face_search_enabled" in form.changed_data:
+            queued = faces_services.gallery_face_search_switched(gallery=obj)
+            if obj.face_search_enabled:
+                messages.info(request, f"Find me is on: {queued} photo(s) queued for face indexing.")
+            else:
+                messages.info(request, "Find me is off: the gallery's face data was deleted.")
+
+    @admin.action(description="Index faces of new photos (Find me)")
+    def index_faces(self, request, queryset):
+        count = sum(faces_services.gallery_faces_queue(gallery=g) for g in queryset.filter(face_search_enabled=True))
+        self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
+
+    @admin.action(description="Index all faces again (Find me)")
+    def reindex_faces(self, request, queryset):
+        count = sum(
+            faces_services.gallery_faces_queue(gallery=g, reindex=True)
+            for g in queryset.filter(face_search_enabled=True)
+        )
+        self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
     def delete_model(self, request, obj):
         services.gallery_delete(gallery=obj)
@@ -104,6 +134,7 @@ class GalleryAdmin(admin.ModelAdmin):
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
             )
             extra_context.update(
+                face_counts=faces_services.gallery_face_counts(gallery=gallery),
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
                 photo_counts=counts,
@@ -174,6 +205,7 @@ class PhotoAdmin(admin.ModelAdmin):
     actions = ["make_cover", "reprocess"]
     readonly_fields = [
         "large_preview",
+        "faces",
         "gallery",
         "original_filename",
         "status",
@@ -202,6 +234,10 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="Preview")
     def large_preview(self, photo):
         return _thumbnail_html(photo, 400)
+
+    @admin.display(description="Faces (Find me)")
+    def faces(self, photo):
+        return face_crops_html(photo)
 
     @admin.action(description="Use as the gallery's cover")
     def make_cover(self, request, queryset):

@@ -2,7 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +18,23 @@ class GalleryQuerySet(models.QuerySet):
             photo_count=Count("photos", distinct=True),
             ready_photo_count=Count("photos", filter=Q(photos__status=Photo.Status.READY), distinct=True),
             failed_photo_count=Count("photos", filter=Q(photos__status=Photo.Status.FAILED), distinct=True),
+        )
+
+    def with_face_counts(self):
+        """Find me's progress: photos whose faces are indexed, and those that failed."""
+        from faces.models import PhotoFaces
+
+        def photos_with_status(status):
+            return Subquery(
+                PhotoFaces.objects.filter(gallery=OuterRef("pk"), status=status)
+                .values("gallery")
+                .annotate(count=Count("pk"))
+                .values("count")[:1]
+            )
+
+        return self.annotate(
+            faces_indexed_count=Coalesce(photos_with_status("indexed"), 0),
+            faces_failed_count=Coalesce(photos_with_status("failed"), 0),
         )
 
 
