@@ -8,4 +8,5 @@ admin.site.index_title = "Organizer"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("galleries.urls")),
+    path("", include("faces.urls")),
 ]

@@ -1,0 +1,193 @@
+"""The Find me page: the button on the gallery, consent, the selfie form, and the
+gallery's access rules."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from faces.tests import face_images
+from faces.tests.find_me import face_search_gallery, find_me_url, selfie_file
+from galleries.models import Gallery
+from galleries.tests.factories import make_gallery, make_user, upload_photo
+
+CONSENT_TEXT = "It is <strong>never stored</strong>"
+
+
+def test_the_first_visit_explains_what_happens_to_the_selfie_and_asks_for_consent(client, db):
+    gallery = face_search_gallery()
+
+    response = client.get(find_me_url(gallery))
+
+    assert response.status_code == 200
+    assert "used <strong>once</strong>, for this search" in response.text
+    assert CONSENT_TEXT in response.text
+    assert 'type="checkbox" name="consent"' in response.text
+    assert 'enctype="multipart/form-data"' in response.text
+
+
+def test_the_selfie_input_opens_the_front_camera_on_phones(client, db):
+    gallery = face_search_gallery()
+
+    response = client.get(find_me_url(gallery))
+
+    assert '<input type="file" name="selfie" accept="image/*" capture="user" required' in response.text
+
+
+def test_a_search_without_consent_is_refused_and_nothing_is_searched(client, db, monkeypatch):
+    gallery = face_search_gallery()
+    searched = []
+    monkeypatch.setattr("faces.views.face_search", lambda **kwargs: searched.append(kwargs))
+
+    response = client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())})
+
+    assert response.status_code == 400
+    assert "Please tick the box to agree" in response.text
+    assert searched == []
+    assert CONSENT_TEXT in client.get(find_me_url(gallery)).text
+
+
+def test_consent_is_asked_once_and_remembered_for_the_session(client, db):
+    gallery = face_search_gallery()
+
+    response = client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())})
+
+    assert response.status_code == 200
+    assert client.session["find_me_consent"] is True
+    page = client.get(find_me_url(gallery)).text
+    assert CONSENT_TEXT not in page
+    assert 'name="consent"' not in page
+    assert "Your selfie is used for this search only and never stored." in page
+    assert client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())}).status_code == 200
+
+
+def test_the_session_keeps_only_the_consent(client, db):
+    gallery = face_search_gallery()
+
+    client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())})
+
+    assert dict(client.session) == {"find_me_consent": True}
+
+
+def test_a_search_without_a_selfie_asks_for_one(client, db):
+    gallery = face_search_gallery()
+
+    response = client.post(find_me_url(gallery), {"consent": "on"})
+
+    assert response.status_code == 400
+    assert "Take a selfie (or choose a photo of yourself) first." in response.text
+
+
+def test_a_gallery_without_face_search_says_so(client, db):
+    gallery = make_gallery()
+
+    get = client.get(find_me_url(gallery))
+    post = client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())})
+
+    for response in (get, post):
+        assert response.status_code == 404
+        assert "Find me is not available here" in response.text
+        assert "have not switched on Find me" in response.text
+        assert f'href="{gallery.get_absolute_url()}"' in response.text
+
+
+def test_a_draft_is_not_found(client, db):
+    gallery = face_search_gallery(is_published=False)
+
+    assert client.get(find_me_url(gallery)).status_code == 404
+    assert client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())}).status_code == 404
+
+
+def test_organizers_can_try_find_me_on_a_draft(client, db):
+    gallery = face_search_gallery(is_published=False)
+    client.force_login(make_user(staff=True))
+
+    assert client.get(find_me_url(gallery)).status_code == 200
+
+
+def test_an_unknown_gallery_is_not_found(client, db):
+    assert client.get("/g/no-such-gallery/find-me/").status_code == 404
+
+
+def test_a_locked_private_gallery_sends_guests_to_its_access_page(client, db):
+    gallery = face_search_gallery(visibility=Gallery.Visibility.PRIVATE, access_code="sunset-42")
+
+    for response in (
+        client.get(find_me_url(gallery)),
+        client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())}),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == f"/g/{gallery.slug}/access/"
+
+
+def test_an_unlocked_private_gallery_can_be_searched(client, db):
+    gallery = face_search_gallery(visibility=Gallery.Visibility.PRIVATE, access_code="sunset-42")
+    client.post(f"/g/{gallery.slug}/access/", {"code": "sunset-42"})
+
+    response = client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())})
+
+    assert response.status_code == 200
+    assert "We did not find you" in response.text
+
+
+def test_searches_are_limited_per_client(client, db, settings):
+    settings.FACE_SEARCHES_PER_WINDOW = 3
+    gallery = face_search_gallery()
+    statuses = [
+        client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())}).status_code
+        for _ in range(3)
+    ]
+
+    response = client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())})
+
+    assert statuses == [200, 200, 200]
+    assert response.status_code == 429
+    assert "Please wait a few minutes and try again." in response.text
+    assert response["Retry-After"] == str(settings.FACE_SEARCH_WINDOW_S)
+    # Another client, and the same client in another gallery's search, share nothing but the limit.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert (
+        other.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())}).status_code
+        == 200
+    )
+    assert (
+        client.post(find_me_url(face_search_gallery()), {"selfie": selfie_file(face_images.tom_hanks())}).status_code
+        == 429
+    )
+
+
+def test_searching_does_not_need_javascript_but_is_enhanced_by_it(client, db):
+    gallery = face_search_gallery()
+
+    response = client.get(find_me_url(gallery))
+
+    assert '<form method="post" enctype="multipart/form-data"' in response.text
+    assert 'src="/static/faces/find-me.js" defer' in response.text
+    assert '<button type="submit">Find me</button>' in response.text
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_other_methods_are_not_allowed(client, db, method):
+    gallery = face_search_gallery()
+    upload_photo(gallery)
+
+    assert getattr(client, method)(find_me_url(gallery)).status_code == 405
+
+
+def test_a_search_needs_the_forms_csrf_token(db):
+    gallery = face_search_gallery()
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(find_me_url(gallery)).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    without = client.post(find_me_url(gallery), {"consent": "on", "selfie": selfie_file(face_images.tom_hanks())})
+    with_token = client.post(
+        find_me_url(gallery),
+        {"csrfmiddlewaretoken": token, "consent": "on", "selfie": selfie_file(face_images.tom_hanks())},
+    )
+
+    assert without.status_code == 403
+    assert with_token.status_code == 200
+    assert "We did not find you" in with_token.text
