@@ -16,6 +16,24 @@ from galleries.tests.factories import make_gallery, make_user, upload_photo
 CONSENT_TEXT = "It is <strong>never stored</strong>"
 
 
+def test_the_gallery_offers_find_me_when_the_organizer_switched_it_on(client, db):
+    gallery = face_search_gallery()
+
+    response = client.get(gallery.get_absolute_url())
+
+    assert f'href="{find_me_url(gallery)}"' in response.text
+    assert ">Find me</a>" in response.text
+
+
+def test_the_gallery_does_not_offer_find_me_otherwise(client, db):
+    gallery = make_gallery()
+
+    response = client.get(gallery.get_absolute_url())
+
+    assert "find-me" not in response.text
+    assert "Find me" not in response.text
+
+
 def test_the_first_visit_explains_what_happens_to_the_selfie_and_asks_for_consent(client, db):
     gallery = face_search_gallery()
 
