@@ -1,0 +1,64 @@
+"""Find me in a real browser on a phone-sized screen: consent, a selfie through the file
+input, the "Searching…" state (static/faces/find-me.js), the results with the box on the
+face."""
+
+from __future__ import annotations
+
+import pytest
+
+from faces.tests import face_images
+from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
+from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
+from galleries.tests.factories import upload_photo
+from galleries.tests.test_browser import CHROMIUM_ARGS, IMAGE_LOADED, _chromium_or_skip
+
+PHONE = {"width": 390, "height": 844}
+CENTRE = GROUP_PHOTO_FACE_CENTRES[2]
+
+
+@pytest.mark.browser
+def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, monkeypatch, tmp_path):
+    executable = _chromium_or_skip()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    gallery = face_search_gallery(name="Summer party")
+    group = face_images.group_photo()
+    photo = upload_photo(gallery, content=jpeg(group), filename="IMG_0001.jpg")  # indexed at once: no transaction
+    assert photo.faces.count() == 6
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(jpeg(selfie_of(group, CENTRE, face_px=110)))
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport=PHONE)
+            page.goto(live_server.url + gallery.get_absolute_url())
+            page.get_by_role("link", name="Find me").click()
+            expect(page).to_have_url(live_server.url + find_me_url(gallery))
+            expect(page.get_by_text("It is never stored")).to_be_visible()
+
+            page.get_by_label("Your selfie").set_input_files(str(selfie))
+            expect(page.locator(".selfie-preview")).to_be_visible()
+            page.get_by_label("I agree").check()
+            page.get_by_role("button", name="Find me").click()
+
+            expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+            image = page.locator(".match-photo img")
+            page.wait_for_function(IMAGE_LOADED, arg=image.element_handle())
+            shown = image.bounding_box()
+            box = page.locator(".face-box").bounding_box()
+            # The box sits on the face of the person searched for, on the photo as shown.
+            x = shown["x"] + shown["width"] * CENTRE[0] / group.width
+            y = shown["y"] + shown["height"] * CENTRE[1] / group.height
+            assert box["x"] <= x <= box["x"] + box["width"]
+            assert box["y"] <= y <= box["y"] + box["height"]
+            assert box["width"] < shown["width"] / 5
+
+            # The consent is remembered: searching again needs only the selfie.
+            expect(page.get_by_label("I agree")).to_have_count(0)
+            page.get_by_label("Your selfie").set_input_files(str(selfie))
+            page.get_by_role("button", name="Find me").click()
+            expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+        finally:
+            browser.close()
