@@ -101,6 +101,10 @@ class PhotoQuerySet(models.QuerySet):
     def in_display_order(self):
         return self.order_by("sort_at", "id")
 
+    def for_tiles(self):
+        """Only the columns a thumbnail tile needs (files.stored_name reads all three file names)."""
+        return self.only("gallery", "key", "width", "height", "original", "thumbnail", "display")
+
 
 class Photo(models.Model):
     class Status(models.TextChoices):

@@ -1,4 +1,6 @@
 import mimetypes
+import uuid
+from collections.abc import Callable
 from pathlib import PurePath
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from galleries import files, services
@@ -78,17 +81,56 @@ def home(request):
     return render(request, "galleries/home.html", {"cards": cards})
 
 
+_STAND_IN_KEY = uuid.UUID(int=0)
+
+
+def _url_for_keys(viewname: str, *args) -> Callable[[uuid.UUID], str]:
+    """Makes the URLs that differ only by a photo key by joining strings around one
+    reverse() with a stand-in key (`uuid.UUID` in args marks its place): reverse()
+    for each of a page's 240 URLs took a third of the time it took to make the page."""
+    url = reverse(viewname, args=[_STAND_IN_KEY if arg is uuid.UUID else arg for arg in args])
+    before, _, after = url.partition(str(_STAND_IN_KEY))
+    return lambda key: f"{before}{key}{after}"
+
+
+def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
+    photo_page_url = _url_for_keys("galleries:photo", gallery.slug, uuid.UUID)
+    download_url = _url_for_keys("galleries:photo_file", uuid.UUID, "original")
+    local = files.storage_is_local()
+    if local:
+        thumb_url = _url_for_keys("galleries:photo_file", uuid.UUID, "thumb")
+        display_url = _url_for_keys("galleries:photo_file", uuid.UUID, "display")
+    tiles = []
+    for number, photo in enumerate(photos, start=first_number):
+        thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+        display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+        tiles.append(
+            {
+                "number": number,
+                "url": photo_page_url(photo.key),
+                "thumb_url": thumb_url(photo.key) if local else files.photo_url(photo, "thumb"),
+                "display_url": display_url(photo.key) if local else files.photo_url(photo, "display"),
+                "download_url": f"{download_url(photo.key)}?download=1",
+                "thumb_width": thumb_width,
+                "thumb_height": thumb_height,
+                "display_width": display_width,
+                "display_height": display_height,
+            }
+        )
+    return tiles
+
+
 def gallery_detail(request, slug):
     gallery = _get_gallery_for_guest(request, slug)
     if not _is_unlocked(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
 
-    paginator = Paginator(gallery.photos.ready().in_display_order(), settings.PHOTOS_PER_PAGE)
+    paginator = Paginator(gallery.photos.ready().in_display_order().for_tiles(), settings.PHOTOS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "gallery": gallery,
         "page": page,
-        "tiles": [_photo_tile(photo) for photo in page],
+        "tiles": _grid_tiles(gallery, page, first_number=page.start_index()),
     }
     # The infinite scroll asks for the next page's tiles only.
     if request.GET.get("fragment"):

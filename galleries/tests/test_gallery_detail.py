@@ -77,7 +77,7 @@ def test_its_query_count_is_the_same_for_any_page_and_gallery_size(client, db, p
         response = client.get(gallery.get_absolute_url(), {"page": page})
 
     assert response.status_code == 200
-    assert response.text.count('class="tile"') == 20 if photos == 20 else 60
+    assert response.text.count('class="tile"') == (20 if photos == 20 else 60)
     assert len(queries) == 3  # the gallery, the count, the page
 
 
