@@ -105,6 +105,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How long a rendered gallery page is reused (0: never). A page is made again as soon
+# as the gallery or its photos change; this only bounds the life of pages made by
+# older code. On S3 it is cut to a sixth of AWS_QUERYSTRING_EXPIRE, so that the
+# signed URLs in a page always have most of their life left.
+GALLERY_PAGE_CACHE_SECONDS = env.int("GALLERY_PAGE_CACHE_SECONDS", default=600)
 
 # --- Storage --------------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))

@@ -68,6 +68,8 @@ class Gallery(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Also moved whenever the photos the gallery shows change (services.galleries_touch):
+    # the gallery page's cache is keyed by it.
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = GalleryQuerySet.as_manager()

@@ -3,6 +3,11 @@
 Storage and database stay consistent: a file is stored before its row exists
 and removed if the row cannot be written; files are deleted only after the
 transaction that deleted their rows has committed.
+
+Whatever changes the photos a gallery shows also moves the gallery's `updated_at`
+(galleries_touch), in the same transaction or after it, never before: the gallery
+page is cached under that time, so a request that reads the new time must find
+the new photos.
 """
 
 import hashlib
@@ -172,7 +177,10 @@ def photo_process(*, photo_id: int) -> Photo | None:
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is None:
         return None
-    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="")
+    with transaction.atomic():
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="")
+        if photo.is_ready:  # processed again: it leaves the page until it is ready
+            galleries_touch(gallery_ids=[photo.gallery_id])
     try:
         with photo.original.open("rb") as original:
             derivatives = make_derivatives(original)
@@ -197,13 +205,16 @@ def photo_process(*, photo_id: int) -> Photo | None:
         _mark_failed(photo, "The thumbnails could not be stored (storage unavailable); retry later.")
         return None
 
-    updated = Photo.objects.filter(pk=photo.pk).update(
-        thumbnail=stored["thumb"],
-        display=stored["display"],
-        status=Photo.Status.READY,
-        error="",
-        processed_at=timezone.now(),
-    )
+    with transaction.atomic():
+        updated = Photo.objects.filter(pk=photo.pk).update(
+            thumbnail=stored["thumb"],
+            display=stored["display"],
+            status=Photo.Status.READY,
+            error="",
+            processed_at=timezone.now(),
+        )
+        if updated:
+            galleries_touch(gallery_ids=[photo.gallery_id])
     if not updated:  # deleted while we worked
         _delete_files(stored.values())
         return None
@@ -215,10 +226,13 @@ def photo_process(*, photo_id: int) -> Photo | None:
 
 def photo_reprocess(*, photos: Iterable[Photo]) -> int:
     count = 0
+    gallery_ids = set()
     for photo in photos:
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, error="")
         transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+        gallery_ids.add(photo.gallery_id)
         count += 1
+    galleries_touch(gallery_ids=gallery_ids)
     return count
 
 
@@ -227,6 +241,7 @@ def photo_delete(*, photo: Photo) -> None:
     names = photo.stored_names
     faces_services.photos_faces_forget(photo_ids=[photo.pk])
     photo.delete()
+    galleries_touch(gallery_ids=[photo.gallery_id])
     _delete_files_on_commit(names)
 
 
@@ -236,6 +251,7 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
     names = [name for photo in photos for name in photo.stored_names]
     faces_services.photos_faces_forget(photo_ids=[photo.pk for photo in photos])
     Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
+    galleries_touch(gallery_ids={photo.gallery_id for photo in photos})
     _delete_files_on_commit(names)
     return len(photos)
 
@@ -248,6 +264,14 @@ def gallery_delete(*, gallery: Gallery) -> None:
     ]
     gallery.delete()
     _delete_files_on_commit(names)
+
+
+def galleries_touch(*, gallery_ids: Iterable[int]) -> None:
+    """Records that the photos these galleries show have changed. Gallery edits
+    move `updated_at` by themselves (auto_now); this is for the photos."""
+    gallery_ids = set(gallery_ids)
+    if gallery_ids:
+        Gallery.objects.filter(pk__in=gallery_ids).update(updated_at=timezone.now())
 
 
 def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:

@@ -9,9 +9,11 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from galleries import files, services
@@ -120,22 +122,84 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
     return tiles
 
 
+def _page_cache(gallery: Gallery) -> tuple[str, int]:
+    """The cache key prefix and timeout for the pages of a gallery.
+
+    The key holds the gallery's `updated_at`, which moves with every edit of the
+    gallery and every change to its photos (services.galleries_touch): a changed
+    gallery never gets an old page, and old pages simply expire.
+    """
+    local = files.storage_is_local()
+    timeout = settings.GALLERY_PAGE_CACHE_SECONDS
+    if not local:
+        # The tiles hold signed URLs: a page served from the cache leaves them most of their life.
+        timeout = min(timeout, default_storage.querystring_expire // 6)
+    key = (
+        f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
+        f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
+    )
+    return key, timeout
+
+
+def _photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> int:
+    count = cache.get(f"{cache_key}:count")
+    if count is None:
+        count = gallery.photos.ready().count()
+        cache.set(f"{cache_key}:count", count, timeout)
+    return count
+
+
+def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int) -> str:
+    """One page of the photo grid (tiles and pager) as HTML: the same for everyone
+    who may see the gallery, and all that the infinite scroll asks for."""
+    html = cache.get(f"{cache_key}:grid:{page.number}")
+    if html is None:
+        photos = []
+        if page.paginator.count:
+            photos = gallery.photos.ready().in_display_order().for_tiles()[page.start_index() - 1 : page.end_index()]
+        tiles = _grid_tiles(gallery, photos, first_number=page.start_index())
+        html = render_to_string("galleries/_photo_page.html", {"tiles": tiles, "page": page})
+        cache.set(f"{cache_key}:grid:{page.number}", html, timeout)
+    return html
+
+
 def gallery_detail(request, slug):
+    """A page of the gallery, from the cache when it has not changed since: after
+    the access check, a page costs the gallery row and, while nothing changes,
+    no rendering.
+
+    The page is cached whole for each signed-in visitor and once for all anonymous
+    ones, who see the same page; what differs between anonymous visitors (messages,
+    a CSRF token) is never cached.
+    """
     gallery = _get_gallery_for_guest(request, slug)
+    # Before any cache: a page made for a visitor who may see it never reaches one who may not.
     if not _is_unlocked(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
 
-    paginator = Paginator(gallery.photos.ready().in_display_order().for_tiles(), settings.PHOTOS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    context = {
-        "gallery": gallery,
-        "page": page,
-        "tiles": _grid_tiles(gallery, page, first_number=page.start_index()),
-    }
-    # The infinite scroll asks for the next page's tiles only.
-    if request.GET.get("fragment"):
-        return render(request, "galleries/_photo_page.html", context)
-    return render(request, "galleries/gallery_detail.html", context)
+    cache_key, timeout = _page_cache(gallery)
+    photo_count = _photo_count(gallery, cache_key=cache_key, timeout=timeout)
+    # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
+    page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
+    if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
+        return HttpResponse(_photo_grid(gallery, page, cache_key=cache_key, timeout=timeout))
+
+    viewer = request.user.pk if request.user.is_authenticated else "anonymous"
+    page_key = f"{cache_key}:page:{page.number}:{viewer}"
+    # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
+    cacheable = not messages.get_messages(request)
+    if cacheable and (content := cache.get(page_key)) is not None:
+        return HttpResponse(content)
+    grid = _photo_grid(gallery, page, cache_key=cache_key, timeout=timeout)
+    response = render(
+        request,
+        "galleries/gallery_detail.html",
+        {"gallery": gallery, "photo_count": photo_count, "grid": mark_safe(grid)},
+    )
+    # get_token() was called: the page may hold this visitor's CSRF token.
+    if cacheable and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        cache.set(page_key, response.content, timeout)
+    return response
 
 
 def photo_detail(request, slug, key):

@@ -75,10 +75,14 @@ def test_its_query_count_is_the_same_for_any_page_and_gallery_size(client, db, p
 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(gallery.get_absolute_url(), {"page": page})
+    with CaptureQueriesContext(connection) as queries_again:
+        response_again = client.get(gallery.get_absolute_url(), {"page": page})
 
     assert response.status_code == 200
     assert response.text.count('class="tile"') == (20 if photos == 20 else 60)
     assert len(queries) == 3  # the gallery, the count, the page
+    assert response_again.content == response.content
+    assert len(queries_again) == 1  # the gallery; the page comes from the cache
 
 
 def test_a_draft_is_for_organizers_only(client, organizer_client, db):
