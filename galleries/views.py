@@ -30,8 +30,8 @@ def _is_organizer(request) -> bool:
 
 def _get_gallery_for_guest(request, slug) -> Gallery:
     """The gallery if this visitor may know it exists; drafts are for organizers."""
-    gallery = get_object_or_404(Gallery, slug=slug)
-    if not gallery.is_published and not _is_organizer(request):
+    gallery = Gallery.objects.by_slug(slug)
+    if gallery is None or (not gallery.is_published and not _is_organizer(request)):
         raise Http404
     return gallery
 
