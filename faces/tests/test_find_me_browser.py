@@ -41,7 +41,23 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
             page.get_by_label("Your selfie").set_input_files(str(selfie))
             expect(page.locator(".selfie-preview")).to_be_visible()
             page.get_by_label("I agree").check()
+            # A listener after the page's own holds the form back, to see what the guest
+            # sees while the server looks; the form is then sent as the browser would.
+            page.evaluate(
+                """() => document.querySelector(".selfie-form").addEventListener("submit", (event) => {
+                    const button = event.target.querySelector("button[type=submit]");
+                    const status = event.target.querySelector(".find-me-status");
+                    window.seenWhileSending = [button.textContent, button.disabled, status.textContent];
+                    event.preventDefault();
+                })"""
+            )
             page.get_by_role("button", name="Find me").click()
+            assert page.evaluate("() => window.seenWhileSending") == [
+                "Searching…",
+                True,
+                "Looking for you in the photos. This takes a few seconds.",
+            ]
+            page.evaluate("() => document.querySelector('.selfie-form').submit()")
 
             expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
             image = page.locator(".match-photo img")
