@@ -34,6 +34,16 @@ def test_the_gallery_does_not_offer_find_me_otherwise(client, db):
     assert "Find me" not in response.text
 
 
+def test_switching_find_me_on_shows_the_button_on_a_gallery_page_seen_before(client, db):
+    gallery = make_gallery()
+    assert "Find me" not in client.get(gallery.get_absolute_url()).text
+
+    gallery.face_search_enabled = True
+    gallery.save()
+
+    assert f'href="{find_me_url(gallery)}"' in client.get(gallery.get_absolute_url()).text
+
+
 def test_the_first_visit_explains_what_happens_to_the_selfie_and_asks_for_consent(client, db):
     gallery = face_search_gallery()
 
