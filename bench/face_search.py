@@ -406,7 +406,7 @@ def measure(args: argparse.Namespace) -> int:
         "faces": len(known.face_ids),
         "nbytes": known.nbytes,
         "descriptors": known.descriptors.nbytes,
-        "squared_norms": known._squared_norms.nbytes,
+        "squared_norms": known.squared_norms.nbytes,
     }
     lookalikes = [int((known.distances(d) <= settings.FACE_MAYBE_DISTANCE).sum()) for d in descriptors]
     del known
@@ -610,7 +610,7 @@ def report(args: argparse.Namespace, database: str, seeded: dict, measured: dict
         f"\nmemory: RSS {before:.0f} MB before the cold search, {after:.0f} MB after (+{after - before:.0f} MB), "
         f"peak {peak:.0f} MB during it (+{peak - before:.0f} MB), {memory_['rss_end']:.0f} MB at the end\n"
         f"cached gallery: {matrix['faces']:,} faces, nbytes {matrix['nbytes'] / mb:.1f} MB (descriptors "
-        f"{matrix['descriptors'] / mb:.1f} MB) + squared norms {matrix['squared_norms'] / mb:.2f} MB"
+        f"{matrix['descriptors'] / mb:.1f} MB, squared norms {matrix['squared_norms'] / mb:.2f} MB)"
     )
 
     print("\nwhat each selfie found (first search):")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,9 @@ class GalleryDescriptors:
     photo_ids: np.ndarray  # int64
     persons: np.ndarray  # int64, -1 where not grouped
     descriptors: np.ndarray  # float32 (n, 128)
+    # Each row's |descriptor|^2, computed when not given: with_faces passes the rows'
+    # already computed, since a pass over the whole matrix costs a few milliseconds.
+    squared_norms: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def max_face_id(self) -> int:
@@ -50,11 +53,12 @@ class GalleryDescriptors:
             return np.empty(0, np.float32)
         # |a - b|^2 = |a|^2 + |b|^2 - 2ab, with the norms kept: one product instead of
         # a (n x 128) subtraction.
-        squared = self._squared_norms + float(descriptor @ descriptor) - 2 * (self.descriptors @ descriptor)
+        squared = self.squared_norms + float(descriptor @ descriptor) - 2 * (self.descriptors @ descriptor)
         return np.sqrt(np.maximum(squared, 0, out=squared))
 
     def __post_init__(self):
-        self._squared_norms = np.einsum("ij,ij->i", self.descriptors, self.descriptors)
+        if self.squared_norms is None:
+            self.squared_norms = _squared_norms(self.descriptors)
 
     def with_faces(self, rows: list[tuple[int, int, int | None, bytes]]) -> GalleryDescriptors:
         added = _arrays(rows)
@@ -65,11 +69,17 @@ class GalleryDescriptors:
             photo_ids=np.concatenate([self.photo_ids, added[1]]),
             persons=np.concatenate([self.persons, added[2]]),
             descriptors=np.concatenate([self.descriptors, added[3]]),
+            squared_norms=np.concatenate([self.squared_norms, _squared_norms(added[3])]),
         )
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.face_ids, self.photo_ids, self.persons, self.descriptors))
+        arrays = (self.face_ids, self.photo_ids, self.persons, self.descriptors, self.squared_norms)
+        return sum(a.nbytes for a in arrays)
+
+
+def _squared_norms(descriptors: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", descriptors, descriptors)
 
 
 def _arrays(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
