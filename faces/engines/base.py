@@ -77,6 +77,9 @@ class SelfieFace(DetectedFace):
     """
 
     faces_in_image: int = 1
+    # The second largest face's area over this one's (0 when it is alone): a group
+    # selfie of equals cannot say which face is the guest's.
+    next_largest_area_ratio: float = 0.0
     descriptor: bytes | None = None
     image: Image.Image | None = None
 

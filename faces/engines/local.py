@@ -110,25 +110,26 @@ def find_faces(image: Image.Image, *, min_face_px: int | None = None) -> list[Lo
     return _describe(rgb, detections)
 
 
-def describe_largest_face(image: Image.Image) -> tuple[LocalFace | None, int]:
-    """The largest face of a selfie (or None) and how many faces the selfie has.
+def describe_largest_face(image: Image.Image) -> tuple[LocalFace | None, list[float]]:
+    """The largest face of a selfie (or None) and the sizes of every face the selfie
+    has, largest first.
 
     The HOG detector misses faces tilted by more than about 45 degrees, which selfies
     often are; only when it finds nothing does the slower CNN detector get a turn.
     """
     image = _upright(image)
     if image.width < 8 or image.height < 8:
-        return None, 0
+        return None, []
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     # The face of a selfie is big: 80 px is plenty, and it keeps a 12 MP selfie quick.
     detections = _detect(image.convert("L"), min_face_px=max(80, min(image.size) // 12))
     if not detections:
         detections = _detect_with_cnn(rgb)
     if not detections:
-        return None, 0
-    largest = max(detections, key=lambda d: d.size)
-    faces = _describe(rgb, [largest])
-    return (faces[0] if faces else None), len(detections)
+        return None, []
+    detections.sort(key=lambda d: d.size, reverse=True)
+    faces = _describe(rgb, detections[:1])
+    return (faces[0] if faces else None), [d.size for d in detections]
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -570,11 +571,14 @@ class LocalEngine(FaceEngine):
 
     def describe_selfie(self, image: Image.Image) -> SelfieFace | None:
         image = _upright(image)
-        face, faces_in_image = describe_largest_face(image)
+        face, sizes = describe_largest_face(image)
         if face is None:
             return None
         return SelfieFace(
-            **_as_detected(face, *image.size), faces_in_image=faces_in_image, descriptor=face.descriptor.tobytes()
+            **_as_detected(face, *image.size),
+            faces_in_image=len(sizes),
+            next_largest_area_ratio=(sizes[1] / sizes[0]) ** 2 if len(sizes) > 1 else 0.0,
+            descriptor=face.descriptor.tobytes(),
         )
 
     def compare(self, source: Image.Image, target: Image.Image) -> float | None:

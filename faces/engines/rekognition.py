@@ -144,8 +144,15 @@ class RekognitionEngine(FaceEngine):
             faces = [_face_fields(detail) for detail in response.get("FaceDetails", [])]
         if not faces:
             return None
-        largest = max(faces, key=lambda fields: fields["box"].width * fields["box"].height)
-        return SelfieFace(**largest, faces_in_image=len(faces), image=_crop_around(upright, largest["box"]))
+        faces.sort(key=lambda fields: fields["box"].width * fields["box"].height, reverse=True)
+        largest = faces[0]
+        areas = [fields["box"].width * fields["box"].height for fields in faces[:2]]
+        return SelfieFace(
+            **largest,
+            faces_in_image=len(faces),
+            next_largest_area_ratio=areas[1] / areas[0] if len(areas) > 1 and areas[0] else 0.0,
+            image=_crop_around(upright, largest["box"]),
+        )
 
     def compare(self, source: Image.Image, target: Image.Image) -> float | None:
         source_data, target_data = _jpeg(_upright_rgb(source)), _jpeg(_upright_rgb(target))

@@ -144,15 +144,17 @@ def test_a_selfie_just_over_the_size_limit_is_dropped_once_the_limit_is_reached(
     assert handler.file.closed
 
 
-def test_a_selfie_with_five_faces_is_searched_with_the_largest_and_says_so(consenting_client, upload_temp_dir):
+def test_a_selfie_with_five_faces_is_refused_with_a_request_for_one_of_just_you(consenting_client, upload_temp_dir):
     gallery = face_search_gallery()
-    # The group photo without the person on the right: five faces.
+    before = _stored(upload_temp_dir)
+    # The group photo without the person on the right: five faces of about one size.
     five = face_images.group_photo().crop((0, 0, 1100, 886))
 
     response = _post(consenting_client, gallery, jpeg(five))
 
-    assert response.status_code == 200
-    assert "Your selfie shows 5 faces. We searched for the largest face" in response.text
+    assert response.status_code == 400
+    assert "Your photo shows 5 faces of about the same size, so we cannot tell which one is you" in response.text
+    assert _stored(upload_temp_dir) == before
 
 
 def test_a_search_stores_nothing_and_holds_the_selfie_only_in_memory(

@@ -127,18 +127,35 @@ def test_less_certain_matches_are_shown_as_maybe_you(consenting_client, django_c
     assert "You <span" not in response.text
 
 
-def test_a_selfie_with_several_faces_is_searched_with_the_largest(
+def test_a_selfie_with_people_in_the_background_is_searched_with_the_largest_face(
     consenting_client, django_capture_on_commit_callbacks
 ):
     gallery, (group, alone, others) = _gallery_of_three(django_capture_on_commit_callbacks)
+    # The person in the middle close to the camera, three of the group behind them.
+    photo = face_images.group_photo().convert("RGB")
+    x, y = GROUP_PHOTO_FACE_CENTRES[2]
+    close_up = photo.crop((x - 130, y - 170, x + 130, y + 170)).resize((520, 680))
+    photo.paste(close_up, (740, 150))
+
+    response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(photo)})
+
+    assert response.status_code == 200
+    assert "Your selfie shows 4 faces. We searched for the largest face" in response.text
+    assert {tile["photo"].pk for tile in response.context["you"]} == {group.pk, alone.pk}
+    assert str(others.key) not in response.text
+
+
+def test_a_group_selfie_of_faces_of_the_same_size_asks_for_one_of_just_you(
+    consenting_client, django_capture_on_commit_callbacks
+):
+    gallery, _ = _gallery_of_three(django_capture_on_commit_callbacks)
 
     response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.group_photo())})
 
-    assert response.status_code == 200
-    assert "Your selfie shows 6 faces. We searched for the largest face" in response.text
-    # The largest face of the group photo is the person in the middle.
-    assert {tile["photo"].pk for tile in response.context["you"]} == {group.pk, alone.pk}
-    assert str(others.key) not in response.text
+    assert response.status_code == 400
+    assert "Your photo shows 6 faces of about the same size" in response.text
+    assert "Take a selfie with only your face in it" in response.text
+    assert "you" not in response.context
 
 
 def test_someone_who_is_not_in_the_gallery_is_told_so(consenting_client, django_capture_on_commit_callbacks):

@@ -155,14 +155,14 @@ def test_it_finds_no_face_where_there_is_none():
     table = face_images.table()
 
     assert find_faces(table) == []
-    assert describe_largest_face(table) == (None, 0)
+    assert describe_largest_face(table) == (None, [])
 
 
 def test_it_finds_no_face_in_a_one_pixel_image():
     pixel = Image.new("RGB", (1, 1), (200, 150, 120))
 
     assert find_faces(pixel) == []
-    assert describe_largest_face(pixel) == (None, 0)
+    assert describe_largest_face(pixel) == (None, [])
 
 
 def test_it_measures_zero_distance_between_a_face_and_itself(group_faces):

@@ -338,6 +338,7 @@ def test_it_describes_the_largest_face_of_a_selfie_and_crops_around_it(engine, s
     selfie = engine.describe_selfie(photo)
 
     assert selfie.faces_in_image == 3
+    assert selfie.next_largest_area_ratio == pytest.approx((120 / 140) ** 2, rel=1e-3)
     assert selfie.confidence == 99.0
     assert selfie.box == FaceBox(
         left=largest["Left"], top=largest["Top"], width=largest["Width"], height=largest["Height"]
