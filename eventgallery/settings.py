@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "galleries",
     "faces",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,56 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# --- Single sign-on for organizers (OpenID Connect; README "Single sign-on") -------
+# Off unless a client id is set. The original service's OKTA_* names are aliases:
+# OKTA_DOMAIN stands for the endpoints of the Okta org's "default" authorization server.
+OKTA_DOMAIN = env_first("OKTA_DOMAIN", default="").removeprefix("https://").strip("/")
+_okta_issuer = f"https://{OKTA_DOMAIN}/oauth2/default" if OKTA_DOMAIN else ""
+
+
+def _oidc_endpoint(name, okta_path):
+    return env_first(name, default=f"{_okta_issuer}/v1/{okta_path}" if _okta_issuer else "")
+
+
+OIDC_RP_CLIENT_ID = env_first("OIDC_CLIENT_ID", "OKTA_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env_first("OIDC_CLIENT_SECRET", "OKTA_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env_first("OIDC_ISSUER", default=_okta_issuer)
+OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_endpoint("OIDC_AUTHORIZATION_ENDPOINT", "authorize")
+OIDC_OP_TOKEN_ENDPOINT = _oidc_endpoint("OIDC_TOKEN_ENDPOINT", "token")
+OIDC_OP_USER_ENDPOINT = _oidc_endpoint("OIDC_USERINFO_ENDPOINT", "userinfo")
+OIDC_OP_JWKS_ENDPOINT = _oidc_endpoint("OIDC_JWKS_ENDPOINT", "keys")
+OIDC_OP_END_SESSION_ENDPOINT = env_first("OIDC_END_SESSION_ENDPOINT", default="")
+OIDC_REDIRECT_URI = env_first("OIDC_REDIRECT_URI", "OKTA_REDIRECT_URI", default="")
+OIDC_PROVIDER_NAME = env_first("OIDC_PROVIDER_NAME", default="Okta" if OKTA_DOMAIN else "single sign-on")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10)
+# Kept for the id_token_hint of the provider's logout.
+OIDC_STORE_ID_TOKEN = bool(OIDC_OP_END_SESSION_ENDPOINT)
+OIDC_ALLOWED_DOMAINS = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_ORGANIZER_GROUP = env.str("OIDC_ORGANIZER_GROUP", default="")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if OIDC_RP_CLIENT_ID:
+    _missing = [
+        name
+        for name, value in [
+            ("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+            ("OIDC_AUTHORIZATION_ENDPOINT", OIDC_OP_AUTHORIZATION_ENDPOINT),
+            ("OIDC_TOKEN_ENDPOINT", OIDC_OP_TOKEN_ENDPOINT),
+            ("OIDC_USERINFO_ENDPOINT", OIDC_OP_USER_ENDPOINT),
+            ("OIDC_JWKS_ENDPOINT", OIDC_OP_JWKS_ENDPOINT),
+        ]
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"Single sign-on has a client id but no {', '.join(_missing)} (or OKTA_DOMAIN for Okta's endpoints)."
+        )
+    AUTHENTICATION_BACKENDS.append("accounts.auth.OrganizerOIDCBackend")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

@@ -6,6 +6,8 @@ admin.site.site_title = "Eventgallery"
 admin.site.index_title = "Organizer"
 
 urlpatterns = [
+    # Before the admin: single sign-on's pages and the admin logout that also ends its session.
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("galleries.urls")),
     path("", include("faces.urls")),
