@@ -224,7 +224,7 @@ OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10)
 # Kept for the id_token_hint of the provider's logout.
 OIDC_STORE_ID_TOKEN = bool(OIDC_OP_END_SESSION_ENDPOINT)
-OIDC_ALLOWED_DOMAINS = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_ALLOWED_DOMAINS = [d.strip().lstrip("@").lower() for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
 OIDC_ORGANIZER_GROUP = env.str("OIDC_ORGANIZER_GROUP", default="")
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
