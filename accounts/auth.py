@@ -1,3 +1,4 @@
+import jwt
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -19,7 +20,12 @@ class OrganizerOIDCBackend(OIDCAuthenticationBackend):
         return super().get_token(payload)
 
     def verify_token(self, token, **kwargs):
-        payload = super().verify_token(token, **kwargs)
+        try:
+            payload = super().verify_token(token, **kwargs)
+        except (jwt.InvalidTokenError, jwt.PyJWKError) as exc:
+            # The library turns only malformed tokens into SuspiciousOperation; an
+            # expired one, or a JWKS it cannot read, would be a server error.
+            raise SuspiciousOperation(f"The ID token is not valid: {exc}")
         # The library checks neither whom the token is for nor who made it.
         audience = payload.get("aud")
         audiences = [audience] if isinstance(audience, str) else list(audience or [])

@@ -15,6 +15,11 @@ ORGANIZERS_GROUP = "Organizers"
 ORGANIZER_APPS = ["galleries", "faces"]
 
 
+def sso_enabled() -> bool:
+    """Single sign-on is on when a client id is set (eventgallery/settings.py checks the rest)."""
+    return bool(settings.OIDC_RP_CLIENT_ID)
+
+
 class SignInRefused(Exception):
     """The provider signed someone in who may not sign in here. The message is for them."""
 

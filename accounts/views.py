@@ -10,13 +10,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from accounts.services import SignInRefused
+from accounts.services import SignInRefused, sso_enabled
 
 logger = logging.getLogger(__name__)
-
-
-def sso_enabled() -> bool:
-    return bool(settings.OIDC_RP_CLIENT_ID)
 
 
 class SignInStart(OIDCAuthenticationRequestView):

@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
 
+from accounts.services import sso_enabled
+
 register = template.Library()
 
 
@@ -8,7 +10,7 @@ register = template.Library()
 def sso_button(context):
     """The admin login page's "Sign in with <provider>" button, when single sign-on is on."""
     return {
-        "enabled": bool(settings.OIDC_RP_CLIENT_ID),
+        "enabled": sso_enabled(),
         "provider_name": settings.OIDC_PROVIDER_NAME,
         "next": context.get("next", ""),
     }

@@ -103,3 +103,20 @@ def test_it_logs_out_at_the_provider_too_when_it_has_an_end_session_endpoint(sso
     # Signed out at the provider as well: the next sign-in asks for the password again.
     login_page = browser.get(f"{sso.url}/o/authorize/?client_id=x", timeout=10)
     assert login_page.url.startswith(f"{sso.url}/login/")
+
+
+def test_it_refuses_an_id_token_from_another_issuer(sso, settings, live_server, browser):
+    settings.OIDC_OP_ISSUER = "https://id.example.org"
+
+    page = browser.get(sso.authorize(browser, live_server.url, "ada"), timeout=10)
+
+    assert messages_of(page) == ["The sign-in could not be verified. Please try again."]
+    assert not get_user_model().objects.exists()
+
+
+def test_it_tells_when_the_provider_refuses_the_code(sso, settings, live_server, browser):
+    settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"
+
+    page = browser.get(sso.authorize(browser, live_server.url, "ada"), timeout=10)
+
+    assert messages_of(page) == ["Test Provider did not complete the sign-in. Please try again."]
