@@ -14,6 +14,13 @@ class OrganizerOIDCBackend(OIDCAuthenticationBackend):
     in, and as which account, is accounts.services' decision. SignInRefused goes up
     to the callback view, which shows its message."""
 
+    def authenticate(self, request, **kwargs):
+        # Only the callback view, which passes the nonce it kept, signs in through the
+        # provider: the admin's password form on a URL with ?code=&state= must not.
+        if "nonce" not in kwargs:
+            return None
+        return super().authenticate(request, **kwargs)
+
     def get_token(self, payload):
         if settings.OIDC_REDIRECT_URI:
             payload["redirect_uri"] = settings.OIDC_REDIRECT_URI

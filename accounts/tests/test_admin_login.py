@@ -70,3 +70,15 @@ def test_it_still_signs_local_accounts_in_with_their_password_when_sso_is_on(cli
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     assert int(client.session["_auth_user_id"]) == get_user_model().objects.get().pk
+
+
+def test_it_does_not_reach_the_provider_from_the_password_form(client, db, sso_settings):
+    make_user(superuser=True, username="organizer")
+
+    response = client.post(
+        reverse("admin:login") + "?code=stolen&state=guessed",
+        {"username": "organizer", "password": "wrong", "next": "/admin/"},
+    )
+
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.text
