@@ -15,6 +15,7 @@ from typing import IO
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -43,6 +44,12 @@ SELFIE_NEXT_FACE_MAX_AREA_RATIO = 0.5
 
 class FaceSearchError(Exception):
     """A selfie that cannot be searched; str(exc) is the message for the guest."""
+
+    @property
+    def is_outage(self) -> bool:
+        """The engine failed (Rekognition down or throttled): not the selfie's fault."""
+        cause = self.__cause__
+        return isinstance(cause, FaceEngineError) and not isinstance(cause, ImageNotUsable)
 
 
 class NoFaceFound(FaceSearchError):
@@ -328,6 +335,20 @@ def read_selfie(fileobj: IO[bytes]) -> Image.Image:
     if min(image.size) < 32:
         raise NoFaceFound("That photo is too small to show a face. Take a selfie with your face filling the frame.")
     return image
+
+
+def face_search_allowed(*, client: str) -> bool:
+    """Counts a search by this client (an IP address) and says whether it is within
+    FACE_SEARCHES_PER_WINDOW. Every search counts, whatever its outcome, on the Find me
+    page and through the API alike."""
+    key = f"face-searches:{client}"
+    cache.add(key, 0, settings.FACE_SEARCH_WINDOW_S)
+    try:
+        searches = cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.add(key, 1, settings.FACE_SEARCH_WINDOW_S)
+        searches = 1
+    return searches <= settings.FACE_SEARCHES_PER_WINDOW
 
 
 def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:

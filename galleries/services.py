@@ -12,6 +12,7 @@ the new photos.
 
 import hashlib
 import logging
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,14 +20,16 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.text import slugify
 
 from faces import services as faces_services
-from galleries.imaging import ImageRejected, inspect_image, make_derivatives
+from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
 from galleries.models import Gallery, Photo
 
 logger = logging.getLogger(__name__)
@@ -92,37 +95,55 @@ def _delete_files_on_commit(names: Iterable[str]) -> None:
         transaction.on_commit(partial(_delete_files, names))
 
 
-def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
-    """Validates and stores one uploaded original and queues its processing.
-
-    Raises PhotoUploadError (with a message for people) and leaves nothing behind.
-    """
-    filename = Path(filename).name[:255] or "photo"
+def upload_hash_and_size(*, upload: File) -> tuple[str, int]:
+    """The SHA-256 and size of an uploaded file; raises PhotoRejected for an empty or
+    oversized one."""
     content_hash, size = _sha256_and_size(upload)
     if size == 0:
         raise PhotoRejected("The file is empty.")
     max_bytes = settings.PHOTO_MAX_UPLOAD_MB * 1024 * 1024
     if size > max_bytes:
         raise PhotoRejected(f"The file is {size / 1024 / 1024:.0f} MB; the limit is {settings.PHOTO_MAX_UPLOAD_MB} MB.")
+    return content_hash, size
+
+
+def upload_inspect(*, upload: File) -> ImageInfo:
+    """What the image is; raises PhotoRejected for a file that cannot become a photo."""
+    try:
+        return inspect_image(upload)
+    except ImageRejected as exc:
+        raise PhotoRejected(str(exc)) from exc
+
+
+def upload_store(*, upload: File, name: str, filename: str) -> str:
+    """Stores the upload under `name` (made by the application) and returns the name
+    the storage gave it; raises StorageUnavailable, leaving nothing behind."""
+    upload.seek(0)
+    try:
+        return default_storage.save(name, upload)
+    except Exception as exc:
+        logger.exception("Could not store %s as %s", filename, name)
+        _delete_files([name])  # a partly written local file, if any
+        raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
+
+
+def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
+    """Validates and stores one uploaded original and queues its processing.
+
+    Raises PhotoUploadError (with a message for people) and leaves nothing behind.
+    """
+    filename = Path(filename).name[:255] or "photo"
+    content_hash, size = upload_hash_and_size(upload=upload)
     existing = gallery.photos.filter(content_hash=content_hash).first()
     if existing:
         raise DuplicatePhoto(existing)
-    try:
-        info = inspect_image(upload)
-    except ImageRejected as exc:
-        raise PhotoRejected(str(exc)) from exc
+    info = upload_inspect(upload=upload)
 
     key = uuid.uuid4()
     name = photo_storage_name(
         gallery_id=gallery.pk, key=key, kind="original", extension=FORMAT_EXTENSIONS.get(info.format, "bin")
     )
-    upload.seek(0)
-    try:
-        stored_name = default_storage.save(name, upload)
-    except Exception as exc:
-        logger.exception("Could not store %s as %s", filename, name)
-        _delete_files([name])  # a partly written local file, if any
-        raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
+    stored_name = upload_store(upload=upload, name=name, filename=filename)
 
     taken_at = info.taken_at
     if taken_at is not None and timezone.is_naive(taken_at):
@@ -254,6 +275,46 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
     galleries_touch(gallery_ids={photo.gallery_id for photo in photos})
     _delete_files_on_commit(names)
     return len(photos)
+
+
+def gallery_create(
+    *,
+    owner,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    event_date=None,
+    visibility: str = Gallery.Visibility.PUBLIC,
+    access_code: str = "",
+    is_published: bool = False,
+) -> Gallery:
+    """A new gallery (a draft unless told otherwise). Without a slug, one is made from
+    the name. Raises django.core.exceptions.ValidationError with the fields at fault."""
+    gallery = Gallery(
+        owner=owner,
+        name=name,
+        slug=slug or _free_slug(name),
+        description=description,
+        event_date=event_date,
+        visibility=visibility,
+        access_code=access_code,
+        is_published=is_published,
+    )
+    gallery.full_clean()
+    try:
+        with transaction.atomic():
+            gallery.save()
+    except IntegrityError as exc:  # the same slug taken at the same moment
+        raise ValidationError({"slug": "A gallery with this slug already exists."}) from exc
+    return gallery
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:80].strip("-") or "gallery"
+    slug = base
+    while Gallery.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
 
 
 @transaction.atomic
