@@ -54,10 +54,15 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "galleries",
     "faces",
+    "ninja",
+    "corsheaders",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.middleware.ApiRequestsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,6 +191,16 @@ REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
+
+# --- JSON API (/api/) ---------------------------------------------------------------
+# Origins whose pages may call the API from a browser; CORS headers are sent on /api/ only.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+# Largest JSON body (compare and detect take two base64 images); uploads are bounded
+# by PHOTO_MAX_UPLOAD_MB and selfies by SELFIE_MAX_MB.
+API_MAX_BODY_MB = env.int("API_MAX_BODY_MB", default=30)
+# Lifetime of the signed addresses the API gives for files on local storage.
+API_SIGNED_URL_SECONDS = env.int("API_SIGNED_URL_SECONDS", default=3600)
 
 # --- Auth, sessions, security ---------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -80,7 +80,7 @@ def _sha256_and_size(upload: File) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _delete_files(names: Iterable[str]) -> None:
+def files_delete(names: Iterable[str]) -> None:
     for name in names:
         try:
             default_storage.delete(name)
@@ -89,10 +89,10 @@ def _delete_files(names: Iterable[str]) -> None:
             logger.exception("Could not delete %s from storage", name)
 
 
-def _delete_files_on_commit(names: Iterable[str]) -> None:
+def files_delete_on_commit(names: Iterable[str]) -> None:
     names = [name for name in names if name]
     if names:
-        transaction.on_commit(partial(_delete_files, names))
+        transaction.on_commit(partial(files_delete, names))
 
 
 def upload_hash_and_size(*, upload: File) -> tuple[str, int]:
@@ -123,7 +123,7 @@ def upload_store(*, upload: File, name: str, filename: str) -> str:
         return default_storage.save(name, upload)
     except Exception as exc:
         logger.exception("Could not store %s as %s", filename, name)
-        _delete_files([name])  # a partly written local file, if any
+        files_delete([name])  # a partly written local file, if any
         raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
 
 
@@ -168,13 +168,13 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
             photo.save()
             transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
     except IntegrityError as exc:
-        _delete_files([stored_name])
+        files_delete([stored_name])
         existing = gallery.photos.filter(content_hash=content_hash).first()
         if existing:  # the same file uploaded twice at the same moment
             raise DuplicatePhoto(existing) from exc
         raise
     except BaseException:
-        _delete_files([stored_name])
+        files_delete([stored_name])
         raise
     return photo
 
@@ -222,7 +222,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
             stored[derivative.kind] = default_storage.save(name, ContentFile(derivative.content))
     except Exception:
         logger.exception("Could not store the derivatives of photo %s", photo.pk)
-        _delete_files(stored.values())
+        files_delete(stored.values())
         _mark_failed(photo, "The thumbnails could not be stored (storage unavailable); retry later.")
         return None
 
@@ -237,9 +237,9 @@ def photo_process(*, photo_id: int) -> Photo | None:
         if updated:
             galleries_touch(gallery_ids=[photo.gallery_id])
     if not updated:  # deleted while we worked
-        _delete_files(stored.values())
+        files_delete(stored.values())
         return None
-    _delete_files({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
+    files_delete({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
     faces_services.photo_faces_queue(photo=photo)
     return photo
@@ -263,7 +263,7 @@ def photo_delete(*, photo: Photo) -> None:
     faces_services.photos_faces_forget(photo_ids=[photo.pk])
     photo.delete()
     galleries_touch(gallery_ids=[photo.gallery_id])
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
 
 
 @transaction.atomic
@@ -273,7 +273,7 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
     faces_services.photos_faces_forget(photo_ids=[photo.pk for photo in photos])
     Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
     galleries_touch(gallery_ids={photo.gallery_id for photo in photos})
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
     return len(photos)
 
 
@@ -324,7 +324,7 @@ def gallery_delete(*, gallery: Gallery) -> None:
         name for fields in gallery.photos.values_list("original", "thumbnail", "display") for name in fields if name
     ]
     gallery.delete()
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
 
 
 def galleries_touch(*, gallery_ids: Iterable[int]) -> None:
