@@ -186,6 +186,10 @@ REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
+# Rate limits count per client address. Behind N reverse proxies that append to
+# X-Forwarded-For, the client is the N-th address from its right; 0 trusts no header
+# (a guest could otherwise choose their own address and dodge every limit).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Auth, sessions, security ---------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
