@@ -34,16 +34,15 @@ class RequestLogMiddleware:
     def __call__(self, request):
         request_id = request_id_from(request)
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Cleared when the response is closed (OpsConfig.ready), not here: Django logs
+        # 4xx and 5xx responses after the middleware has returned.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            duration = time.perf_counter() - started
-            response[REQUEST_ID_HEADER] = request_id
-            self._record(request, response.status_code, duration)
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        response[REQUEST_ID_HEADER] = request_id
+        self._record(request, response.status_code, duration)
+        return response
 
     def _record(self, request, status: int, duration: float) -> None:
         method = request.method if request.method in KNOWN_METHODS else "other"
