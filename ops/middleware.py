@@ -1,13 +1,13 @@
-"""Request id, access log and request metrics, around everything else.
-
-Listed first in MIDDLEWARE, so that the request id is set before any other code logs
-and the duration covers every other middleware.
-"""
+"""Request id, access log and request metrics, around everything else (listed first
+in MIDDLEWARE, so that the request id is set before any other code logs and the
+duration covers every other middleware); then the probes, before Django's own."""
 
 import logging
 import re
 import time
 import uuid
+
+from django.urls import resolve
 
 from ops.logging import request_id_var
 from ops.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS, KNOWN_METHODS
@@ -67,3 +67,21 @@ class RequestLogMiddleware:
                 "route": route,
             },
         )
+
+
+class ProbeMiddleware:
+    """Answers /healthz, /readyz and /metrics before host validation and the HTTPS
+    redirect: probes and scrapers call the container by its address, over plain HTTP,
+    and these views never build a URL from the Host header."""
+
+    PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info not in self.PATHS:
+            return self.get_response(request)
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)
