@@ -19,12 +19,21 @@ class Command(db_worker.Command):
         if options["reload"] and not options["batch"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
             return super().handle(*args, **options)
         if settings.WORKER_METRICS_PORT:
-            from prometheus_client import start_http_server
-
-            start_http_server(settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
+            _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
         heartbeat = Heartbeat(worker_id=options["worker_id"], interval=settings.WORKER_HEARTBEAT_INTERVAL_S)
         heartbeat.start()
         try:
             return super().handle(*args, **options)
         finally:
             heartbeat.stop()
+
+
+def _serve_metrics(*, port: int, addr: str) -> None:
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    start_http_server(port, addr=addr, registry=registry)
