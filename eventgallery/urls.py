@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("galleries.urls")),
     path("", include("faces.urls")),
+    path("", include("ops.urls")),
 ]
