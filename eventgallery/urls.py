@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("galleries.urls")),
     path("", include("faces.urls")),
+    path("", include("ops.urls")),
 ]

@@ -8,6 +8,7 @@ dropped. Nothing here stores or logs it, or anything computed from it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +28,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.models import Face, FaceCollection, PhotoFaces
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
+from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,20 @@ class SeveralFacesFound(FaceSearchError):
 
 class FaceSearchDisabled(FaceSearchError):
     pass
+
+
+class SelfieUnreadable(FaceSearchError):
+    pass
+
+
+# The outcome label of eventgallery_face_searches_total; other FaceSearchErrors are
+# the engine being unavailable.
+_SEARCH_OUTCOMES = {
+    NoFaceFound: "no_face",
+    SeveralFacesFound: "several_faces",
+    FaceSearchDisabled: "disabled",
+    SelfieUnreadable: "unreadable",
+}
 
 
 # --- Indexing -----------------------------------------------------------------------
@@ -353,6 +369,21 @@ def face_search_allowed(*, client: str) -> bool:
 
 def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     """The photos of the gallery that show the selfie's person, strongest first."""
+    outcome = "error"
+    started = time.perf_counter()
+    try:
+        result = _face_search(gallery=gallery, selfie=selfie)
+        outcome = "matched" if result.matches else "no_match"
+        return result
+    except FaceSearchError as exc:
+        outcome = _SEARCH_OUTCOMES.get(type(exc), "unavailable")
+        raise
+    finally:
+        FACE_SEARCHES.labels(outcome=outcome).inc()
+        FACE_SEARCH_DURATION.observe(time.perf_counter() - started)
+
+
+def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     if not gallery.face_search_enabled:
         raise FaceSearchDisabled("Find me is not switched on for this gallery.")
     engine = get_engine()
@@ -360,7 +391,7 @@ def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     try:
         face = engine.describe_selfie(selfie)
     except ImageNotUsable as exc:
-        raise FaceSearchError("That photo could not be read as a selfie. Try another one.") from exc
+        raise SelfieUnreadable("That photo could not be read as a selfie. Try another one.") from exc
     except FaceEngineError as exc:
         raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
     described = timezone.now()
