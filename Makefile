@@ -36,12 +36,12 @@ run: install .env
 	@echo "Create an organizer account for /admin/ with:  $(PY) manage.py createsuperuser"
 	@echo ""
 	@trap 'kill 0' INT TERM; \
-	$(PY) manage.py db_worker & \
+	$(PY) manage.py run_worker & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	kill 0
 
 worker: install
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 test: install-dev browser lint migrations-check test-sqlite test-postgres
 

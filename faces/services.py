@@ -8,6 +8,7 @@ dropped. Nothing here stores or logs it, or anything computed from it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +16,7 @@ from typing import IO
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,6 +28,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.models import Face, FaceCollection, PhotoFaces
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
+from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,12 @@ SELFIE_NEXT_FACE_MAX_AREA_RATIO = 0.5
 class FaceSearchError(Exception):
     """A selfie that cannot be searched; str(exc) is the message for the guest."""
 
+    @property
+    def is_outage(self) -> bool:
+        """The engine failed (Rekognition down or throttled): not the selfie's fault."""
+        cause = self.__cause__
+        return isinstance(cause, FaceEngineError) and not isinstance(cause, ImageNotUsable)
+
 
 class NoFaceFound(FaceSearchError):
     pass
@@ -55,6 +64,20 @@ class SeveralFacesFound(FaceSearchError):
 
 class FaceSearchDisabled(FaceSearchError):
     pass
+
+
+class SelfieUnreadable(FaceSearchError):
+    pass
+
+
+# The outcome label of eventgallery_face_searches_total; other FaceSearchErrors are
+# the engine being unavailable.
+_SEARCH_OUTCOMES = {
+    NoFaceFound: "no_face",
+    SeveralFacesFound: "several_faces",
+    FaceSearchDisabled: "disabled",
+    SelfieUnreadable: "unreadable",
+}
 
 
 # --- Indexing -----------------------------------------------------------------------
@@ -330,8 +353,37 @@ def read_selfie(fileobj: IO[bytes]) -> Image.Image:
     return image
 
 
+def face_search_allowed(*, client: str) -> bool:
+    """Counts a search by this client (an IP address) and says whether it is within
+    FACE_SEARCHES_PER_WINDOW. Every search counts, whatever its outcome, on the Find me
+    page and through the API alike."""
+    key = f"face-searches:{client}"
+    cache.add(key, 0, settings.FACE_SEARCH_WINDOW_S)
+    try:
+        searches = cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.add(key, 1, settings.FACE_SEARCH_WINDOW_S)
+        searches = 1
+    return searches <= settings.FACE_SEARCHES_PER_WINDOW
+
+
 def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     """The photos of the gallery that show the selfie's person, strongest first."""
+    outcome = "error"
+    started = time.perf_counter()
+    try:
+        result = _face_search(gallery=gallery, selfie=selfie)
+        outcome = "matched" if result.matches else "no_match"
+        return result
+    except FaceSearchError as exc:
+        outcome = _SEARCH_OUTCOMES.get(type(exc), "unavailable")
+        raise
+    finally:
+        FACE_SEARCHES.labels(outcome=outcome).inc()
+        FACE_SEARCH_DURATION.observe(time.perf_counter() - started)
+
+
+def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     if not gallery.face_search_enabled:
         raise FaceSearchDisabled("Find me is not switched on for this gallery.")
     engine = get_engine()
@@ -339,7 +391,7 @@ def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     try:
         face = engine.describe_selfie(selfie)
     except ImageNotUsable as exc:
-        raise FaceSearchError("That photo could not be read as a selfie. Try another one.") from exc
+        raise SelfieUnreadable("That photo could not be read as a selfie. Try another one.") from exc
     except FaceEngineError as exc:
         raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
     described = timezone.now()

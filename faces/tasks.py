@@ -1,11 +1,20 @@
 from django_tasks import task
 
 from faces import services
+from faces.models import PhotoFaces
+from ops.metrics import FACES_INDEXED, PHOTO_FACE_INDEXINGS
 
 
 @task()
 def index_photo_faces(*, photo_id: int) -> None:
-    services.photo_faces_index(photo_id=photo_id)
+    photo_faces = services.photo_faces_index(photo_id=photo_id)
+    if photo_faces is None:
+        PHOTO_FACE_INDEXINGS.labels(outcome="skipped").inc()
+    elif photo_faces.status == PhotoFaces.Status.INDEXED:
+        PHOTO_FACE_INDEXINGS.labels(outcome="indexed").inc()
+        FACES_INDEXED.inc(photo_faces.face_count)
+    else:
+        PHOTO_FACE_INDEXINGS.labels(outcome="failed").inc()
 
 
 @task()

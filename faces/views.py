@@ -6,15 +6,13 @@ or stored, and nothing about the selfie is logged.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from faces.engines.base import FaceEngineError, ImageNotUsable
 from faces.forms import SelfieForm
-from faces.services import FaceSearchDisabled, FaceSearchError, face_search, read_selfie
+from faces.services import FaceSearchDisabled, FaceSearchError, face_search, face_search_allowed, read_selfie
 from faces.uploads import SelfieUploadHandler
 from galleries.views import _client_ip, _get_gallery_for_guest, _is_unlocked, _photo_tile
 
@@ -46,7 +44,7 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
     if request.method == "GET":
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
 
-    if not _search_allowed(request):
+    if not face_search_allowed(client=_client_ip(request)):
         response = _form_page(
             request,
             gallery,
@@ -108,24 +106,9 @@ def _face_search_off(request, gallery):
     return render(request, "faces/find_me_off.html", {"gallery": gallery}, status=404)
 
 
-def _search_allowed(request) -> bool:
-    """Every search a client sends within the window counts, whatever its outcome."""
-    key = f"face-searches:{_client_ip(request)}"
-    cache.add(key, 0, settings.FACE_SEARCH_WINDOW_S)
-    try:
-        searches = cache.incr(key)
-    except ValueError:  # the window ended between the two calls
-        cache.add(key, 1, settings.FACE_SEARCH_WINDOW_S)
-        searches = 1
-    return searches <= settings.FACE_SEARCHES_PER_WINDOW
-
-
 def _status_of(exc: FaceSearchError) -> int:
     # The engine failing (Rekognition down or throttled) is not the guest's fault.
-    cause = exc.__cause__
-    if isinstance(cause, FaceEngineError) and not isinstance(cause, ImageNotUsable):
-        return 503
-    return 400
+    return 503 if exc.is_outage else 400
 
 
 def _match_tile(match) -> dict:

@@ -13,6 +13,21 @@ class GalleryQuerySet(models.QuerySet):
         """Galleries that anyone may find on the home page."""
         return self.filter(visibility=Gallery.Visibility.PUBLIC, is_published=True)
 
+    def manageable_by(self, user):
+        """Galleries an organizer's API key may change: their own, or all of them for a
+        superuser."""
+        if user.is_superuser:
+            return self.all()
+        return self.filter(owner=user)
+
+    def visible_to(self, user):
+        """Galleries the API shows: the listed ones, and those the caller manages."""
+        if user is None:
+            return self.listed()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(Q(visibility=Gallery.Visibility.PUBLIC, is_published=True) | Q(owner=user))
+
     def by_slug(self, slug: str) -> "Gallery | None":
         """The gallery at /g/<slug>/, or None. In plain SQL: the gallery pages read
         this row on every request, and having the ORM build the query each time

@@ -12,6 +12,7 @@ the new photos.
 
 import hashlib
 import logging
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,14 +20,16 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.text import slugify
 
 from faces import services as faces_services
-from galleries.imaging import ImageRejected, inspect_image, make_derivatives
+from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
 from galleries.models import Gallery, Photo
 
 logger = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ def _sha256_and_size(upload: File) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _delete_files(names: Iterable[str]) -> None:
+def files_delete(names: Iterable[str]) -> None:
     for name in names:
         try:
             default_storage.delete(name)
@@ -86,10 +89,42 @@ def _delete_files(names: Iterable[str]) -> None:
             logger.exception("Could not delete %s from storage", name)
 
 
-def _delete_files_on_commit(names: Iterable[str]) -> None:
+def files_delete_on_commit(names: Iterable[str]) -> None:
     names = [name for name in names if name]
     if names:
-        transaction.on_commit(partial(_delete_files, names))
+        transaction.on_commit(partial(files_delete, names))
+
+
+def upload_hash_and_size(*, upload: File) -> tuple[str, int]:
+    """The SHA-256 and size of an uploaded file; raises PhotoRejected for an empty or
+    oversized one."""
+    content_hash, size = _sha256_and_size(upload)
+    if size == 0:
+        raise PhotoRejected("The file is empty.")
+    max_bytes = settings.PHOTO_MAX_UPLOAD_MB * 1024 * 1024
+    if size > max_bytes:
+        raise PhotoRejected(f"The file is {size / 1024 / 1024:.0f} MB; the limit is {settings.PHOTO_MAX_UPLOAD_MB} MB.")
+    return content_hash, size
+
+
+def upload_inspect(*, upload: File) -> ImageInfo:
+    """What the image is; raises PhotoRejected for a file that cannot become a photo."""
+    try:
+        return inspect_image(upload)
+    except ImageRejected as exc:
+        raise PhotoRejected(str(exc)) from exc
+
+
+def upload_store(*, upload: File, name: str, filename: str) -> str:
+    """Stores the upload under `name` (made by the application) and returns the name
+    the storage gave it; raises StorageUnavailable, leaving nothing behind."""
+    upload.seek(0)
+    try:
+        return default_storage.save(name, upload)
+    except Exception as exc:
+        logger.exception("Could not store %s as %s", filename, name)
+        files_delete([name])  # a partly written local file, if any
+        raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
 
 
 def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
@@ -98,31 +133,17 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
     Raises PhotoUploadError (with a message for people) and leaves nothing behind.
     """
     filename = Path(filename).name[:255] or "photo"
-    content_hash, size = _sha256_and_size(upload)
-    if size == 0:
-        raise PhotoRejected("The file is empty.")
-    max_bytes = settings.PHOTO_MAX_UPLOAD_MB * 1024 * 1024
-    if size > max_bytes:
-        raise PhotoRejected(f"The file is {size / 1024 / 1024:.0f} MB; the limit is {settings.PHOTO_MAX_UPLOAD_MB} MB.")
+    content_hash, size = upload_hash_and_size(upload=upload)
     existing = gallery.photos.filter(content_hash=content_hash).first()
     if existing:
         raise DuplicatePhoto(existing)
-    try:
-        info = inspect_image(upload)
-    except ImageRejected as exc:
-        raise PhotoRejected(str(exc)) from exc
+    info = upload_inspect(upload=upload)
 
     key = uuid.uuid4()
     name = photo_storage_name(
         gallery_id=gallery.pk, key=key, kind="original", extension=FORMAT_EXTENSIONS.get(info.format, "bin")
     )
-    upload.seek(0)
-    try:
-        stored_name = default_storage.save(name, upload)
-    except Exception as exc:
-        logger.exception("Could not store %s as %s", filename, name)
-        _delete_files([name])  # a partly written local file, if any
-        raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
+    stored_name = upload_store(upload=upload, name=name, filename=filename)
 
     taken_at = info.taken_at
     if taken_at is not None and timezone.is_naive(taken_at):
@@ -147,13 +168,13 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
             photo.save()
             transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
     except IntegrityError as exc:
-        _delete_files([stored_name])
+        files_delete([stored_name])
         existing = gallery.photos.filter(content_hash=content_hash).first()
         if existing:  # the same file uploaded twice at the same moment
             raise DuplicatePhoto(existing) from exc
         raise
     except BaseException:
-        _delete_files([stored_name])
+        files_delete([stored_name])
         raise
     return photo
 
@@ -201,7 +222,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
             stored[derivative.kind] = default_storage.save(name, ContentFile(derivative.content))
     except Exception:
         logger.exception("Could not store the derivatives of photo %s", photo.pk)
-        _delete_files(stored.values())
+        files_delete(stored.values())
         _mark_failed(photo, "The thumbnails could not be stored (storage unavailable); retry later.")
         return None
 
@@ -216,9 +237,9 @@ def photo_process(*, photo_id: int) -> Photo | None:
         if updated:
             galleries_touch(gallery_ids=[photo.gallery_id])
     if not updated:  # deleted while we worked
-        _delete_files(stored.values())
+        files_delete(stored.values())
         return None
-    _delete_files({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
+    files_delete({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
     faces_services.photo_faces_queue(photo=photo)
     return photo
@@ -242,7 +263,7 @@ def photo_delete(*, photo: Photo) -> None:
     faces_services.photos_faces_forget(photo_ids=[photo.pk])
     photo.delete()
     galleries_touch(gallery_ids=[photo.gallery_id])
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
 
 
 @transaction.atomic
@@ -252,8 +273,48 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
     faces_services.photos_faces_forget(photo_ids=[photo.pk for photo in photos])
     Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
     galleries_touch(gallery_ids={photo.gallery_id for photo in photos})
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
     return len(photos)
+
+
+def gallery_create(
+    *,
+    owner,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    event_date=None,
+    visibility: str = Gallery.Visibility.PUBLIC,
+    access_code: str = "",
+    is_published: bool = False,
+) -> Gallery:
+    """A new gallery (a draft unless told otherwise). Without a slug, one is made from
+    the name. Raises django.core.exceptions.ValidationError with the fields at fault."""
+    gallery = Gallery(
+        owner=owner,
+        name=name,
+        slug=slug or _free_slug(name),
+        description=description,
+        event_date=event_date,
+        visibility=visibility,
+        access_code=access_code,
+        is_published=is_published,
+    )
+    gallery.full_clean()
+    try:
+        with transaction.atomic():
+            gallery.save()
+    except IntegrityError as exc:  # the same slug taken at the same moment
+        raise ValidationError({"slug": "A gallery with this slug already exists."}) from exc
+    return gallery
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:80].strip("-") or "gallery"
+    slug = base
+    while Gallery.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
 
 
 @transaction.atomic
@@ -263,7 +324,7 @@ def gallery_delete(*, gallery: Gallery) -> None:
         name for fields in gallery.photos.values_list("original", "thumbnail", "display") for name in fields if name
     ]
     gallery.delete()
-    _delete_files_on_commit(names)
+    files_delete_on_commit(names)
 
 
 def galleries_touch(*, gallery_ids: Iterable[int]) -> None:

@@ -1,8 +1,17 @@
 from django_tasks import task
 
 from galleries import services
+from galleries.models import Photo
+from ops.metrics import PHOTOS_PROCESSED
 
 
 @task()
 def process_photo(*, photo_id: int) -> None:
-    services.photo_process(photo_id=photo_id)
+    photo = services.photo_process(photo_id=photo_id)
+    if photo is not None:
+        outcome = "ready"
+    elif Photo.objects.filter(pk=photo_id, status=Photo.Status.FAILED).exists():
+        outcome = "failed"
+    else:
+        outcome = "gone"
+    PHOTOS_PROCESSED.labels(outcome=outcome).inc()

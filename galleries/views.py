@@ -229,6 +229,13 @@ def photo_detail(request, slug, key):
 
 
 def _client_ip(request) -> str:
+    """The guest's address, for rate limits: behind TRUSTED_PROXY_COUNT proxies, the
+    address the outermost one saw, which the guest cannot forge."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -53,6 +53,10 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
     for n in range(PHOTO_COUNT):
         upload_photo(gallery, content=unique_jpeg(width=320, height=240), filename=f"IMG_{n:04d}.jpg")
     url = live_server.url + gallery.get_absolute_url()
+    # Read before Playwright starts: inside its block the ORM would open a connection
+    # in another context that nothing closes, and PostgreSQL's test database could not
+    # be dropped at the end of the session.
+    first_key = gallery.photos.first().key
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
@@ -71,7 +75,7 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
             # The first page of tiles, with real thumbnails, and the next page out of the observer's reach.
             expect(tiles).to_have_count(PER_PAGE)
             first_thumb = tiles.first.locator("img")
-            expect(first_thumb).to_have_attribute("src", f"/photos/{gallery.photos.first().key}/thumb")
+            expect(first_thumb).to_have_attribute("src", f"/photos/{first_key}/thumb")
             page.wait_for_function(IMAGE_LOADED, arg=first_thumb.element_handle())
             pager_top = page.locator(".pager").evaluate("pager => pager.getBoundingClientRect().top")
             assert pager_top > VIEWPORT["height"] + OBSERVER_MARGIN_PX

@@ -1,3 +1,5 @@
+from django.test import Client
+
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, upload_photo
 
@@ -58,6 +60,40 @@ def test_guessing_is_slowed_down(client, db):
 
     assert response.status_code == 429
     assert "Too many wrong codes" in response.text
+
+
+def _guess_ten_times(client, gallery, **headers):
+    for _ in range(10):
+        client.post(f"/g/{gallery.slug}/access/", {"code": "guess"}, **headers)
+
+
+def test_behind_a_trusted_proxy_guests_are_told_apart_by_the_address_it_forwards(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    gallery, _ = _private_gallery()
+    _guess_ten_times(client, gallery, HTTP_X_FORWARDED_FOR="198.51.100.1")
+
+    blocked = client.post(f"/g/{gallery.slug}/access/", {"code": "sunset-42"}, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    # Another guest through the same proxy; a forged first entry changes nothing.
+    other = Client().post(
+        f"/g/{gallery.slug}/access/", {"code": "sunset-42"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.2"
+    )
+    forged = Client().post(
+        f"/g/{gallery.slug}/access/", {"code": "sunset-42"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1"
+    )
+
+    assert blocked.status_code == 429
+    assert other.status_code == 302
+    assert forged.status_code == 429
+
+
+def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    gallery, _ = _private_gallery()
+    _guess_ten_times(client, gallery, HTTP_X_FORWARDED_FOR="198.51.100.1")
+
+    response = Client().post(f"/g/{gallery.slug}/access/", {"code": "sunset-42"}, HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+    assert response.status_code == 429
 
 
 def test_organizers_need_no_code(organizer_client, db):

@@ -1,0 +1,103 @@
+"""One shape for every failure of the API: {"error": {"code": ..., "message": ...}},
+with "field" when one field is at fault. Never a stack trace or an exception's text."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+logger = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+MESSAGES = {
+    400: "The request is not valid.",
+    401: "This needs an API key: send Authorization: Bearer <key>.",
+    403: "This is not allowed.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    413: "The request body is too large.",
+    429: "Too many requests. Please wait a few minutes and try again.",
+    500: "Something went wrong on our side. Please try again later.",
+    503: "The service is unavailable right now. Please try again in a minute.",
+}
+MALFORMED_BODY = "The request body could not be read: send valid JSON (Content-Type: application/json)."
+
+
+class ApiError(HttpError):
+    """A failure with a code and a message meant for the API's users."""
+
+    def __init__(self, status_code: int, code: str, message: str, *, field: str | None = None):
+        super().__init__(status_code, message)
+        self.code = code
+        self.field = field
+
+
+def error_response(status: int, message: str | None = None, *, code: str | None = None, field: str | None = None):
+    error = {"code": code or CODES.get(status, "error"), "message": message or MESSAGES.get(status, "Error.")}
+    if field:
+        error["field"] = field
+    return JsonResponse({"error": error}, status=status)
+
+
+def _field_of(location) -> str:
+    parts = [str(part) for part in location]
+    # ninja puts the body's parameter name after "body": ("body", "payload", "name").
+    parts = parts[2:] if parts[:1] == ["body"] and len(parts) > 2 else parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_error(request, exc: ValidationError):
+    problems = [(_field_of(error.get("loc", ())), error.get("msg", "is not valid")) for error in exc.errors]
+    message = "; ".join(f"{field}: {msg}" for field, msg in problems) or MESSAGES[400]
+    return error_response(422, message, field=problems[0][0] if problems else None)
+
+
+def _http_error(request, exc: HttpError):
+    status = exc.status_code
+    if isinstance(exc, ApiError):
+        response = error_response(status, exc.message, code=exc.code, field=exc.field)
+    elif isinstance(exc, AuthenticationError):
+        response = error_response(401, exc.message if exc.message != "Unauthorized" else None)
+    elif status == 400 and exc.message.startswith("Cannot parse request body"):
+        response = error_response(400, MALFORMED_BODY, code="malformed_body")
+    else:
+        response = error_response(status, exc.message if status < 500 else None)
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _not_found(request, exc):
+    return error_response(404)
+
+
+def _too_large(request, exc):
+    return error_response(413)
+
+
+def _server_error(request, exc):
+    logger.exception("API error on %s %s", request.method, request.path)
+    return error_response(500)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    api.add_exception_handler(ValidationError, _validation_error)
+    api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(Http404, _not_found)
+    api.add_exception_handler(RequestDataTooBig, _too_large)
+    api.add_exception_handler(Exception, _server_error)

@@ -1,0 +1,49 @@
+"""What the API's routes share: the galleries a caller may see or change, and the
+photos as the API shows them."""
+
+from ninja.errors import AuthenticationError
+
+from api import files
+from api.errors import ApiError
+from galleries.models import Gallery, Photo
+
+# Every failure answers with an ErrorOut body; listed in each route's OpenAPI.
+ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
+
+
+def visible_gallery(request, gallery_id: int) -> Gallery:
+    """The gallery if the caller may know it exists: a listed one, or one their key
+    manages. Anything else is not found, never forbidden."""
+    gallery = Gallery.objects.visible_to(request.auth.user).filter(pk=gallery_id).first()
+    if gallery is None:
+        raise ApiError(404, "not_found", "No gallery has this id.")
+    return gallery
+
+
+def manageable_gallery(request, gallery_id: int) -> Gallery:
+    """The gallery if the caller's key may change it."""
+    user = request.auth.user
+    if user is None:
+        raise AuthenticationError(message="This needs an API key: send Authorization: Bearer <key>.")
+    gallery = visible_gallery(request, gallery_id)
+    if not Gallery.objects.manageable_by(user).filter(pk=gallery.pk).exists():
+        raise ApiError(403, "forbidden", "This API key cannot change this gallery (it is another organizer's).")
+    return gallery
+
+
+def is_listed(gallery: Gallery) -> bool:
+    return gallery.visibility == Gallery.Visibility.PUBLIC and gallery.is_published
+
+
+def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
+    return {
+        "id": photo.key,
+        "filename": photo.original_filename,
+        "status": photo.status,
+        "width": photo.width,
+        "height": photo.height,
+        "file_size": photo.file_size,
+        "taken_at": photo.taken_at,
+        "created_at": photo.created_at,
+        "urls": files.photo_urls(request, photo, listed=is_listed(gallery)),
+    }

@@ -1,0 +1,118 @@
+"""POST /api/gallery/<id>/find-me: Find me as the page does it (faces/views.py), with
+the same rules: consent stated in the request, the selfie held in memory only and
+never stored or logged, the same rate limit per client, the same answers."""
+
+from django.conf import settings
+from ninja import Router
+
+from api.auth import key_optional
+from api.errors import ApiError, error_response
+from api.routes.common import ERROR_STATUSES, photo_out, visible_gallery
+from api.schemas import ErrorOut, FindMeOut
+from faces.forms import SelfieForm
+from faces.services import (
+    FaceSearchDisabled,
+    FaceSearchError,
+    NoFaceFound,
+    SeveralFacesFound,
+    face_search,
+    face_search_allowed,
+    read_selfie,
+)
+from faces.uploads import SelfieUploadHandler
+from galleries.views import _client_ip
+
+router = Router(tags=["find me"])
+
+CONSENT_VALUES = {"true", "1", "yes", "on"}
+FIND_ME_OFF = "Find me is not switched on for this gallery."
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["consent", "selfie"],
+                "properties": {
+                    "consent": {
+                        "type": "string",
+                        "enum": ["true"],
+                        "description": "The guest agrees that the selfie is used for this search only, "
+                        "and never kept. Without it nothing is searched.",
+                    },
+                    "selfie": {"type": "string", "format": "binary", "description": "A photo of one face."},
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/{gallery_id}/find-me",
+    auth=key_optional,
+    response={200: FindMeOut, ERROR_STATUSES: ErrorOut},
+    openapi_extra={"requestBody": REQUEST_BODY},
+)
+def find_me(request, gallery_id: int):
+    """The gallery's photos the selfie's person is in: "you" and "maybe you", strongest
+    first, with the face found. Multipart fields `consent` (true) and `selfie`."""
+    # Before anything reads the body: the selfie never touches the disk (faces/uploads.py).
+    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
+    request.upload_handlers = [upload]
+    gallery = visible_gallery(request, gallery_id)
+    if not gallery.face_search_enabled:
+        raise ApiError(404, "find_me_off", FIND_ME_OFF)
+    if not face_search_allowed(client=_client_ip(request)):
+        response = error_response(
+            429, "You have searched several times in the last few minutes. Please wait a few minutes and try again."
+        )
+        response["Retry-After"] = str(settings.FACE_SEARCH_WINDOW_S)
+        return response
+
+    files = request.FILES
+    if upload.too_large:
+        raise ApiError(413, "too_large", f"That photo is larger than {settings.SELFIE_MAX_MB} MB.", field="selfie")
+    if request.POST.get("consent", "").strip().lower() not in CONSENT_VALUES:
+        raise ApiError(
+            400,
+            "consent_required",
+            "Send consent=true: the guest agrees that the selfie is used for this search only and never kept.",
+            field="consent",
+        )
+    form = SelfieForm(request.POST, files, consent_given=True)
+    if not form.is_valid():
+        field, messages = next(iter(form.errors.items()))
+        raise ApiError(400, "invalid", " ".join(messages), field=field)
+
+    try:
+        result = face_search(gallery=gallery, selfie=read_selfie(form.cleaned_data["selfie"]))
+    except FaceSearchDisabled:
+        raise ApiError(404, "find_me_off", FIND_ME_OFF)
+    except NoFaceFound as exc:
+        raise ApiError(400, "no_face", str(exc), field="selfie")
+    except SeveralFacesFound as exc:
+        raise ApiError(400, "several_faces", str(exc), field="selfie")
+    except FaceSearchError as exc:
+        if exc.is_outage:
+            raise ApiError(503, "unavailable", str(exc))
+        raise ApiError(400, "unreadable", str(exc), field="selfie")
+
+    def match_out(match):
+        return {
+            "photo": photo_out(request, match.photo, gallery=gallery),
+            "face": {
+                "left": match.face.box_left,
+                "top": match.face.box_top,
+                "width": match.face.box_width,
+                "height": match.face.box_height,
+            },
+            "similarity": round(match.similarity, 2),
+        }
+
+    return {
+        "faces_in_selfie": result.faces_in_selfie,
+        "you": [match_out(match) for match in result.sure],
+        "maybe_you": [match_out(match) for match in result.maybe],
+    }
