@@ -22,15 +22,20 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
+# Text without NUL characters, which PostgreSQL cannot store (Django's form fields
+# refuse them too).
+_NO_NUL = r"^[^\x00]*$"
+
+
 class GalleryIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_NUL)]
     slug: Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=100)] | None = None
-    description: str = ""
+    description: Annotated[str, StringConstraints(pattern=_NO_NUL)] = ""
     event_date: date | None = None
     visibility: Gallery.Visibility = Gallery.Visibility.PUBLIC
-    access_code: Annotated[str, StringConstraints(max_length=64)] = ""
+    access_code: Annotated[str, StringConstraints(max_length=64, pattern=_NO_NUL)] = ""
     is_published: bool = False
 
 

@@ -13,7 +13,6 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -85,7 +84,7 @@ def pending_upload_create(*, owner, upload: File, filename: str) -> PendingUploa
     """Checks an image as photo_create would and stores it under a name the application
     makes, waiting for its owner to attach it to a gallery. Raises
     galleries.services.PhotoUploadError and leaves nothing behind."""
-    filename = Path(filename).name[:255] or "photo"
+    filename = galleries_services.upload_filename(filename)
     content_hash, size = galleries_services.upload_hash_and_size(upload=upload)
     info = galleries_services.upload_inspect(upload=upload)
     key = uuid.uuid4()

@@ -115,6 +115,12 @@ def upload_inspect(*, upload: File) -> ImageInfo:
         raise PhotoRejected(str(exc)) from exc
 
 
+def upload_filename(filename: str) -> str:
+    """The name an upload is shown under: its last path part, without the NUL
+    characters that PostgreSQL cannot store. Never used as a storage key."""
+    return Path(filename.replace("\x00", "")).name[:255] or "photo"
+
+
 def upload_store(*, upload: File, name: str, filename: str) -> str:
     """Stores the upload under `name` (made by the application) and returns the name
     the storage gave it; raises StorageUnavailable, leaving nothing behind."""
@@ -132,7 +138,7 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
 
     Raises PhotoUploadError (with a message for people) and leaves nothing behind.
     """
-    filename = Path(filename).name[:255] or "photo"
+    filename = upload_filename(filename)
     content_hash, size = upload_hash_and_size(upload=upload)
     existing = gallery.photos.filter(content_hash=content_hash).first()
     if existing:
