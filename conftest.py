@@ -14,6 +14,19 @@ import pytest
 from django.test import Client
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """SQLite's test database in a file rather than in shared-cache memory: threads
+    (the worker's heartbeat, the live server) then wait for each other's writes under
+    WAL and the busy timeout, as they do in production, instead of failing with
+    "database table is locked"."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        settings_dict.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     """Every test stores its files in a fresh folder of its own."""
