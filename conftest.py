@@ -27,6 +27,16 @@ def django_db_modify_db_settings(tmp_path_factory):
         settings_dict.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+@pytest.fixture
+def upload_temp_dir(settings, tmp_path):
+    """Where Django would write uploads too large for memory: anything over 1 KB (a selfie must never land there)."""
+    folder = tmp_path / "upload-temp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     """Every test stores its files in a fresh folder of its own."""

@@ -23,16 +23,6 @@ def _index_each_photo_once():
         yield
 
 
-@pytest.fixture
-def upload_temp_dir(settings, tmp_path):
-    """Where Django would write uploads too large for memory: any selfie over 1 KB."""
-    folder = tmp_path / "upload-temp"
-    folder.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
-    return folder
-
-
 def _url(gallery) -> str:
     return f"/api/gallery/{gallery.pk}/find-me"
 

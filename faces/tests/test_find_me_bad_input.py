@@ -30,24 +30,6 @@ def _index_each_photo_once():
         yield
 
 
-@pytest.fixture
-def upload_temp_dir(settings, tmp_path):
-    """Where Django would write uploads too large for memory: any selfie over 1 KB."""
-    folder = tmp_path / "upload-temp"
-    folder.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
-    return folder
-
-
-@pytest.fixture
-def consenting_client(client, db):
-    session = client.session
-    session["find_me_consent"] = True
-    session.save()
-    return client
-
-
 def _files_under(folder) -> list[str]:
     root = Path(folder)
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []

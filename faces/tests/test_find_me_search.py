@@ -31,14 +31,6 @@ def _index_each_photo_once():
         yield
 
 
-@pytest.fixture
-def consenting_client(client, db):
-    session = client.session
-    session["find_me_consent"] = True
-    session.save()
-    return client
-
-
 def _gallery_of_three(capture):
     """The group photo, the person alone (a crop, smaller), and the others without them."""
     group = face_images.group_photo()
