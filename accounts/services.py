@@ -11,8 +11,9 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 ORGANIZERS_GROUP = "Organizers"
-# Organizers manage everything in these apps; nothing else (users, groups) in the admin.
-ORGANIZER_APPS = ["galleries", "faces"]
+# Organizers manage their own galleries, photos, face data, API keys and uploads in these
+# apps (the admin scopes every list to them: galleries/access.py); nothing else (users, groups).
+ORGANIZER_APPS = ["galleries", "faces", "api"]
 
 
 def sso_enabled() -> bool:

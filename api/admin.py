@@ -1,12 +1,15 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from api import services
 from api.models import ApiKey, PendingUpload
+from galleries import access
+from galleries.admin_access import ManagedByOrganizerAdmin
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ManagedByOrganizerAdmin):
     """Organizers make keys for the JSON API here and revoke them. A key is shown once,
     in the message after it is made: only its hash is kept."""
 
@@ -24,9 +27,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def status(self, api_key):
         return f"Revoked {timezone.localtime(api_key.revoked_at):%Y-%m-%d %H:%M}" if api_key.is_revoked else "Active"
 
+    def scope(self, queryset, user):
+        return access.owned_by(queryset, user, owner_field="user")
+
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("user")
-        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+        return super().get_queryset(request).select_related("user")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # only a superuser sees the field: keys for organizers
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         fields = ["name"]
@@ -66,11 +76,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingUpload)
-class PendingUploadAdmin(admin.ModelAdmin):
+class PendingUploadAdmin(ManagedByOrganizerAdmin):
     """Uploads through the API not attached to a gallery yet (removed after a day)."""
 
     list_display = ["original_filename", "owner", "file_size", "created_at"]
     readonly_fields = ["key", "owner", "file", "original_filename", "content_hash", "file_size", "created_at"]
+
+    def scope(self, queryset, user):
+        return access.owned_by(queryset, user, owner_field="owner")
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.api import api
+from galleries.admin_access import view_on_site
 
 admin.site.site_header = "Eventgallery"
 admin.site.site_title = "Eventgallery"
@@ -10,6 +11,8 @@ admin.site.index_title = "Organizer"
 urlpatterns = [
     # Before the admin: single sign-on's pages and the admin logout that also ends its session.
     path("", include("accounts.urls")),
+    # Before the admin: its "View on site" redirect, for the organizer's own objects only.
+    path("admin/r/<path:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("galleries.urls")),

@@ -3,7 +3,8 @@ from django.utils.html import format_html, format_html_join
 
 from faces import services
 from faces.models import PhotoFaces
-from galleries import files
+from galleries import access, files
+from galleries.admin_access import ManagedByOrganizerAdmin
 
 _CROP_PX = 72
 
@@ -42,15 +43,18 @@ def _crop_css(left: float, top: float, width: float, height: float) -> tuple[flo
 
 
 @admin.register(PhotoFaces)
-class PhotoFacesAdmin(admin.ModelAdmin):
+class PhotoFacesAdmin(ManagedByOrganizerAdmin):
     list_display = ["photo_link", "gallery", "status", "face_count", "error", "indexed_at"]
-    list_filter = ["status", "gallery"]
+    list_filter = ["status", ("gallery", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["photo", "gallery"]
     search_fields = ["photo__original_filename", "gallery__name"]
     list_per_page = 60
     actions = ["index_again"]
     readonly_fields = ["photo_link", "gallery", "status", "engine", "face_count", "error", "indexed_at", "faces"]
     fields = readonly_fields
+
+    def scope(self, queryset, user):
+        return access.of_managed_galleries(queryset, user)
 
     def has_add_permission(self, request):
         return False

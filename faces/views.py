@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 from faces.forms import SelfieForm
 from faces.services import FaceSearchDisabled, FaceSearchError, face_search, face_search_allowed, read_selfie
 from faces.uploads import SelfieUploadHandler
-from galleries.views import _client_ip, _get_gallery_for_guest, _is_unlocked, _photo_tile
+from galleries import access
+from galleries.views import _client_ip, _photo_tile
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
 CONSENT_SESSION_KEY = "find_me_consent"
@@ -34,8 +35,8 @@ def find_me(request, slug):
 
 @csrf_protect
 def _find_me(request, slug, upload: SelfieUploadHandler):
-    gallery = _get_gallery_for_guest(request, slug)
-    if not _is_unlocked(request, gallery):
+    gallery = access.gallery_for_visitor(request, slug)
+    if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
     if not gallery.face_search_enabled:
         return _face_search_off(request, gallery)

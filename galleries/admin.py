@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import JsonResponse
@@ -9,7 +11,8 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import files, services
+from galleries import access, files, services
+from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import Gallery, Photo
 
@@ -25,10 +28,33 @@ def _thumbnail_html(photo, size=80):
     )
 
 
+class GalleryForm(forms.ModelForm):
+    class Meta:
+        model = Gallery
+        fields = [
+            "name",
+            "slug",
+            "event_date",
+            "description",
+            "cover",
+            "is_published",
+            "visibility",
+            "access_code",
+            "face_search_enabled",
+            "owner",
+        ]
+
+    def clean_slug(self):
+        # A taken address gets a suffix rather than an error, which would tell an
+        # organizer that some other organizer's gallery lives there.
+        return services.gallery_free_slug(self.cleaned_data["slug"], exclude=self.instance)
+
+
 @admin.register(Gallery)
-class GalleryAdmin(admin.ModelAdmin):
+class GalleryAdmin(ManagedByOrganizerAdmin):
     list_display = ["name", "event_date", "visibility", "is_published", "photos_link", "processing", "find_me"]
     list_filter = ["is_published", "visibility", "face_search_enabled", "event_date"]
+    form = GalleryForm
     actions = ["index_faces", "reindex_faces"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -42,8 +68,16 @@ class GalleryAdmin(admin.ModelAdmin):
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def scope(self, queryset, user):
+        return access.galleries_managed_by(user, queryset)
+
     def get_queryset(self, request):
         return super().get_queryset(request).with_photo_counts().with_face_counts()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Galleries belong to who made them; only a superuser gives one to someone else.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "owner"]
 
     @admin.display(description="Find me")
     def find_me(self, gallery):
@@ -78,11 +112,25 @@ class GalleryAdmin(admin.ModelAdmin):
         if cover_field is not None:
             cover_field.queryset = obj.photos.ready() if obj else Photo.objects.none()
             cover_field.label_from_instance = lambda photo: photo.original_filename
+        owner_field = form.base_fields.get("owner")
+        if owner_field is not None:
+            owner_field.queryset = get_user_model().objects.filter(is_staff=True, is_active=True)
         return form
 
+    def get_changeform_initial_data(self, request):
+        return {**super().get_changeform_initial_data(request), "owner": request.user.pk}
+
     def save_model(self, request, obj, form, change):
-        if not change and obj.owner_id is None:
+        if not request.user.is_superuser:
+            if not change:
+                obj.owner = request.user
+            elif "owner" in form.changed_data:  # never: the field is read-only for them
+                raise PermissionDenied
+        elif not change and obj.owner_id is None:
             obj.owner = request.user
+        asked_slug = form.data.get("slug")
+        if "slug" in form.changed_data and obj.slug != asked_slug:
+            messages.info(request, f"The address /g/{asked_slug}/ is taken; this gallery is at /g/{obj.slug}/.")
         super().save_model(request, obj, form, change)
         if "face_search_enabled" in form.changed_data:
             queued = faces_services.gallery_face_search_switched(gallery=obj)
@@ -150,7 +198,7 @@ class GalleryAdmin(admin.ModelAdmin):
     def upload_view(self, request, gallery_id):
         """Takes one or many files. The drag-and-drop uploader sends one file per
         request and reads JSON; the plain form posts them all and is redirected."""
-        gallery = get_object_or_404(Gallery, pk=gallery_id)
+        gallery = get_object_or_404(access.galleries_managed_by(request.user), pk=gallery_id)
         if request.method != "POST":
             return redirect("admin:galleries_gallery_change", gallery.pk)
         if not self.has_change_permission(request, gallery):
@@ -195,10 +243,11 @@ class GalleryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(ManagedByOrganizerAdmin):
     list_display = ["thumbnail_preview", "original_filename", "gallery", "status", "error", "taken_at", "created_at"]
     list_display_links = ["thumbnail_preview", "original_filename"]
-    list_filter = ["status", "gallery"]
+    # Only the galleries the list holds: never the names of other organizers' galleries.
+    list_filter = ["status", ("gallery", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["gallery"]
     search_fields = ["original_filename", "gallery__name"]
     list_per_page = 60
@@ -223,6 +272,9 @@ class PhotoAdmin(admin.ModelAdmin):
         "processed_at",
     ]
     fields = readonly_fields
+
+    def scope(self, queryset, user):
+        return access.photos_managed_by(user, queryset)
 
     def has_add_permission(self, request):
         return False  # photos arrive through the gallery's upload or import_photos

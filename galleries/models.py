@@ -10,23 +10,8 @@ from django.utils import timezone
 
 class GalleryQuerySet(models.QuerySet):
     def listed(self):
-        """Galleries that anyone may find on the home page."""
-        return self.filter(visibility=Gallery.Visibility.PUBLIC, is_published=True)
-
-    def manageable_by(self, user):
-        """Galleries an organizer's API key may change: their own, or all of them for a
-        superuser."""
-        if user.is_superuser:
-            return self.all()
-        return self.filter(owner=user)
-
-    def visible_to(self, user):
-        """Galleries the API shows: the listed ones, and those the caller manages."""
-        if user is None:
-            return self.listed()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(Q(visibility=Gallery.Visibility.PUBLIC, is_published=True) | Q(owner=user))
+        """Galleries that anyone may find on the home page (galleries/access.py has the rest of the policy)."""
+        return self.filter(LISTED)
 
     def by_slug(self, slug: str) -> "Gallery | None":
         """The gallery at /g/<slug>/, or None. In plain SQL: the gallery pages read
@@ -116,6 +101,14 @@ class Gallery(models.Model):
     @property
     def is_private(self):
         return self.visibility == self.Visibility.PRIVATE
+
+    @property
+    def is_listed(self):
+        return self.visibility == self.Visibility.PUBLIC and self.is_published
+
+
+# Published public galleries: on the home page, and in the API's list without a key.
+LISTED = Q(visibility=Gallery.Visibility.PUBLIC, is_published=True)
 
 
 class PhotoQuerySet(models.QuerySet):

@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -295,11 +294,13 @@ def gallery_create(
     is_published: bool = False,
 ) -> Gallery:
     """A new gallery (a draft unless told otherwise). Without a slug, one is made from
-    the name. Raises django.core.exceptions.ValidationError with the fields at fault."""
+    the name; a slug that is taken gets a suffix (an error would tell the caller that
+    someone else's gallery is there). Raises django.core.exceptions.ValidationError
+    with the fields at fault."""
     gallery = Gallery(
         owner=owner,
         name=name,
-        slug=slug or _free_slug(name),
+        slug=gallery_free_slug(slug or slugify(name)[:80].strip("-") or "gallery"),
         description=description,
         event_date=event_date,
         visibility=visibility,
@@ -307,18 +308,27 @@ def gallery_create(
         is_published=is_published,
     )
     gallery.full_clean()
-    try:
-        with transaction.atomic():
-            gallery.save()
-    except IntegrityError as exc:  # the same slug taken at the same moment
-        raise ValidationError({"slug": "A gallery with this slug already exists."}) from exc
-    return gallery
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                gallery.save()
+            return gallery
+        except IntegrityError:  # the same slug taken at the same moment
+            if attempt == 2:
+                raise
+            gallery.slug = gallery_free_slug(gallery.slug)
 
 
-def _free_slug(name: str) -> str:
-    base = slugify(name)[:80].strip("-") or "gallery"
-    slug = base
-    while Gallery.objects.filter(slug=slug).exists():
+SLUG_MAX_LENGTH = Gallery._meta.get_field("slug").max_length
+
+
+def gallery_free_slug(slug: str, *, exclude: Gallery | None = None) -> str:
+    """`slug` if no other gallery has it, else `slug` with a random suffix that none has."""
+    others = Gallery.objects.all()
+    if exclude is not None and exclude.pk is not None:
+        others = others.exclude(pk=exclude.pk)
+    base = slug[: SLUG_MAX_LENGTH - 7].rstrip("-") or "gallery"
+    while others.filter(slug=slug).exists():
         slug = f"{base}-{secrets.token_hex(3)}"
     return slug
 

@@ -16,30 +16,12 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import files, services
+from galleries import access, files, services
 from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
 
 ACCESS_ATTEMPTS_LIMIT = 10
 ACCESS_ATTEMPTS_WINDOW_S = 600
-
-
-def _is_organizer(request) -> bool:
-    return request.user.is_authenticated and request.user.is_staff
-
-
-def _get_gallery_for_guest(request, slug) -> Gallery:
-    """The gallery if this visitor may know it exists; drafts are for organizers."""
-    gallery = Gallery.objects.by_slug(slug)
-    if gallery is None or (not gallery.is_published and not _is_organizer(request)):
-        raise Http404
-    return gallery
-
-
-def _is_unlocked(request, gallery) -> bool:
-    if not gallery.is_private or _is_organizer(request):
-        return True
-    return services.gallery_is_unlocked(gallery=gallery, session=request.session)
 
 
 def _photo_tile(photo: Photo) -> dict:
@@ -60,7 +42,7 @@ def _photo_tile(photo: Photo) -> dict:
 def home(request):
     first_ready_photo = Photo.objects.ready().filter(gallery=OuterRef("pk")).in_display_order()
     galleries = (
-        Gallery.objects.listed()
+        access.galleries_listed()
         .select_related("cover")
         .annotate(
             first_photo_key=Subquery(first_ready_photo.values("key")[:1]),
@@ -172,9 +154,9 @@ def gallery_detail(request, slug):
     ones, who see the same page; what differs between anonymous visitors (messages,
     a CSRF token) is never cached.
     """
-    gallery = _get_gallery_for_guest(request, slug)
+    gallery = access.gallery_for_visitor(request, slug)
     # Before any cache: a page made for a visitor who may see it never reaches one who may not.
-    if not _is_unlocked(request, gallery):
+    if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
 
     cache_key, timeout = _page_cache(gallery)
@@ -204,8 +186,8 @@ def gallery_detail(request, slug):
 
 def photo_detail(request, slug, key):
     """The viewer without JavaScript: one photo, previous / next, download."""
-    gallery = _get_gallery_for_guest(request, slug)
-    if not _is_unlocked(request, gallery):
+    gallery = access.gallery_for_visitor(request, slug)
+    if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
     photos = gallery.photos.ready()
     photo = get_object_or_404(photos, key=key)
@@ -241,8 +223,8 @@ def _client_ip(request) -> str:
 
 @require_http_methods(["GET", "POST"])
 def gallery_access(request, slug):
-    gallery = _get_gallery_for_guest(request, slug)
-    if _is_unlocked(request, gallery):
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_open(request, gallery):
         return redirect(gallery)
 
     form = AccessCodeForm(request.POST or None)
@@ -269,10 +251,9 @@ def photo_file(request, key, kind):
     if kind not in files.KINDS:
         raise Http404
     photo = get_object_or_404(Photo.objects.select_related("gallery"), key=key)
-    gallery = photo.gallery
-    organizer = _is_organizer(request)
-    if not organizer and (not gallery.is_published or not photo.is_ready or not _is_unlocked(request, gallery)):
+    if not access.photo_is_visible(request, photo):
         raise Http404
+    gallery = photo.gallery
     name = files.stored_name(photo, kind)
     if not name:
         raise Http404
@@ -294,7 +275,7 @@ def photo_file(request, key, kind):
         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
     )
     # Files never change under the same name until reprocessed; keep private ones out of shared caches.
-    visibility = "public" if gallery.visibility == Gallery.Visibility.PUBLIC and gallery.is_published else "private"
+    visibility = "public" if gallery.is_listed else "private"
     response["Cache-Control"] = f"{visibility}, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -5,6 +5,7 @@ from ninja.errors import AuthenticationError
 
 from api import files
 from api.errors import ApiError
+from galleries import access
 from galleries.models import Gallery, Photo
 
 # Every failure answers with an ErrorOut body; listed in each route's OpenAPI.
@@ -14,7 +15,7 @@ ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
 def visible_gallery(request, gallery_id: int) -> Gallery:
     """The gallery if the caller may know it exists: a listed one, or one their key
     manages. Anything else is not found, never forbidden."""
-    gallery = Gallery.objects.visible_to(request.auth.user).filter(pk=gallery_id).first()
+    gallery = access.galleries_visible_to(request.auth.user).filter(pk=gallery_id).first()
     if gallery is None:
         raise ApiError(404, "not_found", "No gallery has this id.")
     return gallery
@@ -26,13 +27,9 @@ def manageable_gallery(request, gallery_id: int) -> Gallery:
     if user is None:
         raise AuthenticationError(message="This needs an API key: send Authorization: Bearer <key>.")
     gallery = visible_gallery(request, gallery_id)
-    if not Gallery.objects.manageable_by(user).filter(pk=gallery.pk).exists():
+    if not access.can_manage_gallery(user, gallery):
         raise ApiError(403, "forbidden", "This API key cannot change this gallery (it is another organizer's).")
     return gallery
-
-
-def is_listed(gallery: Gallery) -> bool:
-    return gallery.visibility == Gallery.Visibility.PUBLIC and gallery.is_published
 
 
 def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
@@ -45,5 +42,5 @@ def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
         "file_size": photo.file_size,
         "taken_at": photo.taken_at,
         "created_at": photo.created_at,
-        "urls": files.photo_urls(request, photo, listed=is_listed(gallery)),
+        "urls": files.photo_urls(request, photo, listed=gallery.is_listed),
     }

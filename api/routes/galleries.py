@@ -14,6 +14,7 @@ from api.models import PendingUpload
 from api.routes.common import ERROR_STATUSES, manageable_gallery, photo_out, visible_gallery
 from api.schemas import AttachIn, ErrorOut, GalleryIn, GalleryOut, PhotoOut, PhotoPage
 from api.services import pending_upload_attach
+from galleries import access
 from galleries import services as galleries_services
 from galleries.models import Gallery
 
@@ -47,7 +48,7 @@ def _gallery_out(request, gallery: Gallery) -> dict:
 def gallery_list(request):
     """Without a key: the public, published galleries. With one: those too, and every
     gallery of the key's organizer (all galleries for a superuser's key)."""
-    return [_gallery_out(request, gallery) for gallery in Gallery.objects.visible_to(request.auth.user)]
+    return [_gallery_out(request, gallery) for gallery in access.galleries_visible_to(request.auth.user)]
 
 
 @router.post("/", auth=key_required, response={201: GalleryOut, ERROR_STATUSES: ErrorOut})
@@ -82,7 +83,7 @@ def photo_list(request, gallery_id: int, query: Query[PageQuery]):
     gallery = visible_gallery(request, gallery_id)
     photos = gallery.photos.in_display_order()
     user = request.auth.user
-    if user is None or not Gallery.objects.manageable_by(user).filter(pk=gallery.pk).exists():
+    if not access.can_manage_gallery(user, gallery):
         photos = photos.ready()
     page_size = min(query.page_size, PAGE_SIZE_MAX)
     paginator = Paginator(photos, page_size)

@@ -17,8 +17,8 @@ from api.models import PendingUpload
 from api.routes.common import ERROR_STATUSES
 from api.schemas import ErrorOut, UploadOut
 from api.services import PENDING_UPLOAD_LIFETIME, pending_upload_create, pending_upload_delete
+from galleries import access
 from galleries import services as galleries_services
-from galleries.models import Gallery, Photo
 
 router = Router(tags=["images"])
 files_router = Router(tags=["files"])
@@ -52,11 +52,11 @@ def image_delete(request, photo_id: UUID):
     """Deletes a photo of the key's organizer, its row and its files together (or an
     upload not attached yet)."""
     user = request.auth.user
-    photo = Photo.objects.filter(key=photo_id, gallery__in=Gallery.objects.manageable_by(user)).first()
+    photo = access.photos_managed_by(user).filter(key=photo_id).first()
     if photo is not None:
         galleries_services.photo_delete(photo=photo)
         return Status(204, None)
-    pending = PendingUpload.objects.filter(key=photo_id, owner=user).first()
+    pending = access.owned_by(PendingUpload.objects, user, owner_field="owner").filter(key=photo_id).first()
     if pending is not None:
         pending_upload_delete(pending=pending)
         return Status(204, None)

@@ -1,5 +1,7 @@
 """GET/POST /api/gallery/, GET/DELETE /api/gallery/<id>."""
 
+import re
+
 import pytest
 
 from api.tests.factories import bearer, make_api_key
@@ -110,15 +112,16 @@ def test_a_private_gallery_without_an_access_code_is_refused_with_the_reason(cli
     assert "A private gallery needs an access code." in response.json()["error"]["message"]
 
 
-def test_a_slug_in_use_is_refused(client, owner_key):
-    make_gallery(slug="taken")
+def test_a_slug_in_use_gets_a_suffix_rather_than_telling_that_another_gallery_is_there(client, owner_key):
+    other = make_gallery(slug="taken", name="Someone else's")
 
     response = client.post(
         "/api/gallery/", {"name": "x", "slug": "taken"}, content_type="application/json", **bearer(owner_key)
     )
 
-    assert response.status_code == 422
-    assert response.json()["error"]["field"] == "slug"
+    assert response.status_code == 201
+    assert re.fullmatch(r"taken-[0-9a-f]{6}", response.json()["slug"])
+    assert Gallery.objects.get(pk=other.pk).slug == "taken"
 
 
 def test_creating_needs_a_key(client, db):

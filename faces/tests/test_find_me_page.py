@@ -128,10 +128,13 @@ def test_a_draft_is_not_found(client, db):
     assert client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())}).status_code == 404
 
 
-def test_organizers_can_try_find_me_on_a_draft(client, db):
-    gallery = face_search_gallery(is_published=False)
-    client.force_login(make_user(staff=True))
+def test_the_organizer_of_a_draft_can_try_find_me_on_it_and_other_organizers_cannot(client, db):
+    owner = make_user(staff=True)
+    gallery = face_search_gallery(is_published=False, owner=owner)
 
+    client.force_login(make_user(staff=True))
+    assert client.get(find_me_url(gallery)).status_code == 404
+    client.force_login(owner)
     assert client.get(find_me_url(gallery)).status_code == 200
 
 

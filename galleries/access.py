@@ -1,0 +1,112 @@
+"""Who may see, change and delete a gallery and what belongs to it: the one access
+policy, asked by every guest page, the file view, Find me (page and API), the JSON API
+and the admin.
+
+- The owner of a gallery and superusers manage it: they see it whatever its state,
+  change it, delete it, and see and change its photos, face data and uploads.
+- Everyone else is a guest there, staff users who own other galleries included:
+  a published public gallery is listed on the home page and open to all; a published
+  unlisted one is open to whoever has its link; a published private one is open once
+  its access code was given in this session. Drafts exist only for those who manage
+  them: to a guest they are not found, never forbidden.
+- A guest sees the ready photos of an open gallery, and nothing else of it.
+- API keys and pending uploads belong to one organizer; superusers see all of them.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from galleries import services
+from galleries.models import LISTED, Gallery, Photo
+
+
+def _is_superuser(user) -> bool:
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def _is_organizer(user) -> bool:
+    """Someone who may manage galleries at all: an active staff user."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+# --- Managing -----------------------------------------------------------------------
+
+
+def galleries_managed_by(user, queryset: QuerySet[Gallery] | None = None) -> QuerySet[Gallery]:
+    """The galleries (of `queryset`, else all) that the user may change and delete:
+    their own, every one for a superuser."""
+    return owned_by(Gallery.objects.all() if queryset is None else queryset, user, owner_field="owner")
+
+
+def can_manage_gallery(user, gallery: Gallery) -> bool:
+    if _is_superuser(user):
+        return True
+    return _is_organizer(user) and gallery.owner_id is not None and gallery.owner_id == user.pk
+
+
+def photos_managed_by(user, queryset: QuerySet[Photo] | None = None) -> QuerySet[Photo]:
+    """The photos (of `queryset`, else all) in galleries the user manages."""
+    return of_managed_galleries(Photo.objects.all() if queryset is None else queryset, user)
+
+
+def of_managed_galleries(queryset: QuerySet, user, *, gallery_field: str = "gallery") -> QuerySet:
+    """The rows of `queryset` that belong to a gallery the user manages (photos, face data)."""
+    if _is_superuser(user):
+        return queryset
+    if not _is_organizer(user):
+        return queryset.none()
+    return queryset.filter(**{f"{gallery_field}__owner": user})
+
+
+def owned_by(queryset: QuerySet, user, *, owner_field: str) -> QuerySet:
+    """The rows of `queryset` that are the user's own (galleries, API keys, pending
+    uploads): all of them for a superuser, none for anyone who is not an organizer."""
+    if _is_superuser(user):
+        return queryset
+    if not _is_organizer(user):
+        return queryset.none()
+    return queryset.filter(**{owner_field: user})
+
+
+# --- Seeing, as a guest or as the gallery's manager -------------------------------------
+
+
+def galleries_listed() -> QuerySet[Gallery]:
+    """The galleries anyone may find on the home page and list through the API."""
+    return Gallery.objects.listed()
+
+
+def galleries_visible_to(user) -> QuerySet[Gallery]:
+    """The galleries the JSON API shows a caller by id: the listed ones, and those the
+    caller manages. An unlisted or private gallery is reached through its link only."""
+    if _is_superuser(user):
+        return Gallery.objects.all()
+    if not _is_organizer(user):
+        return galleries_listed()
+    return Gallery.objects.filter(LISTED | Q(owner=user))
+
+
+def gallery_for_visitor(request, slug: str) -> Gallery:
+    """The gallery at /g/<slug>/ if this visitor may know it exists, else Http404:
+    drafts are for those who manage them."""
+    gallery = Gallery.objects.by_slug(slug)
+    if gallery is None or (not gallery.is_published and not can_manage_gallery(request.user, gallery)):
+        raise Http404
+    return gallery
+
+
+def gallery_is_open(request, gallery: Gallery) -> bool:
+    """May this visitor see the photos of a gallery they may know of: a public or
+    unlisted one, a private one after its code, any gallery they manage."""
+    if not gallery.is_private or can_manage_gallery(request.user, gallery):
+        return True
+    return services.gallery_is_unlocked(gallery=gallery, session=request.session)
+
+
+def photo_is_visible(request, photo: Photo) -> bool:
+    """May this visitor see the photo's files: a ready photo of a published gallery open
+    to them, or any photo of a gallery they manage (the admin shows those in progress)."""
+    gallery = photo.gallery
+    if can_manage_gallery(request.user, gallery):
+        return True
+    return gallery.is_published and photo.is_ready and gallery_is_open(request, gallery)

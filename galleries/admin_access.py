@@ -1,0 +1,43 @@
+"""The admin's side of the access policy (galleries/access.py)."""
+
+from django.contrib import admin
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+
+
+class ManagedByOrganizerAdmin(admin.ModelAdmin):
+    """A model admin whose rows each belong to one organizer: its lists, actions, filters
+    and object pages hold only what `scope` keeps for the user (galleries/access.py)."""
+
+    def scope(self, queryset, user):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return self.scope(super().get_queryset(request), request.user)
+
+    def _may_manage(self, request, obj) -> bool:
+        return obj is None or self.scope(self.model._default_manager.filter(pk=obj.pk), request.user).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+
+def view_on_site(request, content_type_id, object_id):
+    """The admin's "View on site" redirect (/admin/r/<type>/<id>/) for objects the
+    organizer's admin lists hold: Django's own answers any staff user for any object,
+    which would give away the address of another organizer's unlisted gallery."""
+    try:
+        model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+    except (ContentType.DoesNotExist, ValueError):
+        raise Http404 from None
+    model_admin = admin.site._registry.get(model)
+    if model_admin is None or not model_admin.get_queryset(request).filter(pk=object_id).exists():
+        raise Http404
+    return contenttype_views.shortcut(request, content_type_id, object_id)
