@@ -35,7 +35,7 @@ def test_it_imports_every_image_below_the_folder(card, db):
     out, err, error = _run("race", str(card))
 
     assert error is None
-    assert "Imported 4, already there 0, failed 0 (of 4 files" in out
+    assert "Imported 4, queued again 0, already there 0, failed 0 (of 4 files" in out
     assert "4/4 (100%" in err  # the progress bar
     assert sorted(gallery.photos.values_list("original_filename", flat=True)) == [
         "IMG_0001.jpg",
@@ -53,7 +53,7 @@ def test_running_it_again_skips_what_it_has(card, db):
     out, _, error = _run("race", str(card))
 
     assert error is None
-    assert "Imported 1, already there 4, failed 0" in out
+    assert "Imported 1, queued again 0, already there 4, failed 0" in out
     assert gallery.photos.count() == 5
 
 
@@ -66,7 +66,7 @@ def test_it_reports_files_it_cannot_import_and_goes_on(card, db):
 
     out, _, error = _run("race", str(card))
 
-    assert "Imported 4, already there 0, failed 4" in out
+    assert "Imported 4, queued again 0, already there 0, failed 4" in out
     assert "notes.txt: This file is not an image" in out
     assert "empty.jpg: The file is empty." in out
     assert "bomb.png: This image is 400 megapixels; the limit is 150." in out
