@@ -23,7 +23,7 @@ from botocore.config import Config
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
-from django.db import close_old_connections, connection, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
@@ -196,6 +196,8 @@ class Heartbeat:
                 try:
                     close_old_connections()  # as the worker's loop does: drop a broken one
                     heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)
+                except (OperationalError, InterfaceError) as exc:
+                    logger.warning("Worker heartbeat failed: the database does not answer (%s)", exc)
                 except Exception:
                     logger.warning("Worker heartbeat failed", exc_info=True)
         finally:

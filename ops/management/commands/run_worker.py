@@ -39,8 +39,10 @@ class Worker(db_worker.Worker):
         self._database_lost = False
 
     def is_alive(self) -> bool:
-        """A task is running, or the loop went round lately (its sleeps are short)."""
-        return self.running_task or time.monotonic() - self.last_progress < settings.WORKER_HEARTBEAT_MAX_AGE_S / 2
+        """A task is running, the loop went round lately (its sleeps are short), or it
+        waits for the database (which the heartbeat cannot reach either)."""
+        recent = time.monotonic() - self.last_progress < settings.WORKER_HEARTBEAT_MAX_AGE_S / 2
+        return self.running_task or self._database_lost or recent
 
     def run(self) -> None:
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
