@@ -232,6 +232,8 @@ class TcpProxy:
     def close(self) -> None:
         self._closed.set()
         self.cut()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         self._listener.close()
 
     def _accept(self) -> None:

@@ -135,7 +135,7 @@ def test_the_worker_loop_is_alive_while_it_goes_round_runs_a_task_or_waits_for_t
         excluded_queue_names=[],
     )
     assert worker.is_alive()
-    worker.last_progress -= 1.5
+    worker.last_progress -= 2.5  # its interval (1 s) and half the heartbeat age
     assert not worker.is_alive()
     worker.running_task = True
     assert worker.is_alive()

@@ -41,7 +41,7 @@ class Worker(db_worker.Worker):
     def is_alive(self) -> bool:
         """A task is running, the loop went round lately (its sleeps are short), or it
         waits for the database (which the heartbeat cannot reach either)."""
-        recent = time.monotonic() - self.last_progress < settings.WORKER_HEARTBEAT_MAX_AGE_S / 2
+        recent = time.monotonic() - self.last_progress < self.interval + settings.WORKER_HEARTBEAT_MAX_AGE_S / 2
         return self.running_task or self._database_lost or recent
 
     def run(self) -> None:
