@@ -1,8 +1,12 @@
 import contextlib
+import os
+import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -11,6 +15,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 
@@ -185,3 +190,161 @@ def any_storage(request):
         return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
     return names
+
+
+# --- A TCP proxy the test can cut, in front of a real server -----------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a server. cut() closes every connection through it
+    and resets new ones (the server gone, as the client sees it) until restore()."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream = upstream
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._cut = threading.Event()
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        threading.Thread(target=self._accept, name="tcp-proxy", daemon=True).start()
+
+    def cut(self) -> None:
+        self._cut.set()
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _reset(sock)
+
+    def restore(self) -> None:
+        self._cut.clear()
+
+    @contextlib.contextmanager
+    def down(self, seconds: float):
+        """Cut for `seconds`, then restored (also when the block fails)."""
+        self.cut()
+        try:
+            yield
+            time.sleep(seconds)
+        finally:
+            self.restore()
+
+    def close(self) -> None:
+        self._closed.set()
+        self.cut()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._cut.is_set():
+                _reset(client)
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                _reset(client)
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, server}
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client: socket.socket, server: socket.socket) -> None:
+        pair = {client: server, server: client}
+        try:
+            while True:
+                readable, _, _ = select.select(list(pair), [], [], 1)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pair[sock].sendall(data)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._lock:
+                self._sockets -= {client, server}
+            for sock in (client, server):
+                _reset(sock)
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a RST, as a server that went away does, rather than a polite FIN."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+@pytest.fixture
+def tcp_proxy():
+    """tcp_proxy((host, port)) -> a TcpProxy to that server, closed after the test."""
+    proxies = []
+
+    def make(upstream: tuple[str, int]) -> TcpProxy:
+        proxy = TcpProxy(upstream)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+# --- Real processes of the project against the test database ------------------------
+
+
+def database_url(*, port: int | None = None) -> str:
+    """The test database's URL for another process (through `port` if given): SQLite's
+    is a file (django_db_modify_db_settings), PostgreSQL's is test_<name>."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{port or db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def project_process(settings):
+    """project_process(*args, env={...}) starts `manage.py <args>` on the test database,
+    the test's media folder and the database task backend; every process still running
+    at the end of the test is killed. Its output goes to a file whose path is `.log_path`."""
+    processes = []
+    log_dir = Path(settings.MEDIA_ROOT).parent / "logs"
+    log_dir.mkdir(exist_ok=True)
+
+    def start(*args: str, env: dict | None = None) -> subprocess.Popen:
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "LOG_FORMAT": "text",
+            **(env or {}),
+        }
+        log_path = log_dir / f"{len(processes)}-{args[0]}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", *args],
+                cwd=django_settings.BASE_DIR,
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        process.log_path = log_path
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

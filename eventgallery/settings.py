@@ -308,3 +308,21 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 # The worker serves its own metrics on this port when set (0: off).
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")
+
+# --- A pipeline that heals: retries, and work left behind by dead workers ----------
+# A transient storage error is tried again in the task, TRANSIENT_RETRY_ATTEMPTS times
+# in all, waiting TRANSIENT_RETRY_DELAY_S, then twice as long, and so on.
+TRANSIENT_RETRY_ATTEMPTS = env.int("TRANSIENT_RETRY_ATTEMPTS", default=3)
+TRANSIENT_RETRY_DELAY_S = env.float("TRANSIENT_RETRY_DELAY_S", default=1)
+# Then the task is queued again to run after TASK_RETRY_DELAY_S (doubling each time, at
+# most TASK_RETRY_MAX_DELAY_S), until it has run TASK_MAX_ATTEMPTS times: then the photo
+# fails with the reason. The same bound applies to re-runs after a worker died, and
+# import_photos waits for the storage up to TASK_MAX_ATTEMPTS times per file.
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=5)
+TASK_RETRY_DELAY_S = env.float("TASK_RETRY_DELAY_S", default=30)
+TASK_RETRY_MAX_DELAY_S = env.float("TASK_RETRY_MAX_DELAY_S", default=900)
+# How often each worker looks for work left behind (tasks of workers whose heartbeat is
+# older than WORKER_HEARTBEAT_MAX_AGE_S, photos stuck in processing, lost enqueues).
+WORKER_SWEEP_INTERVAL_S = env.float("WORKER_SWEEP_INTERVAL_S", default=60)
+# A worker that lost its database tries again after 1 s, then twice as long, up to this.
+WORKER_RECONNECT_MAX_DELAY_S = env.float("WORKER_RECONNECT_MAX_DELAY_S", default=30)

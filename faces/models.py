@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from galleries.models import Gallery, Photo
 
@@ -48,6 +49,9 @@ class PhotoFaces(models.Model):
     face_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # As Photo.processing_attempts and Photo.queued_at, for the indexing task.
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    queued_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = PhotoFacesQuerySet.as_manager()
 

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import IO
 
@@ -18,16 +19,18 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
+from eventgallery import transient
 from faces import search
 from faces.engines import get_engine
 from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageNotUsable, IndexedFace
 from faces.models import Face, FaceCollection, PhotoFaces
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
+from ops import services as ops_services
 from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 
 logger = logging.getLogger(__name__)
@@ -92,7 +95,14 @@ def photo_faces_queue(*, photo: Photo) -> bool:
     if not photo.is_ready or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
         return False
     PhotoFaces.objects.update_or_create(
-        photo=photo, defaults={"gallery_id": photo.gallery_id, "status": PhotoFaces.Status.PENDING, "error": ""}
+        photo=photo,
+        defaults={
+            "gallery_id": photo.gallery_id,
+            "status": PhotoFaces.Status.PENDING,
+            "error": "",
+            "attempts": 0,
+            "queued_at": timezone.now(),
+        },
     )
     transaction.on_commit(partial(_enqueue_indexing, photo_id=photo.pk))
     return True
@@ -132,35 +142,61 @@ def gallery_face_counts(*, gallery: Gallery) -> dict:
     return counts
 
 
-def _enqueue_indexing(*, photo_id: int) -> None:
+def _enqueue_indexing(*, photo_id: int, delay_s: float = 0) -> None:
     from faces.tasks import index_photo_faces
 
-    index_photo_faces.enqueue(photo_id=photo_id)
+    task = index_photo_faces
+    if delay_s and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
+    task.enqueue(photo_id=photo_id)
 
 
 def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
     """Find and store the faces of one photo (the worker's job).
 
     A photo whose indexing fails is marked failed with the reason; it can be queued
-    again. Returns None when there is nothing to index (the photo was deleted, is not
-    processed, or its gallery has face search off).
+    again. When the storage or the database does not answer, the photo is queued again
+    after a delay, until indexing has run TASK_MAX_ATTEMPTS times. Returns None when
+    there is nothing to index (the photo was deleted, is not processed, or its gallery
+    has face search off).
     """
+    try:
+        return _photo_faces_index(photo_id=photo_id)
+    except Exception as exc:
+        if not transient.is_database_error(exc):
+            raise
+        logger.warning("The database failed while indexing the faces of photo %s: %s", photo_id, exc)
+        problem = transient.what_failed(exc)
+        return transient.with_retries(
+            lambda: _indexing_retry_later(photo_id, problem),
+            what=f"Queueing the faces of photo {photo_id} again",
+        )
+
+
+def _photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
     photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
     if photo is None or not photo.is_ready or not photo.gallery.face_search_enabled:
         PhotoFaces.objects.filter(photo_id=photo_id).exclude(status=PhotoFaces.Status.INDEXED).delete()
         return None
     engine = get_engine()
-    PhotoFaces.objects.update_or_create(
-        photo=photo,
-        defaults={"gallery_id": photo.gallery_id, "status": PhotoFaces.Status.INDEXING, "engine": engine.name},
+    photo_faces, _ = PhotoFaces.objects.get_or_create(photo=photo, defaults={"gallery_id": photo.gallery_id})
+    if photo_faces.status == PhotoFaces.Status.INDEXING and photo_faces.attempts >= settings.TASK_MAX_ATTEMPTS:
+        return _indexing_failed(photo, _worker_lost_reason(photo_faces.attempts))
+    PhotoFaces.objects.filter(photo=photo).update(
+        status=PhotoFaces.Status.INDEXING, engine=engine.name, attempts=photo_faces.attempts + 1
     )
     try:
-        with photo.original.open("rb") as original:
+        with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
             image = open_upright_rgb(original)
         found = engine.index(image, collection=collection_name(photo.gallery_id), photo_id=photo.pk)
     except (ImageRejected, FaceEngineError) as exc:
         return _indexing_failed(photo, str(exc))
-    except Exception:
+    except FileNotFoundError:
+        return _indexing_failed(photo, "The original is missing from storage.")
+    except Exception as exc:
+        if transient.is_transient(exc):
+            logger.warning("Could not read the original of photo %s: %s", photo.pk, exc)
+            return _indexing_retry_later(photo.pk, "The original could not be read: the storage did not answer")
         logger.exception("Could not index the faces of photo %s", photo.pk)
         return _indexing_failed(photo, "The photo could not be read or indexed; retry later.")
 
@@ -173,6 +209,70 @@ def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
 def _indexing_failed(photo: Photo, reason: str) -> PhotoFaces:
     PhotoFaces.objects.filter(photo=photo).update(status=PhotoFaces.Status.FAILED, error=reason, face_count=0)
     return PhotoFaces.objects.get(photo=photo)
+
+
+def _indexing_retry_later(photo_id: int, problem: str) -> PhotoFaces | None:
+    """Queue the indexing again after retry_delay(), or fail it once it has run
+    TASK_MAX_ATTEMPTS times."""
+    photo_faces = PhotoFaces.objects.filter(photo_id=photo_id, status=PhotoFaces.Status.INDEXING).first()
+    if photo_faces is None:
+        return None
+    attempt = photo_faces.attempts
+    if attempt >= settings.TASK_MAX_ATTEMPTS:
+        return _indexing_failed(photo_faces.photo, f"{problem} ({attempt} attempts); index it again later.")
+    delay = transient.retry_delay(attempt)
+    with transaction.atomic():
+        updated = PhotoFaces.objects.filter(photo_id=photo_id, attempts=attempt).update(
+            status=PhotoFaces.Status.PENDING,
+            error=f"{problem}; trying again in {delay:.0f} s (attempt {attempt + 1} of {settings.TASK_MAX_ATTEMPTS}).",
+            queued_at=timezone.now(),
+        )
+        if updated:
+            transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_id, delay_s=delay))
+    return PhotoFaces.objects.filter(photo_id=photo_id).first()
+
+
+def _worker_lost_reason(attempts: int) -> str:
+    return (
+        f"Indexing stopped {attempts} times without finishing (the worker was lost: out of memory, "
+        "or restarted); index it again later."
+    )
+
+
+def photo_faces_requeue_stuck() -> int:
+    """Queues again the face indexes whose indexing was lost, and returns how many: as
+    galleries.services.photos_requeue_stuck does for photos (indexing without a live
+    task, or pending without one for longer than WORKER_HEARTBEAT_MAX_AGE_S)."""
+    from faces.tasks import index_photo_faces
+
+    now = timezone.now()
+    stuck = Q(status=PhotoFaces.Status.INDEXING) | Q(
+        status=PhotoFaces.Status.PENDING,
+        queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S),
+    )
+    live = ops_services.tasks_live_arguments(task=index_photo_faces, argument="photo_id")
+    count = 0
+    for photo_id in PhotoFaces.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
+        with transaction.atomic():
+            photo_faces = PhotoFaces.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
+            if photo_faces is None or ops_services.task_is_live(
+                task=index_photo_faces, argument="photo_id", value=photo_id
+            ):
+                continue
+            if photo_faces.attempts >= settings.TASK_MAX_ATTEMPTS:
+                PhotoFaces.objects.filter(pk=photo_id).update(
+                    status=PhotoFaces.Status.FAILED, error=_worker_lost_reason(photo_faces.attempts), face_count=0
+                )
+            else:
+                lost = photo_faces.status == PhotoFaces.Status.INDEXING
+                PhotoFaces.objects.filter(pk=photo_id).update(
+                    status=PhotoFaces.Status.PENDING,
+                    error="The worker stopped while indexing this photo; queued again." if lost else photo_faces.error,
+                    queued_at=now,
+                )
+                transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_id))
+            count += 1
+    return count
 
 
 @transaction.atomic

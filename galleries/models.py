@@ -152,6 +152,12 @@ class Photo(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Runs of the processing task since someone last queued the photo: bounds the
+    # retries of transient errors and the re-runs after a worker died mid-task.
+    processing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When the photo was last put in the queue: a pending photo without a task for
+    # longer than the heartbeat age lost its task, and is queued again.
+    queued_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = PhotoQuerySet.as_manager()
 

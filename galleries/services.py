@@ -16,6 +16,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -23,13 +24,16 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.text import slugify
 
+from eventgallery import transient
 from faces import services as faces_services
 from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
 from galleries.models import Gallery, Photo
+from ops import services as ops_services
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +66,14 @@ class StorageUnavailable(PhotoUploadError):
     """Storing the file failed; nothing was saved and the upload can be retried."""
 
 
+def photo_storage_prefix(*, gallery_id: int, key: uuid.UUID) -> str:
+    return f"galleries/{gallery_id}/{key}"
+
+
 def photo_storage_name(*, gallery_id: int, key: uuid.UUID, kind: str, extension: str) -> str:
     """Object keys are made here, never from a user's file name: two guests'
     IMG_0001.jpg must not overwrite each other."""
-    return f"galleries/{gallery_id}/{key}/{kind}.{extension}"
+    return f"{photo_storage_prefix(gallery_id=gallery_id, key=key)}/{kind}.{extension}"
 
 
 def _sha256_and_size(upload: File) -> tuple[str, int]:
@@ -120,20 +128,34 @@ def upload_filename(filename: str) -> str:
     return Path(filename.replace("\x00", "")).name[:255] or "photo"
 
 
-def upload_store(*, upload: File, name: str, filename: str) -> str:
+def upload_store(*, upload: File, name: str, filename: str, attempts: int = 1) -> str:
     """Stores the upload under `name` (made by the application) and returns the name
-    the storage gave it; raises StorageUnavailable, leaving nothing behind."""
-    upload.seek(0)
-    try:
+    the storage gave it, trying `attempts` times while the storage does not answer;
+    raises StorageUnavailable, leaving nothing behind."""
+
+    tries = 0
+
+    def store():
+        nonlocal tries
+        tries += 1
+        if tries > 1:
+            # A save whose answer was lost may have gone through: the name is ours, and
+            # the next save must not land beside it under another.
+            default_storage.delete(name)
+        upload.seek(0)
         return default_storage.save(name, upload)
+
+    try:
+        return transient.with_retries(store, what=f"Storing {filename}", attempts=attempts)
     except Exception as exc:
         logger.exception("Could not store %s as %s", filename, name)
         files_delete([name])  # a partly written local file, if any
         raise StorageUnavailable("The file could not be stored (storage unavailable); nothing was saved.") from exc
 
 
-def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
-    """Validates and stores one uploaded original and queues its processing.
+def photo_create(*, gallery: Gallery, upload: File, filename: str, storage_attempts: int = 1) -> Photo:
+    """Validates and stores one uploaded original and queues its processing, trying
+    the storage `storage_attempts` times.
 
     Raises PhotoUploadError (with a message for people) and leaves nothing behind.
     """
@@ -148,7 +170,7 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
     name = photo_storage_name(
         gallery_id=gallery.pk, key=key, kind="original", extension=FORMAT_EXTENSIONS.get(info.format, "bin")
     )
-    stored_name = upload_store(upload=upload, name=name, filename=filename)
+    stored_name = upload_store(upload=upload, name=name, filename=filename, attempts=storage_attempts)
 
     taken_at = info.taken_at
     if taken_at is not None and timezone.is_naive(taken_at):
@@ -184,10 +206,13 @@ def photo_create(*, gallery: Gallery, upload: File, filename: str) -> Photo:
     return photo
 
 
-def enqueue_photo_processing(*, photo_id: int) -> None:
+def enqueue_photo_processing(*, photo_id: int, delay_s: float = 0) -> None:
     from galleries.tasks import process_photo
 
-    process_photo.enqueue(photo_id=photo_id)
+    task = process_photo
+    if delay_s and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
+    task.enqueue(photo_id=photo_id)
 
 
 def _mark_failed(photo: Photo, reason: str) -> None:
@@ -197,42 +222,71 @@ def _mark_failed(photo: Photo, reason: str) -> None:
 def photo_process(*, photo_id: int) -> Photo | None:
     """Makes the thumbnail and display derivatives of a photo (the worker's job).
 
-    A photo that cannot be processed is marked failed with the reason and can be
-    retried with photo_reprocess(). Returns None if the photo no longer exists.
+    A file that is not a usable image, or an original missing from storage, fails the
+    photo at once with the reason; it can be retried with photo_reprocess(). When the
+    storage or the database does not answer, the step is tried again in place, then
+    the photo is queued again after a delay (photo_retry_later), until processing has
+    run TASK_MAX_ATTEMPTS times. Returns the photo when it is ready, else None.
     """
+    try:
+        return _photo_process(photo_id=photo_id)
+    except Exception as exc:
+        if not transient.is_database_error(exc):
+            raise
+        # The database went away half-way. Once it answers the photo is queued again;
+        # if it stays away, this task fails and the worker's sweep finds the photo.
+        logger.warning("The database failed while processing photo %s: %s", photo_id, exc)
+        problem = transient.what_failed(exc)
+        transient.with_retries(
+            lambda: photo_retry_later(photo_id=photo_id, problem=problem),
+            what=f"Queueing photo {photo_id} again",
+        )
+        return None
+
+
+def _photo_process(*, photo_id: int) -> Photo | None:
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is None:
         return None
+    if photo.status == Photo.Status.PROCESSING and photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
+        _mark_failed(photo, _worker_lost_reason(photo.processing_attempts))
+        return None
+    attempt = photo.processing_attempts + 1
     with transaction.atomic():
-        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="")
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="", processing_attempts=attempt)
         if photo.is_ready:  # processed again: it leaves the page until it is ready
             galleries_touch(gallery_ids=[photo.gallery_id])
     try:
-        with photo.original.open("rb") as original:
+        with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
             derivatives = make_derivatives(original)
     except ImageRejected as exc:
         _mark_failed(photo, str(exc))
         return None
-    except Exception:
-        logger.exception("Could not read the original of photo %s", photo.pk)
-        _mark_failed(photo, "The original could not be read from storage; retry later.")
+    except Exception as exc:
+        _processing_failed(photo, attempt, exc, "The original could not be read from storage")
         return None
 
     stored = {}
-    try:
+
+    def store():
+        # Goes on from the derivative that failed: those stored already stay.
         for derivative in derivatives:
-            name = photo_storage_name(
-                gallery_id=photo.gallery_id, key=photo.key, kind=derivative.kind, extension=derivative.extension
-            )
-            stored[derivative.kind] = default_storage.save(name, ContentFile(derivative.content))
-    except Exception:
-        logger.exception("Could not store the derivatives of photo %s", photo.pk)
+            if derivative.kind not in stored:
+                name = photo_storage_name(
+                    gallery_id=photo.gallery_id, key=photo.key, kind=derivative.kind, extension=derivative.extension
+                )
+                stored[derivative.kind] = default_storage.save(name, ContentFile(derivative.content))
+
+    try:
+        transient.with_retries(store, what=f"Storing the derivatives of photo {photo.pk}")
+    except Exception as exc:
         files_delete(stored.values())
-        _mark_failed(photo, "The thumbnails could not be stored (storage unavailable); retry later.")
+        _processing_failed(photo, attempt, exc, "The thumbnails could not be stored")
         return None
 
     with transaction.atomic():
-        updated = Photo.objects.filter(pk=photo.pk).update(
+        # Only this run's claim: a run started since (the photo queued again) wins.
+        updated = Photo.objects.filter(pk=photo.pk, processing_attempts=attempt).update(
             thumbnail=stored["thumb"],
             display=stored["display"],
             status=Photo.Status.READY,
@@ -241,24 +295,124 @@ def photo_process(*, photo_id: int) -> Photo | None:
         )
         if updated:
             galleries_touch(gallery_ids=[photo.gallery_id])
-    if not updated:  # deleted while we worked
+    if not updated:  # deleted, or taken over, while we worked
         files_delete(stored.values())
         return None
     files_delete({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
+    photo_leftovers_delete(photo=photo)
     faces_services.photo_faces_queue(photo=photo)
     return photo
+
+
+def _processing_failed(photo: Photo, attempt: int, exc: Exception, what: str) -> None:
+    if isinstance(exc, FileNotFoundError):
+        _mark_failed(photo, "The original is missing from storage; upload the photo again.")
+    elif transient.is_transient(exc):
+        logger.warning("%s for photo %s (attempt %d): %s", what, photo.pk, attempt, exc)
+        photo_retry_later(photo_id=photo.pk, problem=f"{what}: {transient.what_failed(exc).lower()}")
+    else:
+        logger.error("%s for photo %s", what, photo.pk, exc_info=exc)
+        _mark_failed(photo, f"{what} ({type(exc).__name__}); retry it later.")
+
+
+def photo_retry_later(*, photo_id: int, problem: str) -> None:
+    """The photo's processing failed for a while (`problem`, for organizers): queue it
+    again after retry_delay(), or fail it once it has run TASK_MAX_ATTEMPTS times."""
+    photo = Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).first()
+    if photo is None:
+        return
+    attempt = photo.processing_attempts
+    if attempt >= settings.TASK_MAX_ATTEMPTS:
+        _mark_failed(photo, f"{problem} ({attempt} attempts); retry the photo later.")
+        photo_leftovers_delete(photo=photo)
+        return
+    delay = transient.retry_delay(attempt)
+    with transaction.atomic():
+        updated = Photo.objects.filter(pk=photo.pk, processing_attempts=attempt).update(
+            status=Photo.Status.PENDING,
+            error=f"{problem}; trying again in {delay:.0f} s (attempt {attempt + 1} of {settings.TASK_MAX_ATTEMPTS}).",
+            queued_at=timezone.now(),
+        )
+        if updated:
+            transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk, delay_s=delay))
+
+
+def _worker_lost_reason(attempts: int) -> str:
+    return (
+        f"Processing stopped {attempts} times without finishing (the worker was lost: out of memory, "
+        "or restarted); retry the photo later."
+    )
+
+
+def photo_leftovers_delete(*, photo: Photo) -> None:
+    """Deletes what the storage holds under the photo's prefix that its row does not
+    name: derivatives of a run that failed half-way, that a dead worker left, or
+    whose save went through although its answer was lost."""
+    prefix = photo_storage_prefix(gallery_id=photo.gallery_id, key=photo.key)
+    try:
+        _, names = transient.with_retries(
+            lambda: default_storage.listdir(prefix), what=f"Listing the files of photo {photo.pk}"
+        )
+    except FileNotFoundError:
+        return
+    except Exception:
+        logger.exception("Could not list the files of photo %s", photo.pk)
+        return
+    keep = set(photo.stored_names)
+    files_delete(name for name in (f"{prefix}/{n}" for n in names) if name not in keep)
 
 
 def photo_reprocess(*, photos: Iterable[Photo]) -> int:
     count = 0
     gallery_ids = set()
     for photo in photos:
-        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, error="")
+        Photo.objects.filter(pk=photo.pk).update(
+            status=Photo.Status.PENDING, error="", processing_attempts=0, queued_at=timezone.now()
+        )
         transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
         gallery_ids.add(photo.gallery_id)
         count += 1
     galleries_touch(gallery_ids=gallery_ids)
+    return count
+
+
+def photos_requeue_stuck() -> int:
+    """Queues again the photos whose processing was lost, and returns how many: those
+    in processing without a live task (their worker died, or the database dropped
+    before the task could finish), and those pending without one for longer than
+    WORKER_HEARTBEAT_MAX_AGE_S (the enqueue was lost). A photo whose processing ran
+    TASK_MAX_ATTEMPTS times fails instead.
+
+    The workers call it now and then (ops.services.pipeline_heal), after putting the
+    tasks of dead workers back in the queue. Several at once queue a photo once: each
+    photo is locked (PostgreSQL) or the transaction is exclusive (SQLite), and checked
+    again, before it is queued.
+    """
+    from galleries.tasks import process_photo
+
+    now = timezone.now()
+    stuck = Q(status=Photo.Status.PROCESSING) | Q(
+        status=Photo.Status.PENDING, queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S)
+    )
+    live = ops_services.tasks_live_arguments(task=process_photo, argument="photo_id")
+    count = 0
+    for photo_id in Photo.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
+        with transaction.atomic():
+            photo = Photo.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
+            if photo is None or ops_services.task_is_live(task=process_photo, argument="photo_id", value=photo_id):
+                continue
+            if photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
+                _mark_failed(photo, _worker_lost_reason(photo.processing_attempts))
+            else:
+                lost = photo.status == Photo.Status.PROCESSING
+                Photo.objects.filter(pk=photo.pk).update(
+                    status=Photo.Status.PENDING,
+                    error="The worker stopped while processing this photo; queued again." if lost else photo.error,
+                    queued_at=now,
+                )
+                transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+            count += 1
     return count
 
 
@@ -396,6 +550,8 @@ SKIPPED_FILE_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 class ImportReport:
     imported: list[Path] = field(default_factory=list)
     already_there: list[Path] = field(default_factory=list)
+    # Files the gallery had as failed photos: those photos are processed again.
+    requeued: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
@@ -411,11 +567,24 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def photo_import_file(*, gallery: Gallery, path: Path, report: ImportReport) -> None:
+    """Imports one file. The operator waits: the storage is tried TASK_MAX_ATTEMPTS
+    times, so that a short outage costs no photo. A file the gallery has as a failed
+    photo is processed again."""
     try:
         with path.open("rb") as fh:
-            photo_create(gallery=gallery, upload=File(fh, name=path.name), filename=path.name)
-    except DuplicatePhoto:
-        report.already_there.append(path)
+            photo_create(
+                gallery=gallery,
+                upload=File(fh, name=path.name),
+                filename=path.name,
+                storage_attempts=settings.TASK_MAX_ATTEMPTS,
+            )
+    except DuplicatePhoto as exc:
+        if exc.existing.status == Photo.Status.FAILED:
+            with transaction.atomic():
+                photo_reprocess(photos=[exc.existing])
+            report.requeued.append(path)
+        else:
+            report.already_there.append(path)
     except PhotoUploadError as exc:
         report.failed.append((path, str(exc)))
     except OSError as exc:

@@ -1,4 +1,12 @@
-"""Readiness checks and the worker heartbeat."""
+"""Readiness checks, the worker heartbeat, and healing the pipeline.
+
+Healing: a task whose worker is gone (no heartbeat in the last
+WORKER_HEARTBEAT_MAX_AGE_S: killed, out of memory, host rebooted) is put back in the
+queue, and the photos and face indexes left stuck are queued again
+(pipeline_heal). Every worker runs it now and then; several at once never run a
+live task twice, since each change is conditional on what was read (or made under a
+row lock) and the heartbeat only beats while the worker's loop is alive.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,9 +23,11 @@ from botocore.config import Config
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
-from django.db import close_old_connections, connection, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django.dispatch import receiver
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from ops.models import WorkerHeartbeat
 
@@ -147,18 +158,25 @@ def heartbeat_remove(*, worker_id: str) -> None:
 
 class Heartbeat:
     """Touches the worker's row every `interval` seconds from a thread of its own, so
-    that a long task (indexing a large photo) does not make the worker look dead."""
+    that a long task (indexing a large photo) does not make the worker look dead, but
+    only while `is_alive()` says the worker's loop goes on: a loop stuck or dead must
+    not look alive, or its tasks would never be taken over."""
 
-    def __init__(self, *, worker_id: str, interval: float):
+    def __init__(self, *, worker_id: str, interval: float, is_alive: Callable[[], bool] = lambda: True):
         self.worker_id = worker_id
         self.interval = interval
+        self.is_alive = is_alive
         self.started_at = timezone.now()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
 
     def start(self) -> None:
-        # The first beat in the caller's thread: ready as soon as the worker runs.
-        heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)
+        # The first beat in the caller's thread: ready as soon as the worker runs. A
+        # worker started while the database is down still starts, and beats once it is back.
+        try:
+            heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)
+        except Exception:
+            logger.warning("Worker heartbeat failed", exc_info=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -172,10 +190,115 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stopped.wait(self.interval):
+                if not self.is_alive():
+                    logger.warning("The worker's loop is stuck: no heartbeat until it moves again")
+                    continue
                 try:
                     close_old_connections()  # as the worker's loop does: drop a broken one
                     heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)
+                except (OperationalError, InterfaceError) as exc:
+                    logger.warning("Worker heartbeat failed: the database does not answer (%s)", exc)
                 except Exception:
                     logger.warning("Worker heartbeat failed", exc_info=True)
         finally:
             connections.close_all()
+
+
+# --- Healing ------------------------------------------------------------------------
+
+
+class WorkerLost(Exception):
+    """What a task whose workers kept dying under it failed with."""
+
+
+def tasks_live_arguments(*, task, argument: str) -> set:
+    """The `argument` of every queued or running run of `task`."""
+    return set(
+        DBTaskResult.objects.filter(
+            task_path=task.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        ).values_list(f"args_kwargs__kwargs__{argument}", flat=True)
+    )
+
+
+def task_is_live(*, task, argument: str, value) -> bool:
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        **{f"args_kwargs__kwargs__{argument}": value},
+    ).exists()
+
+
+def tasks_requeue_orphaned(*, worker_id: str | None = None) -> int:
+    """Puts back in the queue the running tasks whose worker is gone, and returns how
+    many: claimed by a worker without a heartbeat in the last WORKER_HEARTBEAT_MAX_AGE_S
+    and started before that, or claimed by `worker_id` (the calling worker, which runs
+    none of them: it lost its database while running one). A task claimed
+    TASK_MAX_ATTEMPTS times fails instead, with WorkerLost.
+
+    Each change is conditional on the claim that was read (status and start time): of
+    several workers sweeping at once one requeues the task, and a task claimed again
+    meanwhile is left to its new worker.
+    """
+    now = timezone.now()
+    max_age = timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S)
+    alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=now - max_age).values_list("worker_id", flat=True))
+    count = 0
+    for task in DBTaskResult.objects.running().only("pk", "worker_ids", "started_at", "task_path"):
+        claimed_by = task.worker_ids[-1] if task.worker_ids else None
+        own_orphan = worker_id is not None and claimed_by == worker_id
+        if not own_orphan and (claimed_by in alive or (task.started_at and task.started_at >= now - max_age)):
+            continue
+        claim = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at)
+        give_up = len(task.worker_ids) >= settings.TASK_MAX_ATTEMPTS
+        if give_up:
+            message = f"{len(task.worker_ids)} workers stopped while running this task; it is not run again."
+            updated = claim.update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+                traceback=f"{WorkerLost.__qualname__}: {message}\n",
+            )
+        else:
+            updated = claim.update(status=TaskResultStatus.READY)
+        if updated:
+            logger.warning(
+                "Task %s (%s) of lost worker %s %s",
+                task.pk,
+                task.task_path,
+                claimed_by,
+                "failed: too many lost workers" if give_up else "queued again",
+            )
+        count += updated
+    return count
+
+
+@dataclass(frozen=True)
+class HealReport:
+    tasks: int
+    photos: int
+    face_indexes: int
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.photos or self.face_indexes)
+
+
+def pipeline_heal(*, worker_id: str | None = None) -> HealReport:
+    """Takes over what dead workers left: their tasks first, then the photos and face
+    indexes stuck without a live task (see tasks_requeue_orphaned,
+    galleries.services.photos_requeue_stuck, faces.services.photo_faces_requeue_stuck)."""
+    from faces import services as faces_services
+    from galleries import services as galleries_services
+
+    report = HealReport(
+        tasks=tasks_requeue_orphaned(worker_id=worker_id),
+        photos=galleries_services.photos_requeue_stuck(),
+        face_indexes=faces_services.photo_faces_requeue_stuck(),
+    )
+    if report:
+        logger.warning(
+            "Healed the pipeline: %d task(s), %d photo(s), %d face index(es) queued again",
+            report.tasks,
+            report.photos,
+            report.face_indexes,
+        )
+    return report

@@ -49,7 +49,7 @@ def test_index_faces_reports_the_photos_it_could_not_index_and_goes_on():
         call_command("index_faces", stdout=out, stderr=StringIO())
 
     assert "Indexed 1 photo(s), 1 face(s); 1 failed." in out.getvalue()
-    assert "broken.jpg: The photo could not be read or indexed; retry later." in out.getvalue()
+    assert "broken.jpg: The original is missing from storage." in out.getvalue()
 
 
 def test_index_faces_refuses_an_unknown_gallery_or_one_without_find_me():

@@ -70,7 +70,7 @@ def test_it_marks_a_photo_failed_with_the_reason_and_indexes_it_on_retry(django_
     result = services.photo_faces_index(photo_id=photo.pk)
 
     assert result.status == PhotoFaces.Status.FAILED
-    assert result.error == "The photo could not be read or indexed; retry later."
+    assert result.error == "The original is missing from storage."
     assert result.face_count == 0
     assert photo.faces.count() == 6  # the faces found before stay until a retry works
 

@@ -35,7 +35,7 @@ def test_it_imports_every_image_below_the_folder(card, db):
     out, err, error = _run("race", str(card))
 
     assert error is None
-    assert "Imported 4, already there 0, failed 0 (of 4 files" in out
+    assert "Imported 4, queued again 0, already there 0, failed 0 (of 4 files" in out
     assert "4/4 (100%" in err  # the progress bar
     assert sorted(gallery.photos.values_list("original_filename", flat=True)) == [
         "IMG_0001.jpg",
@@ -53,7 +53,7 @@ def test_running_it_again_skips_what_it_has(card, db):
     out, _, error = _run("race", str(card))
 
     assert error is None
-    assert "Imported 1, already there 4, failed 0" in out
+    assert "Imported 1, queued again 0, already there 4, failed 0" in out
     assert gallery.photos.count() == 5
 
 
@@ -66,7 +66,7 @@ def test_it_reports_files_it_cannot_import_and_goes_on(card, db):
 
     out, _, error = _run("race", str(card))
 
-    assert "Imported 4, already there 0, failed 4" in out
+    assert "Imported 4, queued again 0, already there 0, failed 4" in out
     assert "notes.txt: This file is not an image" in out
     assert "empty.jpg: The file is empty." in out
     assert "bomb.png: This image is 400 megapixels; the limit is 150." in out
@@ -81,3 +81,28 @@ def test_it_names_an_unknown_gallery_or_folder(card, db):
 
     assert str(_run("nope", str(card))[2]) == "No gallery with the slug 'nope'."
     assert str(_run("race", str(card / "missing"))[2]).endswith("missing is not a folder.")
+
+
+def test_running_it_again_processes_again_the_photos_that_failed(card, transactional_db, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    gallery = make_gallery(slug="race")
+    _run("race", str(card))
+    failed = gallery.photos.get(original_filename="scan.png")
+    Photo.objects.filter(pk=failed.pk).update(
+        status=Photo.Status.FAILED,
+        error="The storage did not answer (5 attempts); retry the photo later.",
+        processing_attempts=5,
+    )
+
+    out, _, error = _run("race", str(card))
+
+    assert error is None
+    assert "Imported 0, queued again 1, already there 3, failed 0" in out
+    assert "  scan.png: had failed; processed again" in out
+    assert "The photos are processed in the background by the worker (manage.py run_worker)." in out
+    failed.refresh_from_db()
+    assert (failed.status, failed.error, failed.processing_attempts) == (Photo.Status.PENDING, "", 0)
+
+    call_command("run_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    assert set(gallery.photos.values_list("status", flat=True)) == {Photo.Status.READY}

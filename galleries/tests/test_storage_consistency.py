@@ -2,10 +2,12 @@
 on local storage and on a real S3 protocol server."""
 
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
+from django.utils import timezone
 
 from galleries import services
 from galleries.models import Gallery, Photo
@@ -109,7 +111,7 @@ def test_a_photo_whose_original_is_gone_is_marked_failed_and_can_be_retried(any_
     assert services.photo_process(photo_id=photo.pk) is None
     photo.refresh_from_db()
     assert photo.status == Photo.Status.FAILED
-    assert "could not be read" in photo.error
+    assert photo.error == "The original is missing from storage; upload the photo again."
     assert any_storage() == []
 
     photo.original.storage.save(photo.original.name, ContentFile(content))
@@ -126,7 +128,12 @@ def test_reprocessing_replaces_the_derivatives_without_leaving_the_old_ones(any_
 
 
 @pytest.mark.s3
-def test_an_s3_outage_in_the_middle_of_an_import_loses_none_of_the_stored_photos(s3_server, s3_storage, db, tmp_path):
+def test_an_s3_outage_in_the_middle_of_an_import_loses_none_of_the_stored_photos(
+    s3_server, s3_storage, db, tmp_path, settings
+):
+    # The import waits for the storage, TASK_MAX_ATTEMPTS times: not long here.
+    settings.TRANSIENT_RETRY_DELAY_S = 0.01
+    settings.TASK_MAX_ATTEMPTS = 2
     gallery = make_gallery()
     folder = tmp_path / "card"
     folder.mkdir()
@@ -175,3 +182,40 @@ def test_s3_photos_are_served_through_signed_expiring_urls(s3_storage, client, d
     unsigned = signed.split("?", 1)[0]
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(unsigned, timeout=5)
+
+
+@pytest.mark.s3
+def test_a_photo_whose_storage_does_not_answer_is_queued_again_later_then_fails_with_the_reason(
+    s3_server, s3_storage, transactional_db, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TRANSIENT_RETRY_ATTEMPTS = 1
+    settings.TASK_MAX_ATTEMPTS = 2
+    settings.TASK_RETRY_DELAY_S = 30
+    photo = upload_photo(make_gallery(), process=False)
+    DBTaskResult.objects.all().delete()  # as a worker has claimed it
+
+    with s3_server.unavailable():
+        assert services.photo_process(photo_id=photo.pk) is None
+
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.PENDING
+    assert photo.error == (
+        "The original could not be read from storage: the storage did not answer; "
+        "trying again in 30 s (attempt 2 of 2)."
+    )
+    retry = DBTaskResult.objects.get()
+    assert retry.args_kwargs["kwargs"] == {"photo_id": photo.pk}
+    assert timezone.now() + timedelta(seconds=20) < retry.run_after <= timezone.now() + timedelta(seconds=30)
+
+    with s3_server.unavailable():
+        assert services.photo_process(photo_id=photo.pk) is None
+
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.FAILED
+    assert photo.error == (
+        "The original could not be read from storage: the storage did not answer (2 attempts); retry the photo later."
+    )
+    assert s3_server.client().list_objects_v2(Bucket=s3_storage)["KeyCount"] == 1  # the original only

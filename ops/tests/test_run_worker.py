@@ -98,3 +98,47 @@ def test_its_logs_are_json_lines_in_production(tmp_path):
     lines = [json.loads(line) for line in (worker.stdout + worker.stderr).splitlines() if line.strip()]
     assert {line["logger"] for line in lines} == {"django_tasks_db"}
     assert lines[0]["message"].startswith("Starting worker")
+
+
+def test_the_heartbeat_stops_while_the_worker_loop_is_stuck(transactional_db):
+    loop_alive = True
+    heartbeat = Heartbeat(worker_id="stuck", interval=0.05, is_alive=lambda: loop_alive)
+    heartbeat.start()
+    try:
+        loop_alive = False
+        time.sleep(0.2)  # a beat that had begun may still land
+        stuck_since = WorkerHeartbeat.objects.get(worker_id="stuck").last_seen_at
+        time.sleep(0.5)
+        assert WorkerHeartbeat.objects.get(worker_id="stuck").last_seen_at == stuck_since
+
+        loop_alive = True
+        deadline = time.monotonic() + 5
+        while WorkerHeartbeat.objects.get(worker_id="stuck").last_seen_at == stuck_since:
+            assert time.monotonic() < deadline, "the heartbeat did not resume"
+            time.sleep(0.05)
+    finally:
+        heartbeat.stop()
+
+
+def test_the_worker_loop_is_alive_while_it_goes_round_runs_a_task_or_waits_for_the_database(settings):
+    from ops.management.commands.run_worker import Worker
+
+    settings.WORKER_HEARTBEAT_MAX_AGE_S = 2
+    worker = Worker(
+        queue_names=["default"],
+        interval=1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="w",
+        excluded_queue_names=[],
+    )
+    assert worker.is_alive()
+    worker.last_progress -= 2.5  # its interval (1 s) and half the heartbeat age
+    assert not worker.is_alive()
+    worker.running_task = True
+    assert worker.is_alive()
+    worker.running_task = False
+    worker._database_lost = True
+    assert worker.is_alive()

@@ -10,7 +10,8 @@ from galleries.models import Gallery
 class Command(BaseCommand):
     help = (
         "Imports every image below a folder into a gallery. Files the gallery already has "
-        "(same content) are skipped, so re-running after an interruption is safe."
+        "(same content) are skipped, so re-running after an interruption is safe; those it has "
+        "as failed photos are processed again."
     )
 
     def add_arguments(self, parser):
@@ -36,12 +37,15 @@ class Command(BaseCommand):
             progress.close()
 
         self.stdout.write(
-            f"Imported {len(report.imported)}, already there {len(report.already_there)}, "
-            f"failed {len(report.failed)} (of {len(paths)} files in {folder})."
+            f"Imported {len(report.imported)}, queued again {len(report.requeued)}, "
+            f"already there {len(report.already_there)}, failed {len(report.failed)} "
+            f"(of {len(paths)} files in {folder})."
         )
+        for path in report.requeued:
+            self.stdout.write(f"  {path.relative_to(folder)}: had failed; processed again")
         for path, reason in report.failed:
             self.stdout.write(self.style.ERROR(f"  {path.relative_to(folder)}: {reason}"))
-        if report.imported:
-            self.stdout.write("The photos are processed in the background by the worker (manage.py db_worker).")
+        if report.imported or report.requeued:
+            self.stdout.write("The photos are processed in the background by the worker (manage.py run_worker).")
         if report.failed:
             raise CommandError(f"{len(report.failed)} file(s) could not be imported; the others were.")

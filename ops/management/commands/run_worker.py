@@ -1,29 +1,177 @@
-"""The background worker: django-tasks-db's db_worker with a heartbeat, which
-/readyz reads (db_worker has none of its own), and optionally its own /metrics port."""
+"""The background worker: django-tasks-db's db_worker with what it lacks for running
+unattended, and optionally its own /metrics port:
 
+- a heartbeat, which /readyz reads and by which other workers know this one lives;
+- it outlives its database: where db_worker exits on a lost connection, this one waits
+  (1 s, doubling up to WORKER_RECONNECT_MAX_DELAY_S) and goes on, and puts back in the
+  queue the task the loss interrupted;
+- it heals the pipeline every WORKER_SWEEP_INTERVAL_S (ops.services.pipeline_heal):
+  the tasks of dead workers, photos and face indexes stuck without a task.
+"""
+
+import logging
 import os
+import random
+import time
 
 from django.conf import settings
-from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django.core.management.base import CommandError
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from ops.services import Heartbeat
+from ops.services import Heartbeat, pipeline_heal, tasks_requeue_orphaned
+
+logger = logging.getLogger("django_tasks_db")
+
+
+class Worker(db_worker.Worker):
+    """db_worker's loop (django-tasks-db 0.13: claim the next ready task under a lock,
+    run it, sleep when there is none), with the reconnection, the progress marks the
+    heartbeat reads, and the sweeps."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.last_progress = time.monotonic()
+        self._next_sweep = 0.0
+        self._database_lost = False
+
+    def is_alive(self) -> bool:
+        """A task is running, the loop went round lately (its sleeps are short), or it
+        waits for the database (which the heartbeat cannot reach either)."""
+        recent = time.monotonic() - self.last_progress < self.interval + settings.WORKER_HEARTBEAT_MAX_AGE_S / 2
+        return self.running_task or self._database_lost or recent
+
+    def run(self) -> None:
+        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 (a thundering herd, not a secret)
+        reconnect_delay = 1.0
+        while self.running:
+            self.last_progress = time.monotonic()
+            try:
+                done = self._turn()
+            except (OperationalError, InterfaceError) as exc:
+                self._lost_database(exc, reconnect_delay)
+                reconnect_delay = min(reconnect_delay * 2, settings.WORKER_RECONNECT_MAX_DELAY_S)
+                continue
+            reconnect_delay = 1.0
+            if done:
+                return
+
+    def _turn(self) -> bool:
+        """One round of the loop; True when the worker is done (batch, max tasks)."""
+        close_old_connections()  # drop a connection the database closed meanwhile
+        if self._database_lost:
+            # The task this worker ran when the database went is no longer running.
+            requeued = tasks_requeue_orphaned(worker_id=self.worker_id)
+            logger.warning("The database answers again; %d interrupted task(s) queued again", requeued)
+            self._database_lost = False
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + settings.WORKER_SWEEP_INTERVAL_S
+            try:
+                pipeline_heal()
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception:
+                logger.exception("Healing the pipeline failed; the worker goes on")
+        task_result, retrieved = self._claim()
+        if task_result is not None:
+            self.run_task(task_result)
+        if self.batch and retrieved and task_result is None:
+            logger.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
+            return True
+        if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+            logger.info("Run maximum tasks (%d) on worker=%s - exiting gracefully.", self._run_tasks, self.worker_id)
+            return True
+        close_old_connections()
+        if self.running and not task_result:
+            time.sleep(self.interval)
+        return False
+
+    def _claim(self) -> tuple[DBTaskResult | None, bool]:
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)  # so that no other worker runs it
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):  # SQLite busy: it unlocks eventually
+                return None, False
+            raise
+        return task_result, True
+
+    def _lost_database(self, exc: Exception, delay: float) -> None:
+        self._database_lost = True
+        logger.warning("The database does not answer (%s: %s); trying again in %.0f s", type(exc).__name__, exc, delay)
+        for connection in connections.all(initialized_only=True):
+            try:
+                connection.close()
+            except Exception:
+                logger.debug("Closing a broken connection failed", exc_info=True)
+        time.sleep(delay)
 
 
 class Command(db_worker.Command):
-    help = "Run the background worker (db_worker) and record its heartbeat for /readyz."
+    help = "Run the background worker (db_worker) with a heartbeat for /readyz, reconnection and healing."
 
-    def handle(self, *args, **options):
-        # With --reload the command runs in a watching parent and in the child that
-        # works: only the child beats.
-        if options["reload"] and not options["batch"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
-            return super().handle(*args, **options)
+    def handle(
+        self,
+        *,
+        verbosity,
+        queue_name,
+        interval,
+        batch,
+        backend_name,
+        startup_delay,
+        reload,
+        max_tasks,
+        worker_id,
+        exclude_queues,
+        **options,
+    ):
+        # As db_worker's handle, with this module's Worker.
+        self.configure_logging(verbosity)
+        if reload and batch:
+            logger.warning("Warning: --reload and --batch cannot be specified together. Disabling autoreload.")
+            reload = False
+        queue_names = queue_name.split(",")
+        excluded_queue_names = exclude_queues.split(",") if exclude_queues else []
+        if excluded_queue_names and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = Worker(
+            queue_names=queue_names,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=excluded_queue_names,
+        )
+        if reload and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            # The watching parent: only the child it starts works and beats.
+            run_with_reloader(worker.run)
+            return
         if settings.WORKER_METRICS_PORT:
             _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
-        heartbeat = Heartbeat(worker_id=options["worker_id"], interval=settings.WORKER_HEARTBEAT_INTERVAL_S)
+        heartbeat = Heartbeat(
+            worker_id=worker_id, interval=settings.WORKER_HEARTBEAT_INTERVAL_S, is_alive=worker.is_alive
+        )
         heartbeat.start()
+        worker.configure_signals()
         try:
-            return super().handle(*args, **options)
+            if reload:
+                run_with_reloader(worker.run)
+            else:
+                worker.run()
         finally:
             heartbeat.stop()
 
