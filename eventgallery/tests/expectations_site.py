@@ -2,6 +2,9 @@
 single sign-on (galleries/access.py: drafts are not found by guests, private galleries
 ask for their code, whoever manages a gallery sees all of it)."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventgallery.tests.matrix import Check, Redirect, everyone, expect
@@ -36,6 +39,14 @@ def _selfie(world, user):
 
 def _nothing_indexed_again(world, user, response, data):
     assert PhotoFaces.objects.filter(photo=world.draft_photo, status=PhotoFaces.Status.INDEXED).exists()
+
+
+def _the_original_services_callback() -> dict:
+    """The callback address of OIDC_REDIRECT_URI, when it is not ours (accounts/urls.py)."""
+    path = urlsplit(settings.OIDC_REDIRECT_URI).path.strip("/")
+    if not path or path == "oidc/callback":
+        return {}
+    return {f"{path}/": [Check("the original service's callback", f"/{path}/?code=x&state=y", everyone(404))]}
 
 
 SITE = {
@@ -172,9 +183,10 @@ SITE = {
     "ops:readyz": [Check("the readiness probe", "/readyz", everyone(503))],
     # Open only to a token or an allowed address (METRICS_TOKEN / METRICS_ALLOWED_IPS), none set here.
     "ops:metrics": [Check("the metrics", "/metrics", everyone(404))],
-    # Single sign-on is off in the tests: its pages do not exist.
+    # Single sign-on is off in the matrix (test_every_route.py): its pages do not exist.
     "oidc_authentication_init": [Check("signing in with the provider", "/oidc/authenticate/", everyone(404))],
     "oidc_authentication_callback": [
         Check("the provider's callback", "/oidc/callback/?code=x&state=y", everyone(404)),
     ],
+    **_the_original_services_callback(),
 }

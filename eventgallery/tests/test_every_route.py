@@ -83,6 +83,14 @@ def _media_in_a_temporary_folder(settings, media):
         setattr(settings, name, value)
 
 
+@pytest.fixture(autouse=True)
+def _as_the_tables_expect(settings):
+    """Whatever a .env beside manage.py says: single sign-on off, metrics closed."""
+    settings.OIDC_RP_CLIENT_ID = ""
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = []
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, media):
     """The two organizers' world, made once: each test runs in a transaction of its own
