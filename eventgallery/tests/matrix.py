@@ -121,7 +121,7 @@ class Check:
     open_to_all: frozenset[str] = frozenset()
     # Secrets that each user who gets a success and manages them sees (nobody else may).
     shown_to_managers: frozenset[str] = frozenset()
-    # What must (not) have changed: called with (world, user, response).
+    # What must (not) have changed: called with (world, user, response, data sent).
     after: Callable | None = None
 
     def __post_init__(self):

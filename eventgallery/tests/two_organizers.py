@@ -8,7 +8,8 @@ API key) with a draft of their own. A superuser and a guest who typed the privat
 gallery's code complete the cast.
 
 Every string that must not leak is distinctive, so that finding it in a response means
-that it leaked: `World.secrets` names them, with who may see each.
+that it leaked, and has no character that HTML or JSON would escape, so that it reads
+the same in every answer: `World.secrets` names them, with who may see each.
 """
 
 from __future__ import annotations
