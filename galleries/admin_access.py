@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
@@ -38,6 +39,12 @@ def view_on_site(request, content_type_id, object_id):
     except (ContentType.DoesNotExist, ValueError):
         raise Http404 from None
     model_admin = admin.site._registry.get(model)
-    if model_admin is None or not model_admin.get_queryset(request).filter(pk=object_id).exists():
+    if model_admin is None:
+        raise Http404
+    try:
+        found = model_admin.get_queryset(request).filter(pk=object_id).exists()
+    except (ValueError, ValidationError):  # not an id of this model: not found, as in Django's own
+        raise Http404 from None
+    if not found:
         raise Http404
     return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -1,0 +1,192 @@
+"""What each user gets from the guest pages, the file view, Find me, the probes and
+single sign-on (galleries/access.py: drafts are not found by guests, private galleries
+ask for their code, whoever manages a gallery sees all of it)."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from eventgallery.tests.matrix import Check, Redirect, everyone, expect
+from faces.models import PhotoFaces
+
+TO_PRIVATE_ACCESS = Redirect("/g/{private.slug}/access/")
+
+
+def managers(outcome=200, *, otherwise=404):
+    """A gallery of the owner's that only those who manage it may know of (a draft)."""
+    return expect(owner=outcome, other=otherwise, superuser=outcome, anonymous=otherwise, guest=otherwise)
+
+
+def others_only(outcome=200, *, otherwise=404):
+    """The other organizer's draft: the owner is a guest there."""
+    return expect(owner=otherwise, other=outcome, superuser=outcome, anonymous=otherwise, guest=otherwise)
+
+
+def behind_the_code(outcome=200, *, locked=TO_PRIVATE_ACCESS):
+    """The private gallery: the other organizer is asked for its code like any guest."""
+    return expect(owner=outcome, other=locked, superuser=outcome, anonymous=locked, guest=outcome)
+
+
+PRIVATE_PAGE = frozenset({"the private gallery's name", "the private photo's key"})
+UNLISTED_PAGE = frozenset({"the unlisted gallery's name", "the unlisted photo's key"})
+DRAFT_PAGE = frozenset({"the draft's name", "the draft photo's key"})
+
+
+def _selfie(world, user):
+    return {"consent": "on", "selfie": SimpleUploadedFile("selfie.jpg", world.selfie, content_type="image/jpeg")}
+
+
+def _nothing_indexed_again(world, user, response, data):
+    assert PhotoFaces.objects.filter(photo=world.draft_photo, status=PhotoFaces.Status.INDEXED).exists()
+
+
+def _the_original_services_callback() -> dict:
+    """The callback address of OIDC_REDIRECT_URI, when it is not ours (accounts/urls.py)."""
+    path = urlsplit(settings.OIDC_REDIRECT_URI).path.strip("/")
+    if not path or path == "oidc/callback":
+        return {}
+    return {f"{path}/": [Check("the original service's callback", f"/{path}/?code=x&state=y", everyone(404))]}
+
+
+SITE = {
+    "galleries:home": [
+        Check("the home page lists the public gallery only", "/", everyone(200)),
+    ],
+    "galleries:detail": [
+        Check("the public gallery", "/g/{public.slug}/", everyone(200)),
+        Check("the unlisted gallery", "/g/{unlisted.slug}/", everyone(200), open_to_all=UNLISTED_PAGE),
+        Check("the private gallery", "/g/{private.slug}/", behind_the_code(), open_to_all=PRIVATE_PAGE),
+        Check(
+            "the private gallery's next tiles",
+            "/g/{private.slug}/?fragment=1&page=1",
+            behind_the_code(),
+            open_to_all=frozenset({"the private photo's key"}),
+        ),
+        Check("the draft", "/g/{draft.slug}/", managers(), open_to_all=DRAFT_PAGE),
+        Check(
+            "the draft's next tiles",
+            "/g/{draft.slug}/?fragment=1&page=1",
+            managers(),
+            open_to_all=frozenset({"the draft photo's key"}),
+        ),
+        Check("the other organizer's draft", "/g/{others_draft.slug}/", others_only()),
+        Check("a gallery that does not exist", "/g/no-such-gallery/", everyone(404)),
+    ],
+    "galleries:access": [
+        Check("the public gallery's code page", "/g/{public.slug}/access/", everyone(Redirect("/g/{public.slug}/"))),
+        Check(
+            "the private gallery's code page",
+            "/g/{private.slug}/access/",
+            behind_the_code(Redirect("/g/{private.slug}/"), locked=200),
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check(
+            "a wrong code for the private gallery",
+            "/g/{private.slug}/access/",
+            behind_the_code(Redirect("/g/{private.slug}/"), locked=403),
+            method="POST",
+            data={"code": "not-the-code"},
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check("the draft's code page", "/g/{draft.slug}/access/", managers(Redirect("/g/{draft.slug}/"))),
+        Check("a code for the draft", "/g/{draft.slug}/access/", managers(Redirect("/g/{draft.slug}/")), method="POST"),
+    ],
+    "galleries:photo": [
+        Check("a ready photo of the public gallery", "/g/{public.slug}/p/{public_photo.key}/", everyone(200)),
+        Check("the photo still pending", "/g/{public.slug}/p/{pending_photo.key}/", everyone(404)),
+        Check("the photo that failed", "/g/{public.slug}/p/{failed_photo.key}/", everyone(404)),
+        Check(
+            "a photo of the unlisted gallery",
+            "/g/{unlisted.slug}/p/{unlisted_photo.key}/",
+            everyone(200),
+            open_to_all=UNLISTED_PAGE,
+        ),
+        Check(
+            "a photo of the private gallery",
+            "/g/{private.slug}/p/{private_photo.key}/",
+            behind_the_code(),
+            open_to_all=PRIVATE_PAGE,
+        ),
+        Check("a photo of the draft", "/g/{draft.slug}/p/{draft_photo.key}/", managers(), open_to_all=DRAFT_PAGE),
+        Check(
+            "a photo of the private gallery at the public gallery's address",
+            "/g/{public.slug}/p/{private_photo.key}/",
+            everyone(404),
+        ),
+        Check(
+            "a photo of the draft at the public gallery's address",
+            "/g/{public.slug}/p/{draft_photo.key}/",
+            everyone(404),
+        ),
+        Check(
+            "a photo of the other organizer's draft",
+            "/g/{others_draft.slug}/p/{others_photo.key}/",
+            others_only(),
+        ),
+    ],
+    "galleries:photo_file": [
+        Check("the public photo's thumbnail", "/photos/{public_photo.key}/thumb", everyone(200)),
+        Check(
+            "the public photo's original, to download", "/photos/{public_photo.key}/original?download=1", everyone(200)
+        ),
+        Check("the unlisted photo's display size", "/photos/{unlisted_photo.key}/display", everyone(200)),
+        Check("the private photo's original", "/photos/{private_photo.key}/original", behind_the_code(locked=404)),
+        Check("the private photo's thumbnail", "/photos/{private_photo.key}/thumb", behind_the_code(locked=404)),
+        Check("the draft photo's thumbnail", "/photos/{draft_photo.key}/thumb", managers()),
+        Check("the draft photo's original", "/photos/{draft_photo.key}/original", managers()),
+        Check("the pending photo's original", "/photos/{pending_photo.key}/original", managers()),
+        Check("the pending photo's thumbnail (none yet)", "/photos/{pending_photo.key}/thumb", everyone(404)),
+        Check("the failed photo's original", "/photos/{failed_photo.key}/original", managers()),
+        Check("the other organizer's photo", "/photos/{others_photo.key}/display", others_only()),
+        Check("a kind of file that does not exist", "/photos/{public_photo.key}/secret", everyone(404)),
+    ],
+    "faces:find_me": [
+        Check("Find me in the public gallery", "/g/{public.slug}/find-me/", everyone(200)),
+        Check(
+            "Find me in the private gallery",
+            "/g/{private.slug}/find-me/",
+            behind_the_code(),
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check(
+            "Find me in the draft", "/g/{draft.slug}/find-me/", managers(), open_to_all=frozenset({"the draft's name"})
+        ),
+        Check("Find me in a gallery without it", "/g/{no_find_me.slug}/find-me/", everyone(404)),
+        Check(
+            "a selfie searched in the draft",
+            "/g/{draft.slug}/find-me/",
+            managers(),
+            method="POST",
+            data=_selfie,
+            open_to_all=DRAFT_PAGE,
+            after=_nothing_indexed_again,
+        ),
+        Check(
+            "a selfie searched in the private gallery",
+            "/g/{private.slug}/find-me/",
+            behind_the_code(),
+            method="POST",
+            data=_selfie,
+            open_to_all=PRIVATE_PAGE,
+        ),
+        Check(
+            "a selfie searched in the other organizer's draft",
+            "/g/{others_draft.slug}/find-me/",
+            others_only(404),  # Find me is off there: the page says so to those who may know it
+            method="POST",
+            data=_selfie,
+        ),
+    ],
+    "ops:healthz": [Check("the liveness probe", "/healthz", everyone(200))],
+    # No worker runs beside the tests, so the probe says not ready, to everyone alike.
+    "ops:readyz": [Check("the readiness probe", "/readyz", everyone(503))],
+    # Open only to a token or an allowed address (METRICS_TOKEN / METRICS_ALLOWED_IPS), none set here.
+    "ops:metrics": [Check("the metrics", "/metrics", everyone(404))],
+    # Single sign-on is off in the matrix (test_every_route.py): its pages do not exist.
+    "oidc_authentication_init": [Check("signing in with the provider", "/oidc/authenticate/", everyone(404))],
+    "oidc_authentication_callback": [
+        Check("the provider's callback", "/oidc/callback/?code=x&state=y", everyone(404)),
+    ],
+    **_the_original_services_callback(),
+}
