@@ -72,7 +72,10 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         return access.galleries_managed_by(user, queryset)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_photo_counts().with_face_counts()
+        # The counts' GROUP BY drops the model's ordering; lists and autocomplete page by it.
+        return (
+            super().get_queryset(request).with_photo_counts().with_face_counts().order_by(*Gallery._meta.ordering, "pk")
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # Galleries belong to who made them; only a superuser gives one to someone else.
@@ -130,7 +133,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             obj.owner = request.user
         asked_slug = form.data.get("slug")
         if "slug" in form.changed_data and obj.slug != asked_slug:
-            messages.info(request, f"The address /g/{asked_slug}/ is taken; this gallery is at /g/{obj.slug}/.")
+            messages.info(request, f"The address /g/{asked_slug}/ was not free: this gallery is at /g/{obj.slug}/.")
         super().save_model(request, obj, form, change)
         if "face_search_enabled" in form.changed_data:
             queued = faces_services.gallery_face_search_switched(gallery=obj)

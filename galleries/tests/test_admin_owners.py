@@ -74,6 +74,7 @@ def test_a_taken_address_gets_a_suffix_rather_than_telling_whose_gallery_is_ther
     mine = Gallery.objects.get(owner=organizer_of_the_studio)
     assert re.fullmatch(r"anna-ben-[0-9a-f]{6}", mine.slug)
     assert f"this gallery is at /g/{mine.slug}/" in response.text
+    assert "Another studio" not in response.text
     assert "already exists" not in response.text
 
 
