@@ -197,7 +197,8 @@ REKOGNITION_ACCESS_KEY_ID = env_first("REKOGNITION_ACCESS_KEY_ID", "AWS_ACCESS_K
 REKOGNITION_SECRET_ACCESS_KEY = env_first("REKOGNITION_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET")
 REKOGNITION_ENDPOINT_URL = env_first("REKOGNITION_ENDPOINT_URL")
 REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default="eventgallery-")
-# Selfies: the largest accepted, and searches per client and window.
+# Selfies: the largest accepted, and searches per device and window (the ceiling per
+# address is with the rate limits below).
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
