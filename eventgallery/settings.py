@@ -237,6 +237,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Failures only: no row for every successful log-in.
 AXES_DISABLE_ACCESS_LOG = True
+# No banner in every process's log at start (the worker's log is JSON lines of its own).
+AXES_VERBOSE = False
 
 # --- JSON API (/api/) ---------------------------------------------------------------
 # Origins whose pages may call the API from a browser; CORS headers are sent on /api/ only.
