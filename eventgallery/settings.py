@@ -5,6 +5,7 @@ every default works on a laptop: SQLite, a local media folder, the local face
 engine. Production switches by environment only; README.md documents each variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "api",
     "accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ops.ratelimits.DeviceCookieMiddleware",
+    # Last: turns a refused admin log-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "eventgallery.urls"
@@ -192,7 +197,8 @@ REKOGNITION_ACCESS_KEY_ID = env_first("REKOGNITION_ACCESS_KEY_ID", "AWS_ACCESS_K
 REKOGNITION_SECRET_ACCESS_KEY = env_first("REKOGNITION_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET")
 REKOGNITION_ENDPOINT_URL = env_first("REKOGNITION_ENDPOINT_URL")
 REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default="eventgallery-")
-# Selfies: the largest accepted, and searches per client and window.
+# Selfies: the largest accepted, and searches per device and window (the ceiling per
+# address is with the rate limits below).
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
@@ -200,6 +206,39 @@ FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
 # X-Forwarded-For, the client is the N-th address from its right; 0 trusts no header
 # (a guest could otherwise choose their own address and dodge every limit).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Rate limits (ops/ratelimits.py; README "Rate limits") ---------------------------------
+# Counted where every process sees them: Redis when CACHE_URL names it, else a table of
+# the database. Never in a process's memory (each gunicorn worker would count alone).
+_cache_location = CACHES["default"].get("LOCATION", "")
+RATE_LIMIT_REDIS_URL = (
+    str(_cache_location).split(",")[0] if CACHES["default"]["BACKEND"].endswith(".redis.RedisCache") else ""
+)
+# Find me: FACE_SEARCHES_PER_WINDOW per device (above), under a ceiling per address
+# sized for a venue whose guests share one Wi-Fi (one address behind its NAT).
+FACE_SEARCHES_PER_ADDRESS = env.int("FACE_SEARCHES_PER_ADDRESS", default=300)
+# Access codes: wrong codes per device, per address and per gallery in a window (a right
+# code does not count). The gallery's limit stops a guess spread over many devices and
+# addresses; guests who type the right code never use it up.
+ACCESS_CODE_TRIES_PER_DEVICE = env.int("ACCESS_CODE_TRIES_PER_DEVICE", default=10)
+ACCESS_CODE_TRIES_PER_ADDRESS = env.int("ACCESS_CODE_TRIES_PER_ADDRESS", default=30)
+ACCESS_CODE_TRIES_PER_GALLERY = env.int("ACCESS_CODE_TRIES_PER_GALLERY", default=60)
+ACCESS_CODE_WINDOW_S = env.int("ACCESS_CODE_WINDOW_S", default=900)
+# Admin log-in (django-axes): locked per username and address together (an office or a
+# venue shares one address), for a cool-off; single sign-on is the provider's to throttle.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("ADMIN_LOGIN_COOLOFF_S", default=900))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "ops.ratelimits.client_ip"
+AXES_WHITELIST_CALLABLE = "accounts.lockout.is_single_sign_on"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_page"
+AXES_RESET_ON_SUCCESS = True
+# A try during the cool-off does not start it again: the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures only: no row for every successful log-in.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner in every process's log at start (the worker's log is JSON lines of its own).
+AXES_VERBOSE = False
 
 # --- JSON API (/api/) ---------------------------------------------------------------
 # Origins whose pages may call the API from a browser; CORS headers are sent on /api/ only.
@@ -258,7 +297,8 @@ OIDC_ALLOWED_DOMAINS = [d.strip().lstrip("@").lower() for d in env.list("OIDC_AL
 OIDC_ORGANIZER_GROUP = env.str("OIDC_ORGANIZER_GROUP", default="")
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# First: django-axes refuses a locked-out log-in before any backend checks the password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 if OIDC_RP_CLIENT_ID:
     _missing = [
         name

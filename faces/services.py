@@ -17,7 +17,6 @@ from typing import IO
 
 import numpy as np
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,6 +29,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.models import Face, FaceCollection, PhotoFaces
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
+from ops import ratelimits
 from ops import services as ops_services
 from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 
@@ -453,18 +453,17 @@ def read_selfie(fileobj: IO[bytes]) -> Image.Image:
     return image
 
 
-def face_search_allowed(*, client: str) -> bool:
-    """Counts a search by this client (an IP address) and says whether it is within
-    FACE_SEARCHES_PER_WINDOW. Every search counts, whatever its outcome, on the Find me
+def face_search_allowed(*, device: str, address: str) -> ratelimits.Decision:
+    """Counts a search by this device from this address, and says whether it is within
+    FACE_SEARCHES_PER_WINDOW for the device and FACE_SEARCHES_PER_ADDRESS for the address
+    (a venue's guests share one address; a device that clears its cookies is still held by
+    it). Every search that is let through counts, whatever its outcome, on the Find me
     page and through the API alike."""
-    key = f"face-searches:{client}"
-    cache.add(key, 0, settings.FACE_SEARCH_WINDOW_S)
-    try:
-        searches = cache.incr(key)
-    except ValueError:  # the window ended between the two calls
-        cache.add(key, 1, settings.FACE_SEARCH_WINDOW_S)
-        searches = 1
-    return searches <= settings.FACE_SEARCHES_PER_WINDOW
+    window = settings.FACE_SEARCH_WINDOW_S
+    return ratelimits.limits_hit(
+        ratelimits.Limit("find-me-device", device, settings.FACE_SEARCHES_PER_WINDOW, window),
+        ratelimits.Limit("find-me-address", address, settings.FACE_SEARCHES_PER_ADDRESS, window),
+    )
 
 
 def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:

@@ -15,7 +15,8 @@ from faces.forms import SelfieForm
 from faces.services import FaceSearchDisabled, FaceSearchError, face_search, face_search_allowed, read_selfie
 from faces.uploads import SelfieUploadHandler
 from galleries import access
-from galleries.views import _client_ip, _photo_tile
+from galleries.views import _photo_tile
+from ops.ratelimits import client_ip, device_id
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
 CONSENT_SESSION_KEY = "find_me_consent"
@@ -45,7 +46,8 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
     if request.method == "GET":
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
 
-    if not face_search_allowed(client=_client_ip(request)):
+    limit = face_search_allowed(device=f"cookie:{device_id(request)}", address=client_ip(request))
+    if not limit.allowed:
         response = _form_page(
             request,
             gallery,
@@ -53,7 +55,7 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
             problem="You have searched several times in the last few minutes. Please wait a few minutes and try again.",
             status=429,
         )
-        response["Retry-After"] = str(settings.FACE_SEARCH_WINDOW_S)
+        response["Retry-After"] = str(limit.retry_after_s)
         return response
 
     files = request.FILES  # reads the body, unless the CSRF check already did

@@ -14,7 +14,7 @@ from faces.admin import face_crops_html
 from galleries import access, files, services
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
-from galleries.models import Gallery, Photo
+from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
 
 
 def _thumbnail_html(photo, size=80):
@@ -118,10 +118,21 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         owner_field = form.base_fields.get("owner")
         if owner_field is not None:
             owner_field.queryset = get_user_model().objects.filter(is_staff=True, is_active=True)
+        code_field = form.base_fields.get("access_code")
+        if code_field is not None:
+            code_field.help_text = (
+                f"Guests type this to open a private gallery: at least {ACCESS_CODE_MIN_LENGTH} characters, "
+                "capitals or not. A new gallery comes with a random one; change it if you like."
+            )
         return form
 
     def get_changeform_initial_data(self, request):
-        return {**super().get_changeform_initial_data(request), "owner": request.user.pk}
+        # A ready-made access code, so that making a gallery private needs no invention.
+        return {
+            "access_code": services.access_code_generate(),
+            **super().get_changeform_initial_data(request),
+            "owner": request.user.pk,
+        }
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:

@@ -33,6 +33,7 @@ from eventgallery import transient
 from faces import services as faces_services
 from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
 from galleries.models import Gallery, Photo
+from ops import ratelimits
 from ops import services as ops_services
 
 logger = logging.getLogger(__name__)
@@ -513,8 +514,32 @@ def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
 
 
 # --- Access codes -------------------------------------------------------------------
+# A code is compared without regard to case or surrounding spaces. Wrong codes are
+# limited per device, per address and per gallery (ops/ratelimits.py); a right one does
+# not count, so a wedding's guests typing it never use up the gallery's limit, while a
+# guess spread over many devices and addresses still meets it.
 
 SESSION_ACCESS_KEY = "gallery_access"
+# Lowercase letters and digits without look-alikes (0 o, 1 l i): 31^8, about 10^12 codes.
+ACCESS_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ACCESS_CODE_LENGTH = 8
+
+
+def access_code_generate() -> str:
+    """A random code that is easy to read out and type on a phone."""
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def access_code_attempt(*, gallery: Gallery, device: str, address: str) -> ratelimits.Decision:
+    """Counts a try of the gallery's code by this device from this address; refused
+    when the device, the address or the gallery has had too many wrong codes in
+    ACCESS_CODE_WINDOW_S. Hand it back (Decision.refund) when the code was right."""
+    window = settings.ACCESS_CODE_WINDOW_S
+    return ratelimits.limits_hit(
+        ratelimits.Limit("access-code-device", device, settings.ACCESS_CODE_TRIES_PER_DEVICE, window),
+        ratelimits.Limit("access-code-address", address, settings.ACCESS_CODE_TRIES_PER_ADDRESS, window),
+        ratelimits.Limit("access-code-gallery", str(gallery.pk), settings.ACCESS_CODE_TRIES_PER_GALLERY, window),
+    )
 
 
 def _access_token(gallery: Gallery) -> str:
@@ -533,7 +558,7 @@ def gallery_unlock(*, gallery: Gallery, session, code: str) -> bool:
     """Remembers the gallery as open for this session if the code is right."""
     if not gallery.is_private:
         return True
-    if not constant_time_compare(code.strip(), gallery.access_code):
+    if not constant_time_compare(code.strip().casefold(), gallery.access_code.strip().casefold()):
         return False
     tokens = session.get(SESSION_ACCESS_KEY, {})
     tokens[str(gallery.pk)] = _access_token(gallery)

@@ -19,9 +19,7 @@ from django.views.decorators.http import require_http_methods
 from galleries import access, files, services
 from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
-
-ACCESS_ATTEMPTS_LIMIT = 10
-ACCESS_ATTEMPTS_WINDOW_S = 600
+from ops.ratelimits import client_ip, device_id
 
 
 def _photo_tile(photo: Photo) -> dict:
@@ -210,17 +208,6 @@ def photo_detail(request, slug, key):
     )
 
 
-def _client_ip(request) -> str:
-    """The guest's address, for rate limits: behind TRUSTED_PROXY_COUNT proxies, the
-    address the outermost one saw, which the guest cannot forge."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @require_http_methods(["GET", "POST"])
 def gallery_access(request, slug):
     gallery = access.gallery_for_visitor(request, slug)
@@ -229,20 +216,24 @@ def gallery_access(request, slug):
 
     form = AccessCodeForm(request.POST or None)
     status = 200
+    attempt = None
     if request.method == "POST":
-        attempts_key = f"gallery-access-attempts:{gallery.pk}:{_client_ip(request)}"
-        cache.add(attempts_key, 0, ACCESS_ATTEMPTS_WINDOW_S)
-        attempts = cache.incr(attempts_key)
-        if attempts > ACCESS_ATTEMPTS_LIMIT:
+        attempt = services.access_code_attempt(
+            gallery=gallery, device=f"cookie:{device_id(request)}", address=client_ip(request)
+        )
+        if not attempt.allowed:
             messages.error(request, "Too many wrong codes. Please wait a few minutes and try again.")
             status = 429
         elif form.is_valid():
             if services.gallery_unlock(gallery=gallery, session=request.session, code=form.cleaned_data["code"]):
-                cache.delete(attempts_key)
+                attempt.refund()  # a right code is not a guess
                 return redirect(gallery)
             messages.error(request, "That access code is not right. Check it and try again.")
             status = 403
-    return render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
+    response = render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
+    if attempt is not None and not attempt.allowed:
+        response["Retry-After"] = str(attempt.retry_after_s)
+    return response
 
 
 def photo_file(request, key, kind):

@@ -13,3 +13,17 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname}:{self.pid} ({self.worker_id})"
+
+
+class RateLimitCounter(models.Model):
+    """How many times one thing was done (a Find me search by one device, a wrong access
+    code from one address...) in the window that ends at `expires_at`: the shared store
+    of ops/ratelimits.py when there is no Redis. Every process counts through one
+    atomic upsert on this row, so a limit holds across gunicorn workers and restarts."""
+
+    bucket = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.count} until {self.expires_at:%H:%M:%S}"

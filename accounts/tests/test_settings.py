@@ -40,7 +40,10 @@ def settings_with(**variables) -> subprocess.CompletedProcess:
 def test_it_leaves_single_sign_on_off_when_nothing_is_set():
     shown = json.loads(settings_with().stdout)
 
-    assert shown["AUTHENTICATION_BACKENDS"] == ["django.contrib.auth.backends.ModelBackend"]
+    assert shown["AUTHENTICATION_BACKENDS"] == [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
     assert shown["OIDC_RP_CLIENT_ID"] == ""
 
 
@@ -56,7 +59,11 @@ def test_it_reads_the_original_services_okta_variables():
     shown = json.loads(result.stdout)
     issuer = "https://dev-123456.okta.com/oauth2/default"
     assert shown == {
-        "AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend", "accounts.auth.OrganizerOIDCBackend"],
+        "AUTHENTICATION_BACKENDS": [
+            "axes.backends.AxesStandaloneBackend",
+            "django.contrib.auth.backends.ModelBackend",
+            "accounts.auth.OrganizerOIDCBackend",
+        ],
         "OIDC_RP_CLIENT_ID": "0oa1",
         "OIDC_RP_CLIENT_SECRET": "okta-secret",
         "OIDC_OP_ISSUER": issuer,

@@ -1,6 +1,7 @@
 """POST /api/gallery/<id>/find-me: Find me as the page does it (faces/views.py), with
 the same rules: consent stated in the request, the selfie held in memory only and
-never stored or logged, the same rate limit per client, the same answers."""
+never stored or logged, the same rate limits (per device or API key, per address), the
+same answers."""
 
 from django.conf import settings
 from ninja import Router
@@ -20,7 +21,7 @@ from faces.services import (
     read_selfie,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries.views import _client_ip
+from ops.ratelimits import client_ip, device_id
 
 router = Router(tags=["find me"])
 
@@ -64,11 +65,12 @@ def find_me(request, gallery_id: int):
     gallery = visible_gallery(request, gallery_id)
     if not gallery.face_search_enabled:
         raise ApiError(404, "find_me_off", FIND_ME_OFF)
-    if not face_search_allowed(client=_client_ip(request)):
+    limit = face_search_allowed(device=_device(request), address=client_ip(request))
+    if not limit.allowed:
         response = error_response(
             429, "You have searched several times in the last few minutes. Please wait a few minutes and try again."
         )
-        response["Retry-After"] = str(settings.FACE_SEARCH_WINDOW_S)
+        response["Retry-After"] = str(limit.retry_after_s)
         return response
 
     files = request.FILES
@@ -116,3 +118,14 @@ def find_me(request, gallery_id: int):
         "you": [match_out(match) for match in result.sure],
         "maybe_you": [match_out(match) for match in result.maybe],
     }
+
+
+def _device(request) -> str:
+    """Who counts as the device: the API key if one is sent, the page's device cookie if
+    the caller keeps it, else the address (callers without cookies share their address's
+    device limit, as well as its ceiling)."""
+    caller = request.auth
+    if caller is not None and caller.api_key is not None:
+        return f"api-key:{caller.api_key.pk}"
+    device = device_id(request, issue=False)
+    return f"cookie:{device}" if device else f"address:{client_ip(request)}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.test import Client
 
 from api.tests.factories import bearer
 from faces import services
@@ -43,7 +44,12 @@ def _everything_stored(temp_dir):
         root = Path(folder)
         return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
-    rows = {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+    # Rate limit counters hold a count and keyed hashes of the device and the address, nothing of the selfie.
+    rows = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.label != "ops.RateLimitCounter"
+    }
     return files(django_settings.MEDIA_ROOT), files(temp_dir), rows
 
 
@@ -151,7 +157,37 @@ def test_searches_share_the_pages_limit_per_client(client, db, settings):
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limited"
-    assert response["Retry-After"] == str(settings.FACE_SEARCH_WINDOW_S)
+    assert 0 < int(response["Retry-After"]) <= settings.FACE_SEARCH_WINDOW_S
+
+
+def _search_without_selfie(client, gallery, **extra) -> int:
+    """A search the limits count, whose answer (400: no selfie) costs no face engine."""
+    return client.post(_url(gallery), {"consent": "true"}, **extra).status_code
+
+
+def test_callers_without_cookies_count_by_address(db, settings):
+    settings.FACE_SEARCHES_PER_WINDOW = 2
+    gallery = face_search_gallery()
+
+    statuses = [_search_without_selfie(Client(), gallery) for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+    assert _search_without_selfie(Client(REMOTE_ADDR="192.0.2.7"), gallery) == 400
+
+
+def test_callers_with_an_api_key_count_by_key_under_the_address_ceiling(db, settings, owner_key, other_key):
+    settings.FACE_SEARCHES_PER_WINDOW = 2
+    settings.FACE_SEARCHES_PER_ADDRESS = 5
+    gallery = face_search_gallery()
+
+    with_key = [_search_without_selfie(Client(), gallery, **bearer(owner_key)) for _ in range(3)]
+    with_other_key = [_search_without_selfie(Client(), gallery, **bearer(other_key)) for _ in range(2)]
+    without_key = [_search_without_selfie(Client(), gallery) for _ in range(2)]
+
+    assert with_key == [400, 400, 429]
+    assert with_other_key == [400, 400]
+    # Four searches from this address so far: one more fits under the ceiling of five.
+    assert without_key == [400, 429]
 
 
 def test_a_gallery_without_find_me_says_so(client, db):

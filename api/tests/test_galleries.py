@@ -69,13 +69,24 @@ def test_a_gallery_of_the_same_name_gets_a_slug_of_its_own(client, owner_key):
 
 
 def test_it_creates_a_published_private_gallery_with_its_access_code(client, owner_key):
-    body = {"name": "Wedding", "visibility": "private", "access_code": "rings", "is_published": True}
+    body = {"name": "Wedding", "visibility": "private", "access_code": " two rings ", "is_published": True}
 
     response = client.post("/api/gallery/", body, content_type="application/json", **bearer(owner_key))
 
     assert response.status_code == 201
-    assert Gallery.objects.get(pk=response.json()["id"]).access_code == "rings"
+    assert Gallery.objects.get(pk=response.json()["id"]).access_code == "two rings"
     assert "access_code" not in response.json()
+
+
+def test_an_access_code_under_six_characters_is_refused(client, owner_key):
+    body = {"name": "Wedding", "visibility": "private", "access_code": " rings ", "is_published": True}
+
+    response = client.post("/api/gallery/", body, content_type="application/json", **bearer(owner_key))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "access_code"
+    assert "at least 6 characters" in response.json()["error"]["message"]
+    assert not Gallery.objects.exists()
 
 
 @pytest.mark.parametrize(

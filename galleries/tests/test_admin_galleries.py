@@ -22,7 +22,7 @@ def test_an_organizer_creates_a_private_gallery(organizer_client, organizer):
             "event_date": "2026-06-20",
             "description": "",
             "visibility": "private",
-            "access_code": "rings",
+            "access_code": "two rings",
             "is_published": "on",
         },
     )
