@@ -5,6 +5,7 @@ change their own galleries, photos, face data, API keys and uploads only: anothe
 organizer's objects do not exist for them, their actions and deletions do nothing,
 and only a superuser gives a gallery to someone else."""
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -243,6 +244,7 @@ AUTOCOMPLETE = {
     PendingUpload: (staff(200), frozenset({"the pending upload's name"})),
     User: (superuser_only(200), frozenset()),
     Group: (superuser_only(200), frozenset()),
+    AccessAttempt: (superuser_only(200), frozenset()),
 }
 
 
@@ -871,4 +873,29 @@ ADMIN = {
             ),
         ],
     ),
+    # django-axes' records of admin log-in failures: superusers read them and delete
+    # them to lift a lock; nobody adds one by hand.
+    **{
+        route: checks
+        for model, name in [
+            (AccessAttempt, "access_attempt"),
+            (AccessLog, "access_log"),
+            (AccessFailureLog, "access_failure_log"),
+        ]
+        for route, checks in model_admin(
+            model,
+            changelist=[Check(f"the list of {name}s", _url(model), superuser_only())],
+            add=[Check(f"a new {name}", _url(model, "add/"), superuser_only(403))],
+            change=[Check(f"an {name}", _url(model, f"{{{name}.pk}}/change/"), superuser_only())],
+            delete=[Check(f"deleting an {name}", _url(model, f"{{{name}.pk}}/delete/"), superuser_only())],
+            history=[Check(f"an {name}'s history", _url(model, f"{{{name}.pk}}/history/"), superuser_only())],
+            redirect=[
+                Check(
+                    f"an {name}'s short address",
+                    _url(model, f"{{{name}.pk}}/"),
+                    staff(Redirect(_url(model, f"{{{name}.pk}}/change/"))),
+                ),
+            ],
+        ).items()
+    },
 }

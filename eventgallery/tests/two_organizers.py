@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -82,6 +83,10 @@ class World:
     selfie: bytes
     organizers: Group
     task_result: DBTaskResult
+    # django-axes' records of admin log-in failures, which only superusers see.
+    access_attempt: AccessAttempt
+    access_log: AccessLog
+    access_failure_log: AccessFailureLog
     # The signed /api/files/ address of the pending upload, as POST /api/image/upload gave it.
     pending_upload_token: str
     # Content type ids, for the admin's "View on site" (/admin/r/<type>/<id>/).
@@ -207,6 +212,22 @@ def build_world() -> World:
             backend_name="default",
             queue_name="default",
             run_after=get_date_max(),
+        ),
+        access_attempt=AccessAttempt.objects.create(
+            username="someone",
+            ip_address="192.0.2.1",
+            user_agent="",
+            http_accept="",
+            path_info="/admin/login/",
+            get_data="",
+            post_data="",
+            failures_since_start=1,
+        ),
+        access_log=AccessLog.objects.create(
+            username="someone", ip_address="192.0.2.1", user_agent="", http_accept="", path_info="/admin/login/"
+        ),
+        access_failure_log=AccessFailureLog.objects.create(
+            username="someone", ip_address="192.0.2.1", user_agent="", http_accept="", path_info="/admin/login/"
         ),
         pending_upload_token=file_token(pending_upload.file.name),
         ct={
