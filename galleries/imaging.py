@@ -308,8 +308,8 @@ def _check_png(fileobj: IO[bytes], size: tuple[int, int]) -> bytes | None:
     """Prove a PNG whole without decoding it: returns its eXIf chunk, if any.
 
     Reads every chunk to IEND, checks the CRC of the critical ones and inflates the
-    image data in pieces: zlib verifies its Adler-32, and the inflated rows (per
-    interlace pass) must fill the image, each opening with a filter byte of 0-4.
+    image data in pieces: zlib verifies the stream and its Adler-32, and the inflated
+    rows (per interlace pass) must fill the image, each opening with a filter byte of 0-4.
     Memory: a piece of the file and a megabyte of inflated rows at a time.
     """
     fileobj.seek(8)
@@ -378,7 +378,9 @@ class _PngImageData:
             raise _damaged(f"its image data is corrupt: {_reason(exc)}") from exc
 
     def finish(self) -> None:
-        if not self._inflater.eof or self._passes:
+        # A stream that never reached its end is taken if every row came, as Pillow
+        # and libpng take it; one that did end had its Adler-32 checked by zlib.
+        if self._passes:
             raise _damaged("its image data ends early")
 
     def _take(self, rows: bytes) -> None:

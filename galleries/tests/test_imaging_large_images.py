@@ -78,6 +78,18 @@ def test_it_refuses_a_png_whose_image_data_is_one_row_short(interlaced):
         inspect_image(io.BytesIO(png_by_hand(40, 30, rows=rows[:-last_stride], interlaced=interlaced)))
 
 
+def test_it_takes_every_row_from_a_stream_left_unfinished_as_pillow_does():
+    rows = b"\x00" * (40 * 3 + 1) * 30
+    compressor = zlib.compressobj()
+    unfinished = compressor.compress(rows) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    header = struct.pack(">IIBBBBB", 40, 30, 8, 2, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", unfinished) + _chunk(b"IEND", b"")
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+
+    assert inspect_image(io.BytesIO(data)).width == 40
+
+
 def test_it_refuses_a_png_with_a_row_of_an_unknown_filter():
     stride = 40 * 3 + 1
     rows = bytearray(b"\x00" * stride * 30)
