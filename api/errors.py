@@ -5,6 +5,7 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -36,6 +37,10 @@ MESSAGES = {
     503: "The service is unavailable right now. Please try again in a minute.",
 }
 MALFORMED_BODY = "The request body could not be read: send valid JSON (Content-Type: application/json)."
+MALFORMED_MULTIPART = (
+    "The multipart body could not be read: send multipart/form-data with a boundary, "
+    "and the whole body up to its closing boundary."
+)
 
 
 class ApiError(HttpError):
@@ -90,6 +95,12 @@ def _too_large(request, exc):
     return error_response(413)
 
 
+def _malformed_multipart(request, exc):
+    # A missing or invalid boundary (Django's parser), or a body that ends before its
+    # closing boundary (eventgallery/multipart.py): the sender's fault, whatever the route.
+    return error_response(400, MALFORMED_MULTIPART, code="malformed_body")
+
+
 def _server_error(request, exc):
     logger.exception("API error on %s %s", request.method, request.path)
     return error_response(500)
@@ -100,4 +111,5 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, _http_error)
     api.add_exception_handler(Http404, _not_found)
     api.add_exception_handler(RequestDataTooBig, _too_large)
+    api.add_exception_handler(MultiPartParserError, _malformed_multipart)
     api.add_exception_handler(Exception, _server_error)

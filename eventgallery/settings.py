@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from eventgallery.s3 import s3_storage_settings
@@ -68,8 +69,10 @@ MIDDLEWARE = [
     "ops.middleware.RequestLogMiddleware",
     "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "eventgallery.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.middleware.ApiRequestsMiddleware",
+    "eventgallery.multipart.MultipartBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -326,6 +329,28 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------
+# Enforced on every response. Scripts only from our own static files: no page has an
+# inline script or event handler. eventgallery/csp.py adds the photo bucket's origin to
+# img-src (S3) and single sign-on's end-session origin to form-action; the API docs add
+# data: to img-src for Swagger UI's icons (api/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Style attributes only (never <style> elements): the face box on a Find me
+        # result and the admin's face crops place themselves with them.
+        "style-src-attr": [UNSAFE_INLINE],
+        # blob: is the Find me selfie's preview, made on the phone from the chosen file.
+        "img-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

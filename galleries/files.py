@@ -5,11 +5,16 @@ every file goes through `photo_file`, which checks the visitor's access first:
 no photo of a private gallery is ever reachable at a guessable public address.
 """
 
+from pathlib import PurePath
+
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 KINDS = ("thumb", "display", "original")
+# Other spellings of the extensions files are stored under: a download keeps the
+# uploaded name's own spelling when it already names the format sent.
+_SAME_FORMAT = {".jpg": (".jpeg", ".jpe"), ".tif": (".tiff",), ".heic": (".heif",)}
 
 
 def storage_is_local() -> bool:
@@ -18,6 +23,20 @@ def storage_is_local() -> bool:
 
 def stored_name(photo, kind: str) -> str:
     return {"thumb": photo.thumbnail, "display": photo.display, "original": photo.original}[kind].name
+
+
+def download_name(photo, kind: str) -> str:
+    """The name a download of the photo's file gets: the uploaded name, ending with the
+    extension of the file actually sent (stored under its detected format), and the
+    kind for a derivative. "IMG_1.png" that is a JPEG downloads as "IMG_1.jpg"; the
+    display image of "party.heic" as "party-display.jpg"."""
+    uploaded = PurePath(photo.original_filename)
+    sent_extension = PurePath(stored_name(photo, kind)).suffix.lower()
+    if kind != "original":
+        return f"{uploaded.stem or 'photo'}-{kind}{sent_extension}"
+    if uploaded.suffix.lower() in (sent_extension, *_SAME_FORMAT.get(sent_extension, ())):
+        return uploaded.name
+    return f"{uploaded.stem or 'photo'}{sent_extension}"
 
 
 def photo_view_url(photo, kind: str, *, download: bool = False) -> str:
@@ -36,6 +55,6 @@ def signed_url(photo, kind: str, *, download: bool = False) -> str:
     parameters = {}
     if download:
         parameters["ResponseContentDisposition"] = content_disposition_header(
-            as_attachment=True, filename=photo.original_filename
+            as_attachment=True, filename=download_name(photo, kind)
         )
     return default_storage.url(stored_name(photo, kind), parameters=parameters or None)

@@ -1,8 +1,20 @@
 """Image checks and derivatives for uploaded photos.
 
 Pure functions over file objects: no models, no storage. `inspect_image` runs
-at upload time and must stay fast; `make_derivatives` runs in the background
-and must stay within 1.25x of pyvips (see bench/README.md).
+at upload time, in the web process: it must stay fast and its memory bounded,
+whatever the image's size (150 MB above idle for a 144 MP PNG, bench/README.md).
+`make_derivatives` runs in the background and must stay within 1.25x of pyvips.
+
+How the upload check proves a file whole without holding its pixels:
+- JPEG: decoded at 1/8 scale (libjpeg still reads every byte).
+- PNG: never decoded. Every chunk is read in pieces, the image data inflated a
+  megabyte at a time: zlib checks its own checksum, and the rows must add up to the
+  image's size, each starting with a valid filter byte.
+- TIFF: decoded when its pixels take at most DECODE_IN_REQUEST_MAX_BYTES; a larger
+  one is checked for its structure only (every strip or tile lies within the file),
+  and the worker, which decodes it to make the derivatives, refuses it if its data
+  is damaged (the photo then fails with the reason, in the admin).
+- WebP, HEIC, GIF: decoded (they rarely come large).
 """
 
 from __future__ import annotations
@@ -11,7 +23,9 @@ import functools
 import io
 import math
 import re
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO
@@ -39,6 +53,11 @@ THUMB_QUALITY = 80
 DISPLAY_FILTER = Image.Resampling.HAMMING
 # The thumb step is small, so it can afford the best filter.
 THUMB_FILTER = Image.Resampling.LANCZOS
+
+# Pixels of a TIFF the upload check decodes in the web process; above, see the docstring.
+DECODE_IN_REQUEST_MAX_BYTES = 64 * 1024 * 1024
+# How much of a PNG's image data is read, and inflated, at a time.
+_PNG_PIECE_BYTES = 1024 * 1024
 
 _DATETIME_RE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET_RE = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
@@ -89,10 +108,19 @@ def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
         with _open(fileobj) as im:
             stored_width, stored_height = im.size
             image_format = im.format or ""
-            # Decoding at 1/8 scale is enough to prove the stream is whole:
-            # libjpeg still reads every byte, so truncation is still noticed.
-            _decode(im, (max(1, stored_width // 8), max(1, stored_height // 8)))
-            exif = _read_exif(im)
+            if image_format == "PNG":
+                exif_chunk = _check_png(fileobj, im.size)
+                # Not im.getexif(): for a PNG without EXIF before its image data,
+                # Pillow decodes the whole image to look for it after.
+                exif = _exif_from_png_chunk(exif_chunk or im.info.get("exif"))
+            else:
+                if image_format == "TIFF" and _decoded_bytes(im) > DECODE_IN_REQUEST_MAX_BYTES:
+                    _check_tiff_structure(fileobj, im)
+                else:
+                    # Decoding at 1/8 scale is enough to prove the stream is whole:
+                    # libjpeg still reads every byte, so truncation is still noticed.
+                    _decode(im, (max(1, stored_width // 8), max(1, stored_height // 8)))
+                exif = _read_exif(im)
     finally:
         fileobj.seek(0)
 
@@ -265,6 +293,166 @@ def _decode(im: Image.Image, size: tuple[int, int]) -> None:
         raise _too_large(_bomb_pixels(exc)) from exc
     except Exception as exc:
         raise _damaged(_reason(exc)) from exc
+
+
+# --- Checks of large images in bounded memory ----------------------------------------
+
+# PNG colour type: samples per pixel.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 interlacing: each pass's first column and row, and its steps.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_PNG_MAX_FILTER = 4  # None, Sub, Up, Average, Paeth
+
+
+def _check_png(fileobj: IO[bytes], size: tuple[int, int]) -> bytes | None:
+    """Prove a PNG whole without decoding it: returns its eXIf chunk, if any.
+
+    Reads every chunk to IEND, checks the CRC of the critical ones and inflates the
+    image data in pieces: zlib verifies the stream and its Adler-32, and the inflated
+    rows (per interlace pass) must fill the image, each opening with a filter byte of 0-4.
+    Memory: a piece of the file and a megabyte of inflated rows at a time.
+    """
+    fileobj.seek(8)
+    length, kind = _png_chunk_head(fileobj)
+    if kind != b"IHDR" or length != 13:
+        raise _damaged("its header is missing")
+    header = _png_read(fileobj, 13)
+    _png_check_crc(fileobj, kind, zlib.crc32(header, zlib.crc32(kind)))
+    width, height, bit_depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    if (width, height) != size or colour_type not in _PNG_CHANNELS:
+        raise _damaged("its header is inconsistent")
+    rows = _png_rows(width, height, _PNG_CHANNELS[colour_type] * bit_depth, interlaced=interlace == 1)
+    data = _PngImageData(rows)
+    exif = None
+    while True:
+        length, kind = _png_chunk_head(fileobj)
+        crc = zlib.crc32(kind)
+        if kind == b"eXIf":
+            exif = _png_read(fileobj, length)
+            crc = zlib.crc32(exif, crc)
+        else:
+            remaining = length
+            while remaining:
+                piece = _png_read(fileobj, min(remaining, _PNG_PIECE_BYTES))
+                remaining -= len(piece)
+                crc = zlib.crc32(piece, crc)
+                if kind == b"IDAT":
+                    data.feed(piece)
+        if kind[:1].isupper():  # critical chunks; ancillary ones may be dropped, as libpng does
+            _png_check_crc(fileobj, kind, crc)
+        else:
+            _png_read(fileobj, 4)
+        if kind == b"IEND":
+            break
+    data.finish()
+    return exif
+
+
+def _png_rows(width: int, height: int, bits_per_pixel: int, *, interlaced: bool) -> list[tuple[int, int]]:
+    """(row count, bytes per row with its filter byte) of each pass of the image data."""
+    if not interlaced:
+        return [(height, (width * bits_per_pixel + 7) // 8 + 1)]
+    passes = []
+    for x0, y0, dx, dy in _ADAM7:
+        pass_width, pass_height = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if pass_width > 0 and pass_height > 0:
+            passes.append((pass_height, (pass_width * bits_per_pixel + 7) // 8 + 1))
+    return passes
+
+
+class _PngImageData:
+    """The inflated image data, checked as it comes and dropped."""
+
+    def __init__(self, passes: list[tuple[int, int]]):
+        self._passes = list(passes)
+        self._inflater = zlib.decompressobj()
+        self._offset = 0  # within the current pass
+
+    def feed(self, compressed: bytes) -> None:
+        try:
+            rows = self._inflater.decompress(compressed, _PNG_PIECE_BYTES)
+            self._take(rows)
+            while self._inflater.unconsumed_tail:
+                self._take(self._inflater.decompress(self._inflater.unconsumed_tail, _PNG_PIECE_BYTES))
+        except zlib.error as exc:
+            raise _damaged(f"its image data is corrupt: {_reason(exc)}") from exc
+
+    def finish(self) -> None:
+        # A stream that never reached its end is taken if every row came, as Pillow
+        # and libpng take it; one that did end had its Adler-32 checked by zlib.
+        if self._passes:
+            raise _damaged("its image data ends early")
+
+    def _take(self, rows: bytes) -> None:
+        view = memoryview(rows)
+        while view and self._passes:
+            count, stride = self._passes[0]
+            pass_bytes = count * stride
+            piece = view[: pass_bytes - self._offset]
+            # The filter bytes of the rows that start inside this piece.
+            filters = piece[(-self._offset) % stride :: stride]
+            if filters and max(filters) > _PNG_MAX_FILTER:
+                raise _damaged("its image data is corrupt: a row has an unknown filter")
+            self._offset += len(piece)
+            view = view[len(piece) :]
+            if self._offset == pass_bytes:
+                self._passes.pop(0)
+                self._offset = 0
+        # Bytes after the last row are ignored, as decoders do.
+
+
+def _png_chunk_head(fileobj: IO[bytes]) -> tuple[int, bytes]:
+    length, kind = struct.unpack(">I4s", _png_read(fileobj, 8))
+    if length > 0x7FFFFFFF or not kind.isalpha():
+        raise _damaged("a chunk's header is not valid")
+    return length, kind
+
+
+def _png_check_crc(fileobj: IO[bytes], kind: bytes, crc: int) -> None:
+    if struct.unpack(">I", _png_read(fileobj, 4))[0] != crc & 0xFFFFFFFF:
+        raise _damaged(f"the checksum of its {kind.decode('ascii')} chunk does not match")
+
+
+def _png_read(fileobj: IO[bytes], size: int) -> bytes:
+    data = fileobj.read(size)
+    if len(data) != size:
+        raise _damaged("the file ends before the image does")
+    return data
+
+
+def _exif_from_png_chunk(data: bytes | None) -> Image.Exif | None:
+    if not data:
+        return None
+    exif = Image.Exif()
+    try:
+        exif.load(data if data.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + data)
+    except Exception:
+        return None
+    return exif
+
+
+def _decoded_bytes(im: Image.Image) -> int:
+    """Bytes of memory Pillow needs for the decoded image."""
+    band_bytes = 2 if im.mode.startswith("I;16") else 4 if im.mode in ("I", "F") else 1
+    return im.width * im.height * max(len(im.getbands()), 1) * band_bytes
+
+
+def _check_tiff_structure(fileobj: IO[bytes], im: Image.Image) -> None:
+    """Every strip or tile the TIFF names is there, within the file: what a cut-off
+    file lacks. Its data is decoded later, by the worker."""
+    tags = im.tag_v2  # type: ignore[attr-defined]
+    offsets = tags.get(273) or tags.get(324)  # StripOffsets, or TileOffsets
+    counts = tags.get(279) or tags.get(325)  # StripByteCounts, or TileByteCounts
+    if isinstance(offsets, int):
+        offsets = (offsets,)
+    if isinstance(counts, int):
+        counts = (counts,)
+    if not offsets or not counts or len(offsets) != len(counts):
+        raise _damaged("its image data is missing")
+    file_size = fileobj.seek(0, io.SEEK_END)
+    for offset, count in zip(offsets, counts, strict=True):
+        if count <= 0 or offset + count > file_size:
+            raise _damaged("the file ends before the image does")
 
 
 def _read_exif(im: Image.Image) -> Image.Exif | None:

@@ -1,7 +1,6 @@
 import mimetypes
 import uuid
 from collections.abc import Callable
-from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib import messages
@@ -256,9 +255,7 @@ def photo_file(request, key, kind):
         fh = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    download_name = photo.original_filename
-    if kind != "original":
-        download_name = f"{PurePath(photo.original_filename).stem}-{kind}{PurePath(name).suffix}"
+    download_name = files.download_name(photo, kind)
     response = FileResponse(
         fh,
         as_attachment=download,

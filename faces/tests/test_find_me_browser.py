@@ -10,7 +10,7 @@ from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
 from galleries.tests.factories import upload_photo
-from galleries.tests.test_browser import CHROMIUM_ARGS, IMAGE_LOADED, _chromium_or_skip
+from galleries.tests.test_browser import CHROMIUM_ARGS, IMAGE_LOADED, PolicyWatch, _chromium_or_skip
 
 PHONE = {"width": 390, "height": 844}
 CENTRE = GROUP_PHOTO_FACE_CENTRES[2]
@@ -32,7 +32,9 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport=PHONE)
+            context = browser.new_context(viewport=PHONE)
+            policy = PolicyWatch(context)
+            page = context.new_page()
             page.goto(live_server.url + gallery.get_absolute_url())
             page.get_by_role("link", name="Find me").click()
             expect(page).to_have_url(live_server.url + find_me_url(gallery))
@@ -76,5 +78,8 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
             page.get_by_label("Your selfie").set_input_files(str(selfie))
             page.get_by_role("button", name="Find me").click()
             expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+
+            # The selfie's preview (a blob: URL), the results' face boxes: all under the policy.
+            assert policy.violations == []
         finally:
             browser.close()

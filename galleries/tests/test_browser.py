@@ -1,5 +1,10 @@
-"""The gallery page in a real browser: infinite scroll and the viewer (static/galleries/gallery.js)."""
+"""The gallery page in a real browser: infinite scroll and the viewer (static/galleries/gallery.js).
 
+Also the helpers of every browser test: Chromium's options, and `PolicyWatch`, which
+collects each Content-Security-Policy violation so that a test can fail on any.
+"""
+
+import contextlib
 import os
 from pathlib import Path
 
@@ -28,6 +33,49 @@ PHOTO_COUNT = 26  # pages of 12, 12 and 2
 OBSERVER_MARGIN_PX = 800  # rootMargin in gallery.js
 
 IMAGE_LOADED = "image => image.complete && image.naturalWidth > 0"
+
+# Runs in every page before its own scripts: the browser fires the event for every
+# resource, script, style or form the policy blocks.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportPolicyViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "(inline)"} ` +
+    `at ${event.sourceFile || location.href}:${event.lineNumber} (${event.disposition})`
+  );
+});
+"""
+
+
+class PolicyWatch:
+    """Every Content-Security-Policy violation in the pages of a browser context: the
+    pages' securitypolicyviolation events, and Chromium's console messages about the
+    policy (which also name what was refused before any script ran)."""
+
+    def __init__(self, context):
+        self.violations: list[str] = []
+        context.expose_binding("reportPolicyViolation", lambda source, text: self.violations.append(text))
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", self._console)
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"console {message.type}: {message.text}")
+
+
+@contextlib.contextmanager
+def watched_browser(viewport):
+    """A browser context in headless Chromium and the PolicyWatch of its pages."""
+    executable = _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport=viewport)
+            context.set_default_timeout(10_000)
+            yield context, PolicyWatch(context)
+        finally:
+            browser.close()
 
 
 def _chromium_or_skip() -> str:
@@ -61,7 +109,9 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
+            context = browser.new_context(viewport=VIEWPORT)
+            policy = PolicyWatch(context)
+            page = context.new_page()
             page.set_default_timeout(10_000)
             script_errors = []
             page.on("pageerror", lambda error: script_errors.append(str(error)))
@@ -127,5 +177,6 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
 
             assert script_errors == []
             assert error_responses == []
+            assert policy.violations == []
         finally:
             browser.close()
