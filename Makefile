@@ -35,10 +35,13 @@ run: install .env
 	@echo "Eventgallery on http://127.0.0.1:$(PORT)/ with a background worker. Ctrl+C stops both."
 	@echo "Create an organizer account for /admin/ with:  $(PY) manage.py createsuperuser"
 	@echo ""
-	@trap 'kill 0' INT TERM; \
-	$(PY) manage.py run_worker & \
+	@# Ctrl+C reaches both (they are in the terminal's foreground group): the shell only
+	@# waits for the worker to finish its task. A TERM from elsewhere is passed on.
+	@$(PY) manage.py run_worker & worker=$$!; \
+	trap 'wait $$worker' INT; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	kill 0
+	kill $$worker 2>/dev/null; wait $$worker
 
 worker: install
 	$(PY) manage.py run_worker
