@@ -209,6 +209,8 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
             "SECRET_KEY": "benchmark-only-secret-key",
             "DEBUG": "false",
+            # wrk speaks plain HTTP to gunicorn, as a TLS-terminating proxy would.
+            "SECURE_SSL_REDIRECT": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
             "MEDIA_ROOT": str(root / "media"),
             "STATIC_ROOT": str(root / "static"),
