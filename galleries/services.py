@@ -361,7 +361,14 @@ def photo_leftovers_delete(*, photo: Photo) -> None:
         logger.exception("Could not list the files of photo %s", photo.pk)
         return
     keep = set(photo.stored_names)
-    files_delete(name for name in (f"{prefix}/{n}" for n in names) if name not in keep)
+    for name in (f"{prefix}/{n}" for n in names):
+        if name in keep:
+            continue
+        try:
+            # Tried again: no later run of this photo would look for it.
+            transient.with_retries(lambda name=name: default_storage.delete(name), what=f"Deleting {name}")
+        except Exception:
+            logger.exception("Could not delete %s from storage", name)
 
 
 def photo_reprocess(*, photos: Iterable[Photo]) -> int:
