@@ -8,6 +8,7 @@ reloading the results works. The results page checks access to the gallery each 
 """
 
 from django.conf import settings
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -99,7 +100,11 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
 
     token = find_me_results_token(gallery=gallery, result=result)
     url = reverse("faces:find_me_results", args=[gallery.slug])
-    return redirect(f"{url}?{urlencode({RESULTS_PARAMETER: token})}", status=303)
+    # 303 See Other: the browser asks for the results with a GET, and its history holds
+    # that GET, not the POST (Back does not offer to send the selfie again).
+    response = HttpResponseRedirect(f"{url}?{urlencode({RESULTS_PARAMETER: token})}")
+    response.status_code = 303
+    return response
 
 
 @never_cache
