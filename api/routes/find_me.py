@@ -1,7 +1,8 @@
 """POST /api/gallery/<id>/find-me: Find me through the page's own service
-(faces/services.py: find_me_selfie, find_me_search), so with the same rules: consent stated in the request, the selfie held in memory only and
-never stored or logged, the same rate limits (per device or API key, per address), the
-same answers."""
+(faces/services.py: find_me_selfie, find_me_search), so with the same rules: consent
+stated in the request, the selfie held in memory only and never stored or logged, the
+same rate limits (per device or API key, per address); this module only turns the
+service's refusals into the API's error shape."""
 
 from ninja import Router
 
