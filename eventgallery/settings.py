@@ -205,6 +205,11 @@ REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
+# How long the link to a search's results works: the results travel in it, signed, and
+# nothing of them is stored on the server (faces/services.py).
+FIND_ME_RESULTS_MAX_AGE_S = env.int("FIND_ME_RESULTS_MAX_AGE_S", default=3600)
+if FIND_ME_RESULTS_MAX_AGE_S <= 0:
+    raise ImproperlyConfigured("FIND_ME_RESULTS_MAX_AGE_S must be a number of seconds above 0.")
 # Rate limits count per client address. Behind N reverse proxies that append to
 # X-Forwarded-For, the client is the N-th address from its right; 0 trusts no header
 # (a guest could otherwise choose their own address and dodge every limit).

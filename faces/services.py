@@ -17,6 +17,8 @@ from typing import IO
 
 import numpy as np
 from django.conf import settings
+from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +28,9 @@ from eventgallery import transient
 from faces import search
 from faces.engines import get_engine
 from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageNotUsable, IndexedFace
+from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, PhotoFaces
+from faces.uploads import SelfieUploadHandler
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
 from ops import ratelimits
@@ -571,6 +575,197 @@ def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
         if current is None or (sure, similarity_) > (current.is_sure, current.similarity):
             best[face.photo_id] = PhotoMatch(photo=face.photo, face=face, similarity=similarity_, is_sure=sure)
     return sorted(best.values(), key=lambda m: (not m.is_sure, -m.similarity, m.photo.sort_at, m.photo.pk))
+
+
+# --- Find me, as the page and the API ask it ---------------------------------------------
+#
+# One request of Find me, whatever its transport: the selfie upload held in memory, the
+# gallery's switch, the rate limits, the size, the consent, the form, the search. Each
+# refusal is an exception of its own; the page and the API only turn them into their
+# answers. Then the results travel to the results page in a signed, expiring token, so
+# that nothing new is stored on the server: the token holds which photos matched and
+# where the face is, never anything of the selfie.
+
+# What a client sends for consent through the API; the page's checkbox sends "on".
+CONSENT_VALUES = frozenset({"true", "1", "yes", "on"})
+FIND_ME_RESULTS_SALT = "faces.find-me-results"
+
+
+class FindMeRefused(Exception):
+    """A Find me request refused before the selfie was searched."""
+
+
+class TooManySearches(FindMeRefused):
+    def __init__(self, retry_after_s: int):
+        super().__init__("You have searched several times in the last few minutes.")
+        self.retry_after_s = retry_after_s
+
+
+class SelfieTooLarge(FindMeRefused):
+    def __init__(self, max_mb: int):
+        super().__init__(f"That photo is larger than {max_mb} MB.")
+        self.max_mb = max_mb
+
+
+class ConsentRequired(FindMeRefused):
+    """The guest has not agreed (this time, or earlier in their session)."""
+
+    def __init__(self, form: SelfieForm):
+        super().__init__("The guest has not agreed to how their selfie is used.")
+        self.form = form  # bound, for the page to show with its errors
+
+
+class SelfieFormInvalid(FindMeRefused):
+    def __init__(self, form: SelfieForm):
+        self.form = form
+        self.field, messages = next(iter(form.errors.items()))
+        self.message = " ".join(messages)
+        super().__init__(self.message)
+
+
+def selfie_upload_prepare(request) -> SelfieUploadHandler:
+    """Makes the request's body be read by the selfie's handler alone (faces/uploads.py).
+    Call it before anything reads request.POST or request.FILES (the CSRF check does)."""
+    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
+    request.upload_handlers = [upload]
+    return upload
+
+
+def find_me_selfie(
+    *, gallery: Gallery, request, upload: SelfieUploadHandler, device: str, address: str, consent_given: bool
+) -> UploadedFile:
+    """The selfie of a Find me request, once every rule let it through, in this order:
+    the gallery's switch (FaceSearchDisabled), the rate limits (TooManySearches, counted
+    before the body is read), the size (SelfieTooLarge), the consent (ConsentRequired:
+    given earlier in the session when `consent_given`, or stated in the request's
+    `consent` field), the form (SelfieFormInvalid). Only the request's body is read."""
+    if not gallery.face_search_enabled:
+        raise FaceSearchDisabled("Find me is not switched on for this gallery.")
+    limit = face_search_allowed(device=device, address=address)
+    if not limit.allowed:
+        raise TooManySearches(limit.retry_after_s)
+    data, files = request.POST, request.FILES  # reads the body, unless the CSRF check already did
+    if upload.too_large:
+        raise SelfieTooLarge(settings.SELFIE_MAX_MB)
+    form = SelfieForm(data, files, consent_given=consent_given)
+    if not consent_given and str(data.get("consent", "")).strip().lower() not in CONSENT_VALUES:
+        raise ConsentRequired(form)
+    if not form.is_valid():
+        raise SelfieFormInvalid(form)
+    return form.cleaned_data["selfie"]
+
+
+def find_me_search(*, gallery: Gallery, selfie: UploadedFile) -> SearchResult:
+    """The photos of the gallery the selfie's person is in; FaceSearchError when the
+    selfie cannot be searched or the engine is unavailable."""
+    return face_search(gallery=gallery, selfie=read_selfie(selfie))
+
+
+# --- Find me's results, in a signed token -------------------------------------------------
+
+
+class FindMeResultsInvalid(Exception):
+    """A results token that was not made here, was changed, or is for another gallery."""
+
+
+class FindMeResultsExpired(FindMeResultsInvalid):
+    pass
+
+
+@dataclass(frozen=True)
+class FoundPhoto:
+    """A photo of the results as the results page draws it."""
+
+    photo: Photo
+    is_sure: bool
+    similarity: float
+    face_box: dict[str, float]  # percent of the photo: left, top, width, height
+
+
+@dataclass(frozen=True)
+class FindMeResults:
+    gallery_id: int
+    faces_in_selfie: int
+    found: list[FoundPhoto]  # strongest first; sure ones before the maybes
+
+    @property
+    def sure(self) -> list[FoundPhoto]:
+        return [f for f in self.found if f.is_sure]
+
+    @property
+    def maybe(self) -> list[FoundPhoto]:
+        return [f for f in self.found if not f.is_sure]
+
+
+def _permille(value: float) -> int:
+    return round(1000 * min(max(value, 0.0), 1.0))
+
+
+def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
+    """The results as a URL-safe token: signed (with a salt of its own) and compressed.
+
+    It holds the gallery, the number of faces in the selfie, and for each photo its id,
+    whether it is "you", the similarity (one decimal) and the face's box (per mille).
+    The ids are sorted and sent as differences, which compress to a few bytes each; the
+    page puts the photos back in order. Ids rather than keys: a key is 16 random bytes
+    that do not compress, and 100 of them would pass the 4 KB a request line may take.
+    The ids are never used to reach a photo: they only pick among the gallery's ready
+    photos that the visitor may see when the page is asked for."""
+    rows, previous = [], 0
+    for match in sorted(result.matches, key=lambda m: m.photo.pk):
+        face = match.face
+        rows.append(
+            [
+                match.photo.pk - previous,
+                int(match.is_sure),
+                round(match.similarity * 10),
+                _permille(face.box_left),
+                _permille(face.box_top),
+                _permille(face.box_width),
+                _permille(face.box_height),
+            ]
+        )
+        previous = match.photo.pk
+    payload = {"g": gallery.pk, "f": result.faces_in_selfie, "p": rows}
+    return signing.dumps(payload, salt=FIND_ME_RESULTS_SALT, compress=True)
+
+
+def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
+    """The results a token holds, for this gallery, with the photos that are still
+    there and ready; raises FindMeResultsExpired after FIND_ME_RESULTS_MAX_AGE_S and
+    FindMeResultsInvalid for a token that is forged, changed or of another gallery.
+    Whether the visitor may see the gallery is the caller's to check, on every request."""
+    try:
+        payload = signing.loads(token, salt=FIND_ME_RESULTS_SALT, max_age=settings.FIND_ME_RESULTS_MAX_AGE_S)
+    except signing.SignatureExpired as exc:
+        raise FindMeResultsExpired("These results have expired.") from exc
+    except signing.BadSignature as exc:
+        raise FindMeResultsInvalid("These results were not made here.") from exc
+    try:
+        if payload["g"] != gallery.pk:
+            raise FindMeResultsInvalid("These results are of another gallery.")
+        rows, photo_id = {}, 0
+        for delta, sure, similarity, left, top, width, height in payload["p"]:
+            photo_id += delta
+            rows[photo_id] = (bool(sure), similarity / 10, (left, top, width, height))
+        faces_in_selfie = int(payload["f"])
+    except (KeyError, TypeError, ValueError) as exc:
+        # Signed by us, yet not of this shape: a token of an older version of this code.
+        raise FindMeResultsInvalid("These results cannot be read.") from exc
+    photos = Photo.objects.ready().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
+    found = []
+    for photo in photos:
+        sure, similarity, (left, top, width, height) = rows[photo.pk]
+        box = {
+            "left": left / 10,
+            "top": top / 10,
+            "width": min(width, 1000 - left) / 10,
+            "height": min(height, 1000 - top) / 10,
+        }
+        found.append(FoundPhoto(photo=photo, is_sure=sure, similarity=similarity, face_box=box))
+    # Stable: among equals, the gallery's own order (as the search ranks them).
+    found.sort(key=lambda f: (not f.is_sure, -f.similarity))
+    return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=faces_in_selfie, found=found)
 
 
 # --- The original service's compare and detect ------------------------------------------

@@ -6,4 +6,5 @@ app_name = "faces"
 
 urlpatterns = [
     path("g/<slug:slug>/find-me/", views.find_me, name="find_me"),
+    path("g/<slug:slug>/find-me/results/", views.find_me_results, name="find_me_results"),
 ]

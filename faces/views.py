@@ -1,18 +1,37 @@
 """Find me, the guest's side: consent, one selfie, the photos they appear in.
 
 The selfie lives only as long as the request: it is read into memory (faces/uploads.py),
-searched with and dropped. The answer is rendered at once, never redirected to, cached
-or stored, and nothing about the selfie is logged.
+searched with and dropped, and nothing about it is logged. The search answers with a
+redirect (303) to the results page, whose link carries the results, signed and expiring
+(faces/services.py): Back returns to the form without sending the selfie again, and
+reloading the results works. The results page checks access to the gallery each time.
 """
 
 from django.conf import settings
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from faces.forms import SelfieForm
-from faces.services import FaceSearchDisabled, FaceSearchError, face_search, face_search_allowed, read_selfie
+from faces.services import (
+    ConsentRequired,
+    FaceSearchDisabled,
+    FaceSearchError,
+    FindMeResultsExpired,
+    FindMeResultsInvalid,
+    SelfieFormInvalid,
+    SelfieTooLarge,
+    TooManySearches,
+    find_me_results_read,
+    find_me_results_token,
+    find_me_search,
+    find_me_selfie,
+    selfie_upload_prepare,
+)
 from faces.uploads import SelfieUploadHandler
 from galleries import access
 from galleries.views import _photo_tile
@@ -20,6 +39,8 @@ from ops.ratelimits import client_ip, device_id
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
 CONSENT_SESSION_KEY = "find_me_consent"
+# The results page's query parameter: the signed results.
+RESULTS_PARAMETER = "r"
 
 
 @csrf_exempt
@@ -29,8 +50,7 @@ def find_me(request, slug):
     # The upload handlers must be set before anything reads request.POST, which the
     # CSRF check does: hence exempt out here and protected inside (Django's
     # "Modifying upload handlers on the fly").
-    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
-    request.upload_handlers = [upload]
+    upload = selfie_upload_prepare(request)
     return _find_me(request, slug, upload)
 
 
@@ -46,8 +66,21 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
     if request.method == "GET":
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
 
-    limit = face_search_allowed(device=f"cookie:{device_id(request)}", address=client_ip(request))
-    if not limit.allowed:
+    try:
+        selfie = find_me_selfie(
+            gallery=gallery,
+            request=request,
+            upload=upload,
+            device=f"cookie:{device_id(request)}",
+            address=client_ip(request),
+            consent_given=consent_given,
+        )
+        if not consent_given:
+            request.session[CONSENT_SESSION_KEY] = True
+        result = find_me_search(gallery=gallery, selfie=selfie)
+    except FaceSearchDisabled:
+        return _face_search_off(request, gallery)
+    except TooManySearches as exc:
         response = _form_page(
             request,
             gallery,
@@ -55,54 +88,71 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
             problem="You have searched several times in the last few minutes. Please wait a few minutes and try again.",
             status=429,
         )
-        response["Retry-After"] = str(limit.retry_after_s)
+        response["Retry-After"] = str(exc.retry_after_s)
         return response
-
-    files = request.FILES  # reads the body, unless the CSRF check already did
-    if upload.too_large:
-        return _form_page(
-            request,
-            gallery,
-            SelfieForm(consent_given=consent_given),
-            problem=(
-                f"That photo is larger than {settings.SELFIE_MAX_MB} MB. Take a new selfie or choose a smaller photo."
-            ),
-            status=413,
-        )
-    form = SelfieForm(request.POST, files, consent_given=consent_given)
-    if not form.is_valid():
-        return _form_page(request, gallery, form, status=400)
-    if not consent_given:
-        request.session[CONSENT_SESSION_KEY] = True
-
-    try:
-        result = face_search(gallery=gallery, selfie=read_selfie(form.cleaned_data["selfie"]))
-    except FaceSearchDisabled:
-        return _face_search_off(request, gallery)
+    except SelfieTooLarge as exc:
+        problem = f"That photo is larger than {exc.max_mb} MB. Take a new selfie or choose a smaller photo."
+        return _form_page(request, gallery, SelfieForm(consent_given=consent_given), problem=problem, status=413)
+    except (ConsentRequired, SelfieFormInvalid) as exc:
+        return _form_page(request, gallery, exc.form, status=400)
     except FaceSearchError as exc:
         return _form_page(request, gallery, SelfieForm(consent_given=True), problem=str(exc), status=_status_of(exc))
 
+    token = find_me_results_token(gallery=gallery, result=result)
+    url = reverse("faces:find_me_results", args=[gallery.slug])
+    # 303 See Other: the browser asks for the results with a GET, and its history holds
+    # that GET, not the POST (Back does not offer to send the selfie again).
+    response = HttpResponseRedirect(f"{url}?{urlencode({RESULTS_PARAMETER: token})}")
+    response.status_code = 303
+    return response
+
+
+@never_cache
+@require_GET
+def find_me_results(request, slug):
+    gallery = access.gallery_for_visitor(request, slug)
+    if not access.gallery_is_open(request, gallery):
+        return redirect("galleries:access", slug=gallery.slug)
+    if not gallery.face_search_enabled:
+        return _face_search_off(request, gallery)
+    try:
+        results = find_me_results_read(gallery=gallery, token=request.GET.get(RESULTS_PARAMETER, ""))
+    except FindMeResultsExpired:
+        return _results_gone(request, gallery, expired=True)
+    except FindMeResultsInvalid:
+        return _results_gone(request, gallery, expired=False)
     return render(
         request,
         "faces/find_me_results.html",
         {
-            "gallery": gallery,
-            "form": SelfieForm(consent_given=True),
-            "you": [_match_tile(match) for match in result.sure],
-            "maybe_you": [_match_tile(match) for match in result.maybe],
-            "faces_in_selfie": result.faces_in_selfie,
-            "selfie_max_mb": settings.SELFIE_MAX_MB,
+            **_form_context(gallery, SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))),
+            "you": [_match_tile(found) for found in results.sure],
+            "maybe_you": [_match_tile(found) for found in results.maybe],
+            "faces_in_selfie": results.faces_in_selfie,
         },
     )
 
 
+def _form_context(gallery, form, *, problem="") -> dict:
+    return {
+        "gallery": gallery,
+        "form": form,
+        "problem": problem,
+        "selfie_max_mb": settings.SELFIE_MAX_MB,
+        "results_last": _duration(settings.FIND_ME_RESULTS_MAX_AGE_S),
+    }
+
+
 def _form_page(request, gallery, form, *, problem="", status=200):
-    return render(
-        request,
-        "faces/find_me.html",
-        {"gallery": gallery, "form": form, "problem": problem, "selfie_max_mb": settings.SELFIE_MAX_MB},
-        status=status,
-    )
+    return render(request, "faces/find_me.html", _form_context(gallery, form, problem=problem), status=status)
+
+
+def _results_gone(request, gallery, *, expired: bool):
+    # Not an error of ours: the link is old, cut short or made for another gallery.
+    # The page says so and offers a new search.
+    form = SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))
+    context = {**_form_context(gallery, form), "expired": expired}
+    return render(request, "faces/find_me_results_gone.html", context, status=410 if expired else 400)
 
 
 def _face_search_off(request, gallery):
@@ -114,5 +164,18 @@ def _status_of(exc: FaceSearchError) -> int:
     return 503 if exc.is_outage else 400
 
 
-def _match_tile(match) -> dict:
-    return {**_photo_tile(match.photo), "face_box": match.face.box_percent, "similarity": match.similarity}
+def _match_tile(found) -> dict:
+    return {**_photo_tile(found.photo), "face_box": found.face_box, "similarity": found.similarity}
+
+
+def _duration(seconds: int) -> str:
+    """How long the results link works, in words: "an hour", "2 hours", "30 minutes"."""
+    if seconds % 3600 == 0:
+        count, unit = seconds // 3600, "hour"
+    elif seconds % 60 == 0:
+        count, unit = seconds // 60, "minute"
+    else:
+        count, unit = seconds, "second"
+    if count == 1:
+        return "an hour" if unit == "hour" else f"a {unit}"
+    return f"{count} {unit}s"

@@ -1,31 +1,32 @@
-"""POST /api/gallery/<id>/find-me: Find me as the page does it (faces/views.py), with
-the same rules: consent stated in the request, the selfie held in memory only and
-never stored or logged, the same rate limits (per device or API key, per address), the
-same answers."""
+"""POST /api/gallery/<id>/find-me: Find me through the page's own service
+(faces/services.py: find_me_selfie, find_me_search), so with the same rules: consent
+stated in the request, the selfie held in memory only and never stored or logged, the
+same rate limits (per device or API key, per address); this module only turns the
+service's refusals into the API's error shape."""
 
-from django.conf import settings
 from ninja import Router
 
 from api.auth import key_optional
 from api.errors import ApiError, error_response
 from api.routes.common import ERROR_STATUSES, photo_out, visible_gallery
 from api.schemas import ErrorOut, FindMeOut
-from faces.forms import SelfieForm
 from faces.services import (
+    ConsentRequired,
     FaceSearchDisabled,
     FaceSearchError,
     NoFaceFound,
+    SelfieFormInvalid,
+    SelfieTooLarge,
     SeveralFacesFound,
-    face_search,
-    face_search_allowed,
-    read_selfie,
+    TooManySearches,
+    find_me_search,
+    find_me_selfie,
+    selfie_upload_prepare,
 )
-from faces.uploads import SelfieUploadHandler
 from ops.ratelimits import client_ip, device_id
 
 router = Router(tags=["find me"])
 
-CONSENT_VALUES = {"true", "1", "yes", "on"}
 FIND_ME_OFF = "Find me is not switched on for this gallery."
 
 REQUEST_BODY = {
@@ -60,38 +61,37 @@ def find_me(request, gallery_id: int):
     """The gallery's photos the selfie's person is in: "you" and "maybe you", strongest
     first, with the face found. Multipart fields `consent` (true) and `selfie`."""
     # Before anything reads the body: the selfie never touches the disk (faces/uploads.py).
-    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
-    request.upload_handlers = [upload]
+    upload = selfie_upload_prepare(request)
     gallery = visible_gallery(request, gallery_id)
-    if not gallery.face_search_enabled:
+    try:
+        selfie = find_me_selfie(
+            gallery=gallery,
+            request=request,
+            upload=upload,
+            device=_device(request),
+            address=client_ip(request),
+            consent_given=False,  # stated in each request
+        )
+        result = find_me_search(gallery=gallery, selfie=selfie)
+    except FaceSearchDisabled:
         raise ApiError(404, "find_me_off", FIND_ME_OFF)
-    limit = face_search_allowed(device=_device(request), address=client_ip(request))
-    if not limit.allowed:
+    except TooManySearches as exc:
         response = error_response(
             429, "You have searched several times in the last few minutes. Please wait a few minutes and try again."
         )
-        response["Retry-After"] = str(limit.retry_after_s)
+        response["Retry-After"] = str(exc.retry_after_s)
         return response
-
-    files = request.FILES
-    if upload.too_large:
-        raise ApiError(413, "too_large", f"That photo is larger than {settings.SELFIE_MAX_MB} MB.", field="selfie")
-    if request.POST.get("consent", "").strip().lower() not in CONSENT_VALUES:
+    except SelfieTooLarge as exc:
+        raise ApiError(413, "too_large", f"That photo is larger than {exc.max_mb} MB.", field="selfie")
+    except ConsentRequired:
         raise ApiError(
             400,
             "consent_required",
             "Send consent=true: the guest agrees that the selfie is used for this search only and never kept.",
             field="consent",
         )
-    form = SelfieForm(request.POST, files, consent_given=True)
-    if not form.is_valid():
-        field, messages = next(iter(form.errors.items()))
-        raise ApiError(400, "invalid", " ".join(messages), field=field)
-
-    try:
-        result = face_search(gallery=gallery, selfie=read_selfie(form.cleaned_data["selfie"]))
-    except FaceSearchDisabled:
-        raise ApiError(404, "find_me_off", FIND_ME_OFF)
+    except SelfieFormInvalid as exc:
+        raise ApiError(400, "invalid", exc.message, field=exc.field)
     except NoFaceFound as exc:
         raise ApiError(400, "no_face", str(exc), field="selfie")
     except SeveralFacesFound as exc:

@@ -65,7 +65,7 @@ def test_a_selfie_finds_the_photo_with_the_face_marked_and_nothing_is_kept(
         seen.append(type(fileobj.file).__name__)
         return read_selfie(fileobj)
 
-    monkeypatch.setattr("api.routes.find_me.read_selfie", read_selfie_and_look)
+    monkeypatch.setattr("faces.services.read_selfie", read_selfie_and_look)
     before = _everything_stored(upload_temp_dir)
     caplog.set_level(logging.DEBUG)
 
@@ -98,7 +98,7 @@ def test_someone_not_in_the_gallery_gets_empty_lists(client, db, django_capture_
 @pytest.mark.parametrize("consent", [None, "", "false", "no"])
 def test_without_consent_nothing_is_searched(client, db, monkeypatch, consent):
     gallery = face_search_gallery()
-    monkeypatch.setattr("api.routes.find_me.face_search", lambda **kwargs: pytest.fail("searched"))
+    monkeypatch.setattr("faces.services.face_search", lambda **kwargs: pytest.fail("searched"))
 
     response = _search(client, gallery, jpeg(face_images.tom_hanks()), consent=consent)
 
@@ -150,7 +150,7 @@ def test_searches_share_the_pages_limit_per_client(client, db, settings):
     gallery = face_search_gallery()
     selfie = jpeg(face_images.tom_hanks())
     page = client.post(f"/g/{gallery.slug}/find-me/", {"consent": "on", "selfie": selfie_file(content=selfie)})
-    assert page.status_code == 200
+    assert page.status_code == 303  # to its results page
 
     assert _search(client, gallery, selfie).status_code == 200
     response = _search(client, gallery, selfie)

@@ -156,7 +156,7 @@ SITE = {
         Check(
             "a selfie searched in the draft",
             "/g/{draft.slug}/find-me/",
-            managers(),
+            managers(Redirect("/g/{draft.slug}/find-me/results/?r=")),
             method="POST",
             data=_selfie,
             open_to_all=DRAFT_PAGE,
@@ -165,7 +165,7 @@ SITE = {
         Check(
             "a selfie searched in the private gallery",
             "/g/{private.slug}/find-me/",
-            behind_the_code(),
+            behind_the_code(Redirect("/g/{private.slug}/find-me/results/?r=")),
             method="POST",
             data=_selfie,
             open_to_all=PRIVATE_PAGE,
@@ -176,6 +176,47 @@ SITE = {
             others_only(404),  # Find me is off there: the page says so to those who may know it
             method="POST",
             data=_selfie,
+        ),
+    ],
+    "faces:find_me_results": [
+        Check(
+            "Find me's results in the public gallery",
+            "/g/{public.slug}/find-me/results/?r={find_me_results[public]}",
+            everyone(200),
+        ),
+        Check(
+            "Find me's results in the private gallery",
+            "/g/{private.slug}/find-me/results/?r={find_me_results[private]}",
+            behind_the_code(),
+            open_to_all=PRIVATE_PAGE,
+        ),
+        Check(
+            "Find me's results in the draft",
+            "/g/{draft.slug}/find-me/results/?r={find_me_results[draft]}",
+            managers(),
+            open_to_all=DRAFT_PAGE,
+        ),
+        Check(
+            "Find me's results in the other organizer's draft (Find me is off there)",
+            "/g/{others_draft.slug}/find-me/results/?r={find_me_results[others_draft]}",
+            everyone(404),
+        ),
+        Check(
+            "the draft's results shown in the public gallery",
+            "/g/{public.slug}/find-me/results/?r={find_me_results[draft]}",
+            everyone(400),  # the draft's photo stays unseen, to its owner too
+        ),
+        Check(
+            "Find me's results with a forged link",
+            "/g/{public.slug}/find-me/results/?r=forged",
+            everyone(400),
+        ),
+        Check(
+            "Find me's results, posted to",
+            "/g/{public.slug}/find-me/results/?r={find_me_results[public]}",
+            everyone(405),
+            method="POST",
+            data={},
         ),
     ],
     "ops:healthz": [Check("the liveness probe", "/healthz", everyone(200))],

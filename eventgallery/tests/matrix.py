@@ -176,7 +176,8 @@ def judge(check: Check, world: World, user: str, client: Client) -> None:
     if isinstance(expected, Redirect):
         target = fill(expected.to, world)
         matches = location == target if expected.exact else location.startswith(target)
-        assert response.status_code in (301, 302) and matches, (
+        # 303: the answer to a form, to be followed with a GET (Find me's search).
+        assert response.status_code in (301, 302, 303) and matches, (
             f"{where}: expected a {expected}, got {response.status_code} {location}"
         )
     else:

@@ -32,6 +32,7 @@ from api.models import ApiKey, PendingUpload
 from api.services import api_key_create, pending_upload_create
 from faces import search
 from faces.models import Face, PhotoFaces
+from faces.services import PhotoMatch, SearchResult, find_me_results_token
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
@@ -89,6 +90,9 @@ class World:
     access_failure_log: AccessFailureLog
     # The signed /api/files/ address of the pending upload, as POST /api/image/upload gave it.
     pending_upload_token: str
+    # Links to Find me's results (their signed token) as a search of the gallery gives
+    # them, by gallery: "public", "private", "draft", "others_draft".
+    find_me_results: dict[str, str]
     # Content type ids, for the admin's "View on site" (/admin/r/<type>/<id>/).
     ct: dict[str, int]
     secrets: dict[str, Secret] = field(default_factory=dict)
@@ -230,6 +234,12 @@ def build_world() -> World:
             username="someone", ip_address="192.0.2.1", user_agent="", http_accept="", path_info="/admin/login/"
         ),
         pending_upload_token=file_token(pending_upload.file.name),
+        find_me_results={
+            "public": _find_me_results(public, public_photo),
+            "private": _find_me_results(private, private_photo),
+            "draft": _find_me_results(draft, draft_photo),
+            "others_draft": _find_me_results(others_draft, None),
+        },
         ct={
             model._meta.model_name: ContentType.objects.get_for_model(model).pk
             for model in (Gallery, Photo, PhotoFaces, ApiKey, PendingUpload, get_user_model(), Group, DBTaskResult)
@@ -272,3 +282,12 @@ def build_world() -> World:
 def forget_world(world: World) -> None:
     for g in (world.public, world.private, world.draft):
         search.forget(g.pk)
+
+
+def _find_me_results(gallery: Gallery, photo: Photo | None) -> str:
+    """The token of a search that found the photo's face, as the search's redirect carries it."""
+    matches = (
+        [] if photo is None else [PhotoMatch(photo=photo, face=photo.faces.first(), similarity=99.0, is_sure=True)]
+    )
+    result = SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
+    return find_me_results_token(gallery=gallery, result=result)

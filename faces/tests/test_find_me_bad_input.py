@@ -94,7 +94,7 @@ def test_a_selfie_over_the_size_limit_is_refused_before_it_is_read(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.views.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.services.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
     before = _stored(upload_temp_dir)
 
@@ -119,7 +119,7 @@ def test_a_selfie_just_over_the_size_limit_is_dropped_once_the_limit_is_reached(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.views.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.services.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
 
     response = _post(consenting_client, gallery, os.urandom(1024 * 1024 + 10_000))
@@ -158,10 +158,10 @@ def test_a_search_stores_nothing_and_holds_the_selfie_only_in_memory(
         seen_while_searching.append((type(fileobj.file).__name__, _files_under(upload_temp_dir)))
         return read_selfie(fileobj)
 
-    monkeypatch.setattr("faces.views.read_selfie", read_selfie_and_look_around)
+    monkeypatch.setattr("faces.services.read_selfie", read_selfie_and_look_around)
     before = _stored(upload_temp_dir)
 
-    response = _post(consenting_client, gallery, selfie)
+    response = _post(consenting_client, gallery, selfie, follow=True)
 
     assert response.status_code == 200
     assert [tile["photo"].pk for tile in response.context["you"]] == [photo.pk]
@@ -175,12 +175,14 @@ def test_nothing_about_the_selfie_is_logged(consenting_client, upload_temp_dir, 
     caplog.set_level(logging.DEBUG)
 
     found = _post(consenting_client, gallery, selfie)
+    results = consenting_client.get(found["Location"])
     no_face = _post(consenting_client, gallery, table)
 
-    assert (found.status_code, no_face.status_code) == (200, 400)
+    assert (found.status_code, results.status_code, no_face.status_code) == (303, 200, 400)
     url = find_me_url(gallery)
     access_log = [(r.method, r.path, r.status) for r in caplog.records if r.name == "eventgallery.access"]
-    assert access_log == [("POST", url, 200), ("POST", url, 400)]
+    # The results' link is logged without its query string: the results themselves.
+    assert access_log == [("POST", url, 303), ("GET", f"{url}results/", 200), ("POST", url, 400)]
     logged = [(r.name, r.getMessage()) for r in caplog.records if r.name != "eventgallery.access"]
     assert logged == [("django.request", f"Bad Request: {url}")]
 
@@ -194,7 +196,7 @@ def test_a_large_phone_photo_within_the_limit_is_fine(consenting_client, upload_
     assert 5 * 1024 * 1024 < len(content) < django_settings.SELFIE_MAX_MB * 1024 * 1024
     before = _stored(upload_temp_dir)
 
-    response = _post(consenting_client, gallery, content)
+    response = _post(consenting_client, gallery, content, follow=True)
 
     assert response.status_code == 200
     assert "We did not find you in the photos of" in response.text

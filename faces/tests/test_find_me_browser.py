@@ -1,8 +1,14 @@
 """Find me in a real browser on a phone-sized screen: consent, a selfie through the file
 input, the "Searching…" state (static/faces/find-me.js), the results with the box on the
-face."""
+face, and Back, Forward and reload around the results without sending the selfie again.
+
+With FIND_ME_SCREENSHOTS=<folder>, the form and the results are saved there at 390 and
+1280 pixels wide, to look at."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +41,10 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
             context = browser.new_context(viewport=PHONE)
             policy = PolicyWatch(context)
             page = context.new_page()
+            # Every selfie sent, and any dialog (a resubmission prompt would be one).
+            posts, dialogs = [], []
+            page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
             page.goto(live_server.url + gallery.get_absolute_url())
             page.get_by_role("link", name="Find me").click()
             expect(page).to_have_url(live_server.url + find_me_url(gallery))
@@ -53,6 +63,7 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
                     event.preventDefault();
                 })"""
             )
+            _screenshot(page, "form")
             page.get_by_role("button", name="Find me").click()
             assert page.evaluate("() => window.seenWhileSending") == [
                 "Searching…",
@@ -72,14 +83,50 @@ def test_a_guest_finds_themselves_with_a_selfie(live_server, transactional_db, m
             assert box["x"] <= x <= box["x"] + box["width"]
             assert box["y"] <= y <= box["y"] + box["height"]
             assert box["width"] < shown["width"] / 5
+            results_url = page.url
+            assert results_url.startswith(live_server.url + f"/g/{gallery.slug}/find-me/results/?r=")
+            assert posts == [live_server.url + find_me_url(gallery)]
+            _screenshot(page, "results")
+
+            # Back is the form again, Forward and reload the results: nothing is sent again.
+            page.go_back()
+            expect(page).to_have_url(live_server.url + find_me_url(gallery))
+            expect(page.get_by_role("button", name="Find me")).to_be_enabled()
+            page.go_forward()
+            expect(page).to_have_url(results_url)
+            expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+            page.reload()
+            expect(page).to_have_url(results_url)
+            expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+            assert len(posts) == 1
+            assert dialogs == []
 
             # The consent is remembered: searching again needs only the selfie.
             expect(page.get_by_label("I agree")).to_have_count(0)
             page.get_by_label("Your selfie").set_input_files(str(selfie))
             page.get_by_role("button", name="Find me").click()
             expect(page.get_by_role("heading", name="You 1 photo")).to_be_visible()
+            assert page.url.startswith(live_server.url + f"/g/{gallery.slug}/find-me/results/?r=")
+            assert len(posts) == 2
+            page.go_back()
+            expect(page).to_have_url(results_url)  # the first results, not the search
+            assert len(posts) == 2
+            assert dialogs == []
 
             # The selfie's preview (a blob: URL), the results' face boxes: all under the policy.
             assert policy.violations == []
         finally:
             browser.close()
+
+
+def _screenshot(page, name: str) -> None:
+    """The page at a phone's and a computer's width, into FIND_ME_SCREENSHOTS if set."""
+    folder = os.environ.get("FIND_ME_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    viewport = page.viewport_size
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": viewport["height"]})
+        page.screenshot(path=str(Path(folder) / f"find-me-{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(viewport)
