@@ -5,12 +5,15 @@ change their own galleries, photos, face data, API keys and uploads only: anothe
 organizer's objects do not exist for them, their actions and deletions do nothing,
 and only a superuser gives a gallery to someone else."""
 
+from datetime import timedelta
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiKey, PendingUpload
@@ -177,6 +180,18 @@ def _uploaded_by_managers_only(world, user, response, data):
     assert uploaded.exists() == manages(user)
     if uploaded.exists():
         assert uploaded.get().gallery_id == world.draft.pk
+
+
+def _closing_unchanged(world, user, response, data):
+    assert Gallery.objects.get(pk=world.closed.pk).closes_at == world.closed.closes_at
+
+
+def _extended_by_managers_only(world, user, response, data):
+    closes_at = Gallery.objects.get(pk=world.closed.pk).closes_at
+    if manages(user):
+        assert closes_at > timezone.now() + timedelta(days=29)
+    else:
+        assert closes_at == world.closed.closes_at
 
 
 def _new_key(world, user):
@@ -489,6 +504,21 @@ ADMIN = {
             method="POST",
             data=_a_photo,
             after=_uploaded_by_managers_only,
+        ),
+    ],
+    "admin:galleries_gallery_extend_closing": [
+        Check(
+            "the closed gallery's extension, opened",
+            _url(Gallery, "{closed.pk}/extend-closing/"),
+            owners_object(Redirect(_url(Gallery, "{closed.pk}/change/"))) | {"other": 404},
+            after=_closing_unchanged,
+        ),
+        Check(
+            "the closed gallery extended by 30 days",
+            _url(Gallery, "{closed.pk}/extend-closing/"),
+            owners_object(Redirect(_url(Gallery, "{closed.pk}/change/"))) | {"other": 404},
+            method="POST",
+            after=_extended_by_managers_only,
         ),
     ],
     # --- Photos ---
