@@ -19,6 +19,6 @@ class Command(BaseCommand):
             closed_at = gallery.closes_at.isoformat(timespec="minutes")
             self.stdout.write(f"{verb} {gallery.slug} (id {gallery.pk}, closed at {closed_at}).")
         # Quiet when there is nothing to do: it runs every minute.
-        if galleries or self.verbosity > 1:
+        if galleries or options["verbosity"] > 1:
             done = "to close" if dry_run else "closed"
             self.stdout.write(f"{len(galleries)} gallery(ies) {done}.")
