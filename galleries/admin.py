@@ -5,8 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import access, files, services
+from galleries import access, files, services, share
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -231,6 +231,26 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 self.admin_site.admin_view(self.extend_closing_view),
                 name="galleries_gallery_extend_closing",
             ),
+            path(
+                "<int:gallery_id>/share/qr.svg",
+                self.admin_site.admin_view(self.qr_svg_view),
+                name="galleries_gallery_qr_svg",
+            ),
+            path(
+                "<int:gallery_id>/share/qr.png",
+                self.admin_site.admin_view(self.qr_png_view),
+                name="galleries_gallery_qr_png",
+            ),
+            path(
+                "<int:gallery_id>/share/card/<str:size>/",
+                self.admin_site.admin_view(self.share_card_view),
+                name="galleries_gallery_share_card",
+            ),
+            path(
+                "<int:gallery_id>/share/sheet/",
+                self.admin_site.admin_view(self.share_sheet_view),
+                name="galleries_gallery_share_sheet",
+            ),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -247,6 +267,13 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
             )
             extra_context.update(
+                share_links=[
+                    ("QR code (SVG)", reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]) + "?download=1"),
+                    ("QR code (PNG)", reverse("admin:galleries_gallery_qr_png", args=[gallery.pk]) + "?download=1"),
+                    ("Table card A6", reverse("admin:galleries_gallery_share_card", args=[gallery.pk, "a6"])),
+                    ("Table card A5", reverse("admin:galleries_gallery_share_card", args=[gallery.pk, "a5"])),
+                    ("4 A6 cards on A4", reverse("admin:galleries_gallery_share_sheet", args=[gallery.pk])),
+                ],
                 closing_status=closing_status(gallery),
                 extend_closing_url=reverse("admin:galleries_gallery_extend_closing", args=[gallery.pk]),
                 extend_days=services.GALLERY_EXTEND_DAYS,
@@ -275,6 +302,56 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         else:
             messages.info(request, "The gallery has no closing date: there is nothing to extend.")
         return redirect("admin:galleries_gallery_change", gallery.pk)
+
+    def _shared_gallery(self, request, gallery_id) -> Gallery:
+        """The organizer's own gallery (the admin's scope), else not found."""
+        gallery = get_object_or_404(self.get_queryset(request), pk=gallery_id)
+        if not self.has_view_permission(request, gallery):
+            raise PermissionDenied
+        return gallery
+
+    def qr_svg_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        response = HttpResponse(share.qr_svg(share.gallery_share_url(request, gallery)), content_type="image/svg+xml")
+        # Shown on the printable cards too: a download only when asked for.
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{gallery.slug}-qr.svg"'
+        return response
+
+    def qr_png_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        response = HttpResponse(share.qr_png(share.gallery_share_url(request, gallery)), content_type="image/png")
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{gallery.slug}-qr.png"'
+        return response
+
+    def share_card_view(self, request, gallery_id, size):
+        if size not in share.CARD_SIZES:
+            raise Http404
+        gallery = self._shared_gallery(request, gallery_id)
+        return render(
+            request,
+            "admin/galleries/gallery/share_card.html",
+            {
+                "card": share.gallery_share_card(request, gallery),
+                "cards": [None],
+                "size": size,
+                "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
+            },
+        )
+
+    def share_sheet_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        return render(
+            request,
+            "admin/galleries/gallery/share_card.html",
+            {
+                "card": share.gallery_share_card(request, gallery),
+                "cards": [None] * 4,
+                "size": "sheet",
+                "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
+            },
+        )
 
     def upload_view(self, request, gallery_id):
         """Takes one or many files. The drag-and-drop uploader sends one file per
