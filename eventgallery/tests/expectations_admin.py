@@ -182,6 +182,11 @@ def _uploaded_by_managers_only(world, user, response, data):
         assert uploaded.get().gallery_id == world.draft.pk
 
 
+def _theirs():
+    """An admin page of the other organizer's gallery: the owner is told it is not there."""
+    return staff(200, other=200) | {"owner": 404}
+
+
 def _closing_unchanged(world, user, response, data):
     assert Gallery.objects.get(pk=world.closed.pk).closes_at == world.closed.closes_at
 
@@ -520,6 +525,49 @@ ADMIN = {
             method="POST",
             after=_extended_by_managers_only,
         ),
+    ],
+    # Share cards: the owner's private gallery, whose card prints its access code.
+    "admin:galleries_gallery_qr_svg": [
+        Check(
+            "the private gallery's QR code (SVG)",
+            _url(Gallery, "{private.pk}/share/qr.svg?download=1"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the private gallery's slug"}),
+        ),
+        Check("the other organizer's draft's QR code", _url(Gallery, "{others_draft.pk}/share/qr.svg"), _theirs()),
+    ],
+    "admin:galleries_gallery_qr_png": [
+        Check(
+            "the private gallery's QR code (PNG)",
+            _url(Gallery, "{private.pk}/share/qr.png"),
+            owners_object(200) | {"other": 404},
+        ),
+        Check("the other organizer's draft's QR code", _url(Gallery, "{others_draft.pk}/share/qr.png"), _theirs()),
+    ],
+    "admin:galleries_gallery_share_card": [
+        Check(
+            "the private gallery's A6 card",
+            _url(Gallery, "{private.pk}/share/card/a6/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the access code", "the private gallery's name"}),
+        ),
+        Check(
+            "the draft's A5 card",
+            _url(Gallery, "{draft.pk}/share/card/a5/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the draft's name", "the draft's slug"}),
+        ),
+        Check("a card of a size that does not exist", _url(Gallery, "{draft.pk}/share/card/letter/"), staff(404)),
+        Check("the other organizer's draft's card", _url(Gallery, "{others_draft.pk}/share/card/a6/"), _theirs()),
+    ],
+    "admin:galleries_gallery_share_sheet": [
+        Check(
+            "the private gallery's sheet of cards",
+            _url(Gallery, "{private.pk}/share/sheet/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the access code", "the private gallery's name"}),
+        ),
+        Check("the other organizer's draft's sheet", _url(Gallery, "{others_draft.pk}/share/sheet/"), _theirs()),
     ],
     # --- Photos ---
     **model_admin(
