@@ -48,6 +48,7 @@ class GalleryOut(Schema):
     visibility: str
     is_published: bool
     face_search_enabled: bool
+    closes_at: datetime | None = Field(description="From then on the gallery is closed to guests (410); null: never.")
     url: str = Field(description="The gallery's page.")
     created_at: datetime
     updated_at: datetime

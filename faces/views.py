@@ -34,7 +34,7 @@ from faces.services import (
 )
 from faces.uploads import SelfieUploadHandler
 from galleries import access
-from galleries.views import _photo_tile
+from galleries.views import _photo_tile, gallery_closed_page
 from ops.ratelimits import client_ip, device_id
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
@@ -57,6 +57,8 @@ def find_me(request, slug):
 @csrf_protect
 def _find_me(request, slug, upload: SelfieUploadHandler):
     gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
     if not gallery.face_search_enabled:
@@ -111,6 +113,8 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
 @require_GET
 def find_me_results(request, slug):
     gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
     if not gallery.face_search_enabled:

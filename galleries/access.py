@@ -10,6 +10,9 @@ and the admin.
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
 - A guest sees the ready photos of an open gallery, and nothing else of it.
+- A gallery past its closing time (`closes_at`) has closed to guests: every guest page,
+  file and download of it, and the API, say so (410 Gone) instead; it is no longer
+  listed. Those who manage it still see everything. Drafts stay not found.
 - API keys and pending uploads belong to one organizer; superusers see all of them.
 """
 
@@ -72,8 +75,8 @@ def owned_by(queryset: QuerySet, user, *, owner_field: str) -> QuerySet:
 
 
 def galleries_listed() -> QuerySet[Gallery]:
-    """The galleries anyone may find on the home page and list through the API."""
-    return Gallery.objects.listed()
+    """The galleries anyone may find on the home page: published, public and not closed."""
+    return Gallery.objects.listed().not_closed()
 
 
 def galleries_visible_to(user) -> QuerySet[Gallery]:
@@ -82,7 +85,8 @@ def galleries_visible_to(user) -> QuerySet[Gallery]:
     if _is_superuser(user):
         return Gallery.objects.all()
     if not _is_organizer(user):
-        return galleries_listed()
+        # Closed ones too: asked by id, they answer that they have closed.
+        return Gallery.objects.listed()
     return Gallery.objects.filter(LISTED | Q(owner=user))
 
 
@@ -103,10 +107,25 @@ def gallery_is_open(request, gallery: Gallery) -> bool:
     return services.gallery_is_unlocked(gallery=gallery, session=request.session)
 
 
+def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
+    """Has the gallery closed for this visitor (a request, or the user of an API key,
+    None without one): its closing time has passed and they do not manage it."""
+    user = getattr(request_or_user, "user", request_or_user)
+    return gallery.is_closed() and not can_manage_gallery(user, gallery)
+
+
 def photo_is_visible(request, photo: Photo) -> bool:
     """May this visitor see the photo's files: a ready photo of a published gallery open
-    to them, or any photo of a gallery they manage (the admin shows those in progress)."""
+    to them and not closed, or any photo of a gallery they manage (the admin shows those
+    in progress)."""
     gallery = photo.gallery
     if can_manage_gallery(request.user, gallery):
         return True
-    return gallery.is_published and photo.is_ready and gallery_is_open(request, gallery)
+    return gallery.is_published and photo.is_ready and not gallery.is_closed() and gallery_is_open(request, gallery)
+
+
+def photo_is_closed_to(request, photo: Photo) -> bool:
+    """Would this visitor see the photo's files but for its gallery having closed: they
+    are told so (410) rather than "not found". Drafts and unready photos stay not found."""
+    gallery = photo.gallery
+    return gallery.is_published and photo.is_ready and gallery_is_closed_to(request, gallery)

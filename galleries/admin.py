@@ -1,17 +1,20 @@
+import math
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import access, files, services
+from galleries import access, files, services, share
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -28,6 +31,21 @@ def _thumbnail_html(photo, size=80):
     )
 
 
+def closing_status(gallery, now=None) -> str:
+    """ "closes in 3 days", "closes in 5 hours", "closed", or "" when it never closes."""
+    if gallery.closes_at is None:
+        return ""
+    now = now or timezone.now()
+    if gallery.is_closed(now):
+        return "closed"
+    left = gallery.closes_at - now
+    if left.days >= 1:
+        days = math.ceil(left.total_seconds() / 86400)
+        return f"closes in {days} day{'s' if days != 1 else ''}"
+    hours = math.ceil(left.total_seconds() / 3600)
+    return f"closes in {hours} hour{'s' if hours != 1 else ''}"
+
+
 class GalleryForm(forms.ModelForm):
     class Meta:
         model = Gallery
@@ -41,6 +59,7 @@ class GalleryForm(forms.ModelForm):
             "visibility",
             "access_code",
             "face_search_enabled",
+            "closes_at",
             "owner",
         ]
 
@@ -52,10 +71,19 @@ class GalleryForm(forms.ModelForm):
 
 @admin.register(Gallery)
 class GalleryAdmin(ManagedByOrganizerAdmin):
-    list_display = ["name", "event_date", "visibility", "is_published", "photos_link", "processing", "find_me"]
+    list_display = [
+        "name",
+        "event_date",
+        "visibility",
+        "is_published",
+        "photos_link",
+        "processing",
+        "find_me",
+        "closing",
+    ]
     list_filter = ["is_published", "visibility", "face_search_enabled", "event_date"]
     form = GalleryForm
-    actions = ["index_faces", "reindex_faces"]
+    actions = ["index_faces", "reindex_faces", "extend_closing"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "event_date"
@@ -65,6 +93,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
         ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
         ("Find me", {"fields": ["face_search_enabled"]}),
+        ("Closing", {"fields": ["closes_at"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -88,6 +117,10 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             return "Off"
         failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
         return f"{gallery.faces_indexed_count}/{gallery.ready_photo_count} indexed{failed}"
+
+    @admin.display(description="Closes", ordering="closes_at")
+    def closing(self, gallery):
+        return closing_status(gallery) or "—"
 
     @admin.display(description="Photos", ordering="photo_count")
     def photos_link(self, gallery):
@@ -152,6 +185,10 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 messages.info(request, f"Find me is on: {queued} photo(s) queued for face indexing.")
             else:
                 messages.info(request, "Find me is off: the gallery's face data was deleted.")
+        if obj.is_closed() and obj.face_search_enabled:
+            # What close_expired_galleries would do within a minute: at once, and said.
+            services.gallery_close(gallery=obj)
+            messages.info(request, "The gallery has closed: Find me is off and its face data was deleted.")
 
     @admin.action(description="Index faces of new photos (Find me)")
     def index_faces(self, request, queryset):
@@ -166,6 +203,15 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         )
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
+    @admin.action(description=f"Extend the closing date by {services.GALLERY_EXTEND_DAYS} days")
+    def extend_closing(self, request, queryset):
+        extended = sum(services.gallery_closing_extend(gallery=gallery) for gallery in queryset)
+        skipped = queryset.count() - extended
+        message = f"{extended} gallery(ies) now close {services.GALLERY_EXTEND_DAYS} days later."
+        if skipped:
+            message += f" {skipped} without a closing date left as they are."
+        self.message_user(request, message, messages.SUCCESS)
+
     def delete_model(self, request, obj):
         services.gallery_delete(gallery=obj)
 
@@ -179,6 +225,31 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 "<int:gallery_id>/upload/",
                 self.admin_site.admin_view(self.upload_view),
                 name="galleries_gallery_upload",
+            ),
+            path(
+                "<int:gallery_id>/extend-closing/",
+                self.admin_site.admin_view(self.extend_closing_view),
+                name="galleries_gallery_extend_closing",
+            ),
+            path(
+                "<int:gallery_id>/share/qr.svg",
+                self.admin_site.admin_view(self.qr_svg_view),
+                name="galleries_gallery_qr_svg",
+            ),
+            path(
+                "<int:gallery_id>/share/qr.png",
+                self.admin_site.admin_view(self.qr_png_view),
+                name="galleries_gallery_qr_png",
+            ),
+            path(
+                "<int:gallery_id>/share/card/<str:size>/",
+                self.admin_site.admin_view(self.share_card_view),
+                name="galleries_gallery_share_card",
+            ),
+            path(
+                "<int:gallery_id>/share/sheet/",
+                self.admin_site.admin_view(self.share_sheet_view),
+                name="galleries_gallery_share_sheet",
             ),
         ] + super().get_urls()
 
@@ -196,6 +267,16 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
             )
             extra_context.update(
+                share_links=[
+                    ("QR code (SVG)", reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]) + "?download=1"),
+                    ("QR code (PNG)", reverse("admin:galleries_gallery_qr_png", args=[gallery.pk]) + "?download=1"),
+                    ("Table card A6", reverse("admin:galleries_gallery_share_card", args=[gallery.pk, "a6"])),
+                    ("Table card A5", reverse("admin:galleries_gallery_share_card", args=[gallery.pk, "a5"])),
+                    ("4 A6 cards on A4", reverse("admin:galleries_gallery_share_sheet", args=[gallery.pk])),
+                ],
+                closing_status=closing_status(gallery),
+                extend_closing_url=reverse("admin:galleries_gallery_extend_closing", args=[gallery.pk]),
+                extend_days=services.GALLERY_EXTEND_DAYS,
                 face_counts=faces_services.gallery_face_counts(gallery=gallery),
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
@@ -208,6 +289,69 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 ],
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def extend_closing_view(self, request, gallery_id):
+        """The change page's "extend" button: POST only, for the organizer's own galleries."""
+        gallery = get_object_or_404(access.galleries_managed_by(request.user), pk=gallery_id)
+        if request.method != "POST":
+            return redirect("admin:galleries_gallery_change", gallery.pk)
+        if not self.has_change_permission(request, gallery):
+            raise PermissionDenied
+        if services.gallery_closing_extend(gallery=gallery):
+            messages.success(request, f"The gallery now {closing_status(gallery)}.")
+        else:
+            messages.info(request, "The gallery has no closing date: there is nothing to extend.")
+        return redirect("admin:galleries_gallery_change", gallery.pk)
+
+    def _shared_gallery(self, request, gallery_id) -> Gallery:
+        """The organizer's own gallery (the admin's scope), else not found."""
+        gallery = get_object_or_404(self.get_queryset(request), pk=gallery_id)
+        if not self.has_view_permission(request, gallery):
+            raise PermissionDenied
+        return gallery
+
+    def qr_svg_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        response = HttpResponse(share.qr_svg(share.gallery_share_url(request, gallery)), content_type="image/svg+xml")
+        # Shown on the printable cards too: a download only when asked for.
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{gallery.slug}-qr.svg"'
+        return response
+
+    def qr_png_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        response = HttpResponse(share.qr_png(share.gallery_share_url(request, gallery)), content_type="image/png")
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{gallery.slug}-qr.png"'
+        return response
+
+    def share_card_view(self, request, gallery_id, size):
+        if size not in share.CARD_SIZES:
+            raise Http404
+        gallery = self._shared_gallery(request, gallery_id)
+        return render(
+            request,
+            "admin/galleries/gallery/share_card.html",
+            {
+                "card": share.gallery_share_card(request, gallery),
+                "cards": [None],
+                "size": size,
+                "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
+            },
+        )
+
+    def share_sheet_view(self, request, gallery_id):
+        gallery = self._shared_gallery(request, gallery_id)
+        return render(
+            request,
+            "admin/galleries/gallery/share_card.html",
+            {
+                "card": share.gallery_share_card(request, gallery),
+                "cards": [None] * 4,
+                "size": "sheet",
+                "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
+            },
+        )
 
     def upload_view(self, request, gallery_id):
         """Takes one or many files. The drag-and-drop uploader sends one file per

@@ -14,6 +14,13 @@ class GalleryQuerySet(models.QuerySet):
         """Galleries that anyone may find on the home page (galleries/access.py has the rest of the policy)."""
         return self.filter(LISTED)
 
+    def closed(self, now=None):
+        """Galleries whose closing time has passed (galleries/access.py says what that means to whom)."""
+        return self.filter(closes_at__lte=now or timezone.now())
+
+    def not_closed(self, now=None):
+        return self.filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now or timezone.now()))
+
     def by_slug(self, slug: str) -> "Gallery | None":
         """The gallery at /g/<slug>/, or None. In plain SQL: the gallery pages read
         this row on every request, and having the ORM build the query each time
@@ -76,6 +83,15 @@ class Gallery(models.Model):
         default=False,
         help_text="Guests can find the photos they appear in with a selfie. The faces of the photos are indexed.",
     )
+    closes_at = models.DateTimeField(
+        "closes at",
+        null=True,
+        blank=True,
+        help_text=(
+            "From then on guests see that the gallery has closed; you still see everything. "
+            "Its face data is deleted and Find me switched off. Empty: never closes."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
     )
@@ -95,6 +111,10 @@ class Gallery(models.Model):
                 name="private_gallery_has_access_code",
                 violation_error_message="A private gallery needs an access code.",
             ),
+        ]
+        indexes = [
+            # close_expired_galleries asks for the closed galleries every minute.
+            models.Index(fields=["closes_at"], name="gallery_closes_at"),
         ]
 
     def __str__(self):
@@ -122,6 +142,10 @@ class Gallery(models.Model):
     @property
     def is_private(self):
         return self.visibility == self.Visibility.PRIVATE
+
+    def is_closed(self, now=None) -> bool:
+        """Has its closing time passed: to whom that matters is galleries/access.py's business."""
+        return self.closes_at is not None and self.closes_at <= (now or timezone.now())
 
     @property
     def is_listed(self):

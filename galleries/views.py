@@ -142,6 +142,11 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int) -> str:
     return html
 
 
+def gallery_closed_page(request, gallery: Gallery):
+    """What a guest gets from every page and file of a gallery that has closed."""
+    return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
+
+
 def gallery_detail(request, slug):
     """A page of the gallery, from the cache when it has not changed since: after
     the access check, a page costs the gallery row and, while nothing changes,
@@ -153,6 +158,8 @@ def gallery_detail(request, slug):
     """
     gallery = access.gallery_for_visitor(request, slug)
     # Before any cache: a page made for a visitor who may see it never reaches one who may not.
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
 
@@ -184,6 +191,8 @@ def gallery_detail(request, slug):
 def photo_detail(request, slug, key):
     """The viewer without JavaScript: one photo, previous / next, download."""
     gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
     photos = gallery.photos.ready()
@@ -210,6 +219,8 @@ def photo_detail(request, slug, key):
 @require_http_methods(["GET", "POST"])
 def gallery_access(request, slug):
     gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
     if access.gallery_is_open(request, gallery):
         return redirect(gallery)
 
@@ -241,6 +252,8 @@ def photo_file(request, key, kind):
     if kind not in files.KINDS:
         raise Http404
     photo = get_object_or_404(Photo.objects.select_related("gallery"), key=key)
+    if access.photo_is_closed_to(request, photo):
+        return gallery_closed_page(request, photo.gallery)
     if not access.photo_is_visible(request, photo):
         raise Http404
     gallery = photo.gallery

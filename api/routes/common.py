@@ -9,15 +9,20 @@ from galleries import access
 from galleries.models import Gallery, Photo
 
 # Every failure answers with an ErrorOut body; listed in each route's OpenAPI.
-ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
+ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 503})
+
+GALLERY_CLOSED = "This gallery has closed: its photos are no longer online."
 
 
 def visible_gallery(request, gallery_id: int) -> Gallery:
     """The gallery if the caller may know it exists: a listed one, or one their key
-    manages. Anything else is not found, never forbidden."""
+    manages. Anything else is not found, never forbidden; a listed one that has closed
+    is gone (410) to those who do not manage it."""
     gallery = access.galleries_visible_to(request.auth.user).filter(pk=gallery_id).first()
     if gallery is None:
         raise ApiError(404, "not_found", "No gallery has this id.")
+    if access.gallery_is_closed_to(request.auth.user, gallery):
+        raise ApiError(410, "gallery_closed", GALLERY_CLOSED)
     return gallery
 
 

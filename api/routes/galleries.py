@@ -38,6 +38,7 @@ def _gallery_out(request, gallery: Gallery) -> dict:
         "visibility": gallery.visibility,
         "is_published": gallery.is_published,
         "face_search_enabled": gallery.face_search_enabled,
+        "closes_at": gallery.closes_at,
         "url": request.build_absolute_uri(gallery.get_absolute_url()),
         "created_at": gallery.created_at,
         "updated_at": gallery.updated_at,
@@ -47,8 +48,14 @@ def _gallery_out(request, gallery: Gallery) -> dict:
 @router.get("/", auth=key_optional, response={200: list[GalleryOut], ERROR_STATUSES: ErrorOut})
 def gallery_list(request):
     """Without a key: the public, published galleries. With one: those too, and every
-    gallery of the key's organizer (all galleries for a superuser's key)."""
-    return [_gallery_out(request, gallery) for gallery in access.galleries_visible_to(request.auth.user)]
+    gallery of the key's organizer (all galleries for a superuser's key). Galleries that
+    have closed are listed to those who manage them only."""
+    user = request.auth.user
+    return [
+        _gallery_out(request, gallery)
+        for gallery in access.galleries_visible_to(user)
+        if not access.gallery_is_closed_to(user, gallery)
+    ]
 
 
 @router.post("/", auth=key_required, response={201: GalleryOut, ERROR_STATUSES: ErrorOut})

@@ -5,12 +5,15 @@ change their own galleries, photos, face data, API keys and uploads only: anothe
 organizer's objects do not exist for them, their actions and deletions do nothing,
 and only a superuser gives a gallery to someone else."""
 
+from datetime import timedelta
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiKey, PendingUpload
@@ -177,6 +180,23 @@ def _uploaded_by_managers_only(world, user, response, data):
     assert uploaded.exists() == manages(user)
     if uploaded.exists():
         assert uploaded.get().gallery_id == world.draft.pk
+
+
+def _theirs():
+    """An admin page of the other organizer's gallery: the owner is told it is not there."""
+    return staff(200, other=200) | {"owner": 404}
+
+
+def _closing_unchanged(world, user, response, data):
+    assert Gallery.objects.get(pk=world.closed.pk).closes_at == world.closed.closes_at
+
+
+def _extended_by_managers_only(world, user, response, data):
+    closes_at = Gallery.objects.get(pk=world.closed.pk).closes_at
+    if manages(user):
+        assert closes_at > timezone.now() + timedelta(days=29)
+    else:
+        assert closes_at == world.closed.closes_at
 
 
 def _new_key(world, user):
@@ -490,6 +510,64 @@ ADMIN = {
             data=_a_photo,
             after=_uploaded_by_managers_only,
         ),
+    ],
+    "admin:galleries_gallery_extend_closing": [
+        Check(
+            "the closed gallery's extension, opened",
+            _url(Gallery, "{closed.pk}/extend-closing/"),
+            owners_object(Redirect(_url(Gallery, "{closed.pk}/change/"))) | {"other": 404},
+            after=_closing_unchanged,
+        ),
+        Check(
+            "the closed gallery extended by 30 days",
+            _url(Gallery, "{closed.pk}/extend-closing/"),
+            owners_object(Redirect(_url(Gallery, "{closed.pk}/change/"))) | {"other": 404},
+            method="POST",
+            after=_extended_by_managers_only,
+        ),
+    ],
+    # Share cards: the owner's private gallery, whose card prints its access code.
+    "admin:galleries_gallery_qr_svg": [
+        Check(
+            "the private gallery's QR code (SVG)",
+            _url(Gallery, "{private.pk}/share/qr.svg?download=1"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the private gallery's slug"}),
+        ),
+        Check("the other organizer's draft's QR code", _url(Gallery, "{others_draft.pk}/share/qr.svg"), _theirs()),
+    ],
+    "admin:galleries_gallery_qr_png": [
+        Check(
+            "the private gallery's QR code (PNG)",
+            _url(Gallery, "{private.pk}/share/qr.png"),
+            owners_object(200) | {"other": 404},
+        ),
+        Check("the other organizer's draft's QR code", _url(Gallery, "{others_draft.pk}/share/qr.png"), _theirs()),
+    ],
+    "admin:galleries_gallery_share_card": [
+        Check(
+            "the private gallery's A6 card",
+            _url(Gallery, "{private.pk}/share/card/a6/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the access code", "the private gallery's name"}),
+        ),
+        Check(
+            "the draft's A5 card",
+            _url(Gallery, "{draft.pk}/share/card/a5/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the draft's name", "the draft's slug"}),
+        ),
+        Check("a card of a size that does not exist", _url(Gallery, "{draft.pk}/share/card/letter/"), staff(404)),
+        Check("the other organizer's draft's card", _url(Gallery, "{others_draft.pk}/share/card/a6/"), _theirs()),
+    ],
+    "admin:galleries_gallery_share_sheet": [
+        Check(
+            "the private gallery's sheet of cards",
+            _url(Gallery, "{private.pk}/share/sheet/"),
+            owners_object(200) | {"other": 404},
+            shown_to_managers=frozenset({"the access code", "the private gallery's name"}),
+        ),
+        Check("the other organizer's draft's sheet", _url(Gallery, "{others_draft.pk}/share/sheet/"), _theirs()),
     ],
     # --- Photos ---
     **model_admin(

@@ -21,6 +21,11 @@ def _only_managers(outcome=200):
     return api(no_key=404, owner=outcome, other=404, superuser=outcome)
 
 
+def _closed_to_guests(outcome=200):
+    """The closed gallery: gone (410) to every caller who does not manage it."""
+    return api(no_key=410, owner=outcome, other=410, superuser=outcome)
+
+
 def _owner_of_the_new_gallery_is_the_caller(world, user, response, data):
     created = Gallery.objects.filter(name=data["name"])
     if user in world.keys:
@@ -114,6 +119,7 @@ API = {
                     "the unlisted gallery's slug",
                     "the private gallery's slug",
                     "the other's draft name",
+                    "the closed gallery's slug",
                 }
             ),
         ),
@@ -159,6 +165,12 @@ API = {
             "/api/gallery/{others_draft.pk}",
             api(no_key=404, owner=404, other=200, superuser=200),
         ),
+        Check(
+            "the closed gallery",
+            "/api/gallery/{closed.pk}",
+            _closed_to_guests(),
+            shown_to_managers=frozenset({"the closed gallery's slug"}),
+        ),
     ],
     "api:gallery_delete": [
         Check(
@@ -200,6 +212,12 @@ API = {
             "/api/gallery/{draft.pk}/photos?page_size=100",
             _only_managers(),
             shown_to_managers=frozenset({"the draft photo's key"}),
+        ),
+        Check(
+            "the closed gallery's photos",
+            "/api/gallery/{closed.pk}/photos",
+            _closed_to_guests(),
+            shown_to_managers=frozenset({"the closed photo's key"}),
         ),
     ],
     "api:photo_attach": [
@@ -253,6 +271,13 @@ API = {
             "a selfie searched in the public gallery",
             "/api/gallery/{public.pk}/find-me",
             everyone(200),
+            method="POST",
+            data=_selfie,
+        ),
+        Check(
+            "a selfie searched in the closed gallery (Find me is off there)",
+            "/api/gallery/{closed.pk}/find-me",
+            _closed_to_guests(404),
             method="POST",
             data=_selfie,
         ),

@@ -28,6 +28,11 @@ def behind_the_code(outcome=200, *, locked=TO_PRIVATE_ACCESS):
     return expect(owner=outcome, other=locked, superuser=outcome, anonymous=locked, guest=outcome)
 
 
+def closed_to_guests(outcome=200, *, closed=410):
+    """The closed gallery: those who manage it see all of it, everyone else is told it has closed."""
+    return expect(owner=outcome, other=closed, superuser=outcome, anonymous=closed, guest=closed)
+
+
 PRIVATE_PAGE = frozenset({"the private gallery's name", "the private photo's key"})
 UNLISTED_PAGE = frozenset({"the unlisted gallery's name", "the unlisted photo's key"})
 DRAFT_PAGE = frozenset({"the draft's name", "the draft photo's key"})
@@ -71,6 +76,18 @@ SITE = {
             open_to_all=frozenset({"the draft photo's key"}),
         ),
         Check("the other organizer's draft", "/g/{others_draft.slug}/", others_only()),
+        Check(
+            "the closed gallery",
+            "/g/{closed.slug}/",
+            closed_to_guests(),
+            shown_to_managers=frozenset({"the closed photo's key"}),
+        ),
+        Check(
+            "the closed gallery's next tiles",
+            "/g/{closed.slug}/?fragment=1&page=1",
+            closed_to_guests(),
+            shown_to_managers=frozenset({"the closed photo's key"}),
+        ),
         Check("a gallery that does not exist", "/g/no-such-gallery/", everyone(404)),
     ],
     "galleries:access": [
@@ -91,6 +108,11 @@ SITE = {
         ),
         Check("the draft's code page", "/g/{draft.slug}/access/", managers(Redirect("/g/{draft.slug}/"))),
         Check("a code for the draft", "/g/{draft.slug}/access/", managers(Redirect("/g/{draft.slug}/")), method="POST"),
+        Check(
+            "the closed gallery's code page",
+            "/g/{closed.slug}/access/",
+            closed_to_guests(Redirect("/g/{closed.slug}/")),
+        ),
     ],
     "galleries:photo": [
         Check("a ready photo of the public gallery", "/g/{public.slug}/p/{public_photo.key}/", everyone(200)),
@@ -124,6 +146,11 @@ SITE = {
             "/g/{others_draft.slug}/p/{others_photo.key}/",
             others_only(),
         ),
+        Check(
+            "a photo of the closed gallery",
+            "/g/{closed.slug}/p/{closed_photo.key}/",
+            closed_to_guests(),
+        ),
     ],
     "galleries:photo_file": [
         Check("the public photo's thumbnail", "/photos/{public_photo.key}/thumb", everyone(200)),
@@ -140,6 +167,16 @@ SITE = {
         Check("the failed photo's original", "/photos/{failed_photo.key}/original", managers()),
         Check("the other organizer's photo", "/photos/{others_photo.key}/display", others_only()),
         Check("a kind of file that does not exist", "/photos/{public_photo.key}/secret", everyone(404)),
+        Check(
+            "the closed gallery's photo",
+            "/photos/{closed_photo.key}/display",
+            closed_to_guests(),
+        ),
+        Check(
+            "the closed gallery's original, to download",
+            "/photos/{closed_photo.key}/original?download=1",
+            closed_to_guests(),
+        ),
     ],
     "faces:find_me": [
         Check("Find me in the public gallery", "/g/{public.slug}/find-me/", everyone(200)),
@@ -153,6 +190,15 @@ SITE = {
             "Find me in the draft", "/g/{draft.slug}/find-me/", managers(), open_to_all=frozenset({"the draft's name"})
         ),
         Check("Find me in a gallery without it", "/g/{no_find_me.slug}/find-me/", everyone(404)),
+        # Switched off when it closed: those who manage it are told that it is off.
+        Check("Find me in the closed gallery", "/g/{closed.slug}/find-me/", closed_to_guests(404)),
+        Check(
+            "a selfie searched in the closed gallery",
+            "/g/{closed.slug}/find-me/",
+            closed_to_guests(404),
+            method="POST",
+            data=_selfie,
+        ),
         Check(
             "a selfie searched in the draft",
             "/g/{draft.slug}/find-me/",
@@ -200,6 +246,11 @@ SITE = {
             "Find me's results in the other organizer's draft (Find me is off there)",
             "/g/{others_draft.slug}/find-me/results/?r={find_me_results[others_draft]}",
             everyone(404),
+        ),
+        Check(
+            "Find me's results in the closed gallery (Find me went off when it closed)",
+            "/g/{closed.slug}/find-me/results/?r={find_me_results[public]}",
+            closed_to_guests(404),
         ),
         Check(
             "the draft's results shown in the public gallery",

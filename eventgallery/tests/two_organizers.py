@@ -3,7 +3,8 @@
 `owner` has a gallery in every state (published public, unlisted, private with a code, a
 draft), real photos (ready, one still pending, one failed), Find me on with faces
 indexed by the real local engine, an upload through the API waiting to be attached and
-an API key. `other` is an organizer just like them (staff, in the Organizers group, an
+an API key, and a published public gallery that has closed (Find me off, as
+close_expired_galleries leaves it). `other` is an organizer just like them (staff, in the Organizers group, an
 API key) with a draft of their own. A superuser and a guest who typed the private
 gallery's code complete the cast.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
@@ -24,6 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import TestCase
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from accounts.services import organizers_group
@@ -69,6 +72,7 @@ class World:
     private: Gallery
     draft: Gallery
     no_find_me: Gallery  # the owner's published gallery with Find me off
+    closed: Gallery  # the owner's published public gallery, past its closing time
     others_draft: Gallery
     public_photo: Photo
     pending_photo: Photo
@@ -77,6 +81,7 @@ class World:
     private_photo: Photo
     draft_photo: Photo
     others_photo: Photo
+    closed_photo: Photo
     draft_faces: PhotoFaces
     draft_face: Face
     pending_upload: PendingUpload
@@ -149,6 +154,7 @@ def build_world() -> World:
     )
     draft = gallery("Secret Draft Oleander", "secret-draft-oleander", is_published=False, face_search_enabled=True)
     no_find_me = gallery("Quiet Picnic", "quiet-picnic")
+    closed = gallery("Closed Reunion Wisteria", "closed-reunion-wisteria", closes_at=timezone.now() - timedelta(days=1))
     others_draft = gallery("Others Draft Tamarind", "others-draft-tamarind", is_published=False, owner=other)
     for g in (public, private, draft):
         search.forget(g.pk)
@@ -160,14 +166,14 @@ def build_world() -> World:
         draft_photo = upload_photo(draft, content=the_person, filename="draft-oleander-photo.jpg", process=False)
         unlisted_photo = upload_photo(unlisted, filename="unlisted-marigold-photo.jpg", process=False)
         others_photo = upload_photo(others_draft, filename="others-tamarind-photo.jpg", process=False)
+        closed_photo = upload_photo(closed, filename="closed-wisteria-photo.jpg", process=False)
         failed_photo = upload_photo(public, filename="public-failed-damaged.jpg", process=False)
         _damage(failed_photo)
     pending_photo = upload_photo(public, filename="public-pending-waiting.jpg", process=False)
-    for photo in (public_photo, private_photo, draft_photo, unlisted_photo, others_photo, failed_photo, pending_photo):
+    photos = (public_photo, private_photo, draft_photo, unlisted_photo, others_photo, closed_photo)
+    for photo in (*photos, failed_photo, pending_photo):
         photo.refresh_from_db()
-    assert [p.status for p in (public_photo, private_photo, draft_photo, unlisted_photo, others_photo)] == [
-        Photo.Status.READY
-    ] * 5
+    assert [p.status for p in photos] == [Photo.Status.READY] * 6
     assert failed_photo.status == Photo.Status.FAILED, failed_photo.status
     assert pending_photo.status == Photo.Status.PENDING
     draft_faces = PhotoFaces.objects.get(photo=draft_photo)
@@ -196,6 +202,7 @@ def build_world() -> World:
         draft=draft,
         no_find_me=no_find_me,
         others_draft=others_draft,
+        closed=closed,
         public_photo=public_photo,
         pending_photo=pending_photo,
         failed_photo=failed_photo,
@@ -203,6 +210,7 @@ def build_world() -> World:
         private_photo=private_photo,
         draft_photo=draft_photo,
         others_photo=others_photo,
+        closed_photo=closed_photo,
         draft_faces=draft_faces,
         draft_face=Face.objects.get(photo=draft_photo),
         pending_upload=pending_upload,
@@ -264,6 +272,11 @@ def build_world() -> World:
         "the failed photo's key": Secret(str(failed_photo.key), "owner"),
         "the failed photo's name": Secret(failed_photo.original_filename, "owner"),
         "the failed photo's error": Secret(failed_photo.error, "owner"),
+        # A closed gallery is gone for guests: its closed page names it (it was public),
+        # but no list holds it and nothing shows its photos.
+        "the closed gallery's slug": Secret(closed.slug, "owner"),
+        "the closed photo's key": Secret(str(closed_photo.key), "owner"),
+        "the closed photo's name": Secret(closed_photo.original_filename, "owner"),
         "the pending upload's key": Secret(str(pending_upload.key), "owner"),
         "the pending upload's name": Secret(pending_upload.original_filename, "owner"),
         "the owner's key prefix": Secret(f"eg_{owner_api_key.prefix}_", "owner"),

@@ -132,3 +132,26 @@ def _index_one_photo(stubber, gallery, capture):
         )
     assert photo.faces.count() == 2
     return photo
+
+
+def test_closing_a_gallery_deletes_its_collection(stubber, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    gallery = make_gallery(face_search_enabled=True)
+    _index_one_photo(stubber, gallery, django_capture_on_commit_callbacks)
+    gallery.closes_at = timezone.now() - timedelta(seconds=1)
+    gallery.save(update_fields=["closes_at"])
+
+    stubber.add_response(
+        "delete_collection", {"StatusCode": 200}, {"CollectionId": f"eventgallery-gallery-{gallery.pk}"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        closed = gallery_services.galleries_close_expired()
+
+    assert closed == [gallery]
+    assert not Face.objects.exists() and not FaceCollection.objects.exists() and not PhotoFaces.objects.exists()
+    # Once done, nothing more is asked of AWS (the Stubber would fail on an unexpected call).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert gallery_services.galleries_close_expired() == []

@@ -1,0 +1,64 @@
+"""Share cards: the gallery's absolute address as a QR code (SVG and PNG), and what a
+printed table card says. The QR code holds the address only, never the access code:
+the code is printed beside it for people to type."""
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+import segno
+
+from galleries.models import Gallery
+
+# Error correction M (15 %): scans from a table card in a dim room, and stays small.
+QR_ERROR = "m"
+# Pixels per module of the PNG: about 4 cm wide at 300 dpi for a typical address.
+PNG_SCALE = 12
+QR_BORDER = 4  # modules of quiet zone, as the standard asks
+
+CARD_SIZES = ("a6", "a5")
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    name: str
+    event_date: date | None
+    url: str
+    short_link: str  # the address without its scheme, to type by hand
+    access_code: str  # only for a private gallery
+    find_me: bool
+
+
+def gallery_share_url(request, gallery: Gallery) -> str:
+    """The gallery's absolute address, at the host the organizer reached the admin by."""
+    return request.build_absolute_uri(gallery.get_absolute_url())
+
+
+def _qr(url: str):
+    return segno.make(url, error=QR_ERROR, micro=False)
+
+
+def qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    _qr(url).save(out, kind="svg", border=QR_BORDER, scale=1, xmldecl=True, svgns=True, title=url, unit="mm")
+    return out.getvalue()
+
+
+def qr_png(url: str, *, scale: int = PNG_SCALE) -> bytes:
+    out = io.BytesIO()
+    _qr(url).save(out, kind="png", border=QR_BORDER, scale=scale)
+    return out.getvalue()
+
+
+def gallery_share_card(request, gallery: Gallery) -> ShareCard:
+    url = gallery_share_url(request, gallery)
+    parts = urlsplit(url)
+    return ShareCard(
+        name=gallery.name,
+        event_date=gallery.event_date,
+        url=url,
+        short_link=f"{parts.netloc}{parts.path}".rstrip("/"),
+        access_code=gallery.access_code if gallery.is_private else "",
+        find_me=gallery.face_search_enabled,
+    )

@@ -1,0 +1,77 @@
+"""The printed share cards in headless Chromium, under the Content-Security-Policy: the
+A6 card prints on one A6 page, the sheet on one A4 page, and the QR code on the printed
+page reads back as the gallery's address. SHARE_CARD_SHOTS=<folder> keeps the PDFs and
+print-media screenshots there, to look at."""
+
+import io
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from galleries.models import Gallery
+from galleries.tests.factories import make_gallery, make_user
+from galleries.tests.test_browser import watched_browser
+
+# PDF points (1/72 in) of the pages, as Chromium writes them.
+A6_POINTS = (298, 420)
+A5_POINTS = (420, 595)
+A4_POINTS = (595, 842)
+
+
+def _page_sizes(pdf: bytes) -> list[tuple[int, int]]:
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [(round(float(w)), round(float(h))) for w, h in boxes]
+
+
+@pytest.mark.browser
+def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transactional_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    import zxingcpp
+    from PIL import Image
+
+    shots = Path(os.environ.get("SHARE_CARD_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    make_user(superuser=True, username="organizer")  # password "password"
+    gallery = make_gallery(
+        name="Anna & Ben's Wedding",
+        slug="anna-ben",
+        visibility=Gallery.Visibility.PRIVATE,
+        access_code="juniper-42",
+        face_search_enabled=True,
+        event_date=date(2026, 6, 20),
+    )
+    gallery_id = gallery.pk
+    admin = live_server.url + "/admin/"
+
+    with watched_browser({"width": 900, "height": 1200}) as (context, policy):
+        page = context.new_page()
+        page.goto(admin)
+        page.locator("#id_username").fill("organizer")
+        page.locator("#id_password").fill("password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(admin)
+
+        # As printed: the screenshots too (page.pdf prints with screen styles once
+        # media was emulated as "screen").
+        page.emulate_media(media="print")
+        results = {}
+        for name, path in (("a6", "share/card/a6/"), ("a5", "share/card/a5/"), ("sheet", "share/sheet/")):
+            page.goto(f"{admin}galleries/gallery/{gallery_id}/{path}")
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            (shots / f"{name}.pdf").write_bytes(pdf)
+            results[name] = (pdf, page.screenshot(full_page=True))
+            (shots / f"{name}.png").write_bytes(results[name][1])
+
+        assert policy.violations == []
+
+    assert _page_sizes(results["a6"][0]) == [A6_POINTS]
+    assert _page_sizes(results["a5"][0]) == [A5_POINTS]
+    assert _page_sizes(results["sheet"][0]) == [A4_POINTS]
+    for name in ("a6", "sheet"):
+        decoded = {b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(results[name][1])))}
+        assert decoded == {f"{live_server.url}/g/anna-ben/"}, name
