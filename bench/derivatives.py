@@ -36,7 +36,12 @@ def configure_django() -> None:
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(PHOTO_MAX_PIXELS=150_000_000, PHOTO_THUMB_SIZE=THUMB_EDGE, PHOTO_DISPLAY_SIZE=DISPLAY_EDGE)
+        settings.configure(
+            PHOTO_MAX_PIXELS=150_000_000,
+            PHOTO_THUMB_SIZE=THUMB_EDGE,
+            PHOTO_MIDDLE_SIZE=1024,
+            PHOTO_DISPLAY_SIZE=DISPLAY_EDGE,
+        )
 
 
 def pin_to_one_core() -> str:
