@@ -1,3 +1,4 @@
+import functools
 import mimetypes
 import uuid
 from collections.abc import Callable
@@ -20,14 +21,42 @@ from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
 from ops.ratelimits import client_ip, device_id
 
+# The photo grid's layout (static/galleries/site.css): main's padding (.75rem each side,
+# at most 110rem wide), 4 px gaps, 2 columns, 3 from 600 px, 4 from 1200 px.
+_GRID_COLUMNS = ((1200, 4), (600, 3), (0, 2))
+_MAIN_PADDING_PX, _MAIN_MAX_PX, _GRID_GAP_PX = 24, 1760, 4
+
+
+@functools.lru_cache(maxsize=64)
+def grid_sizes(cover: float) -> str:
+    """The `sizes` of a grid tile's image. Tiles are squares the photo covers
+    (object-fit: cover), so a landscape photo is drawn `cover` (its aspect ratio)
+    times wider than its tile, and needs that many more pixels to stay sharp."""
+    sizes = []
+    for min_width, columns in _GRID_COLUMNS:
+        gaps = _MAIN_PADDING_PX + _GRID_GAP_PX * (columns - 1)
+        scale = f"{cover / columns:.4g}"
+        if columns == 4:  # main stops growing at 110rem
+            sizes.append(f"(min-width: {_MAIN_MAX_PX}px) {round((_MAIN_MAX_PX - gaps) * cover / columns)}px")
+        query = f"(min-width: {min_width}px) " if min_width else ""
+        sizes.append(f"{query}calc((100vw - {gaps}px) * {scale})")
+    return ", ".join(sizes)
+
 
 def _photo_tile(photo: Photo) -> dict:
     thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+    middle_width, middle_height = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
     display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+    thumb_url = files.photo_url(photo, "thumb")
+    # Photos processed before the middle size existed have none until it is made.
+    middle_url = files.photo_url(photo, "middle") if photo.middle.name else ""
+    display_url = files.photo_url(photo, "display")
     return {
         "photo": photo,
-        "thumb_url": files.photo_url(photo, "thumb"),
-        "display_url": files.photo_url(photo, "display"),
+        "thumb_url": thumb_url,
+        "middle_url": middle_url,
+        "display_url": display_url,
+        "srcset": files.srcset(((thumb_url, thumb_width), (middle_url, middle_width), (display_url, display_width))),
         "download_url": files.photo_view_url(photo, "original", download=True),
         "thumb_width": thumb_width,
         "thumb_height": thumb_height,
@@ -80,17 +109,25 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
     local = files.storage_is_local()
     if local:
         thumb_url = _url_for_keys("galleries:photo_file", uuid.UUID, "thumb")
+        middle_url = _url_for_keys("galleries:photo_file", uuid.UUID, "middle")
         display_url = _url_for_keys("galleries:photo_file", uuid.UUID, "display")
     tiles = []
     for number, photo in enumerate(photos, start=first_number):
         thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+        middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
         display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+        thumb = thumb_url(photo.key) if local else files.photo_url(photo, "thumb")
+        # Photos processed before the middle size existed have none until it is made.
+        middle = "" if not photo.middle.name else middle_url(photo.key) if local else files.photo_url(photo, "middle")
+        display = display_url(photo.key) if local else files.photo_url(photo, "display")
         tiles.append(
             {
                 "number": number,
                 "url": photo_page_url(photo.key),
-                "thumb_url": thumb_url(photo.key) if local else files.photo_url(photo, "thumb"),
-                "display_url": display_url(photo.key) if local else files.photo_url(photo, "display"),
+                "thumb_url": thumb,
+                "display_url": display,
+                "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
+                "sizes": grid_sizes(round(max(1.0, photo.width / photo.height), 2)),
                 "download_url": f"{download_url(photo.key)}?download=1",
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
@@ -115,7 +152,7 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
         timeout = min(timeout, default_storage.querystring_expire // 6)
     key = (
         f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
-        f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
+        f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_MIDDLE_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
     )
     return key, timeout
 
