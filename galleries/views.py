@@ -1,4 +1,3 @@
-import functools
 import mimetypes
 import uuid
 from collections.abc import Callable
@@ -20,27 +19,6 @@ from galleries import access, files, services
 from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
 from ops.ratelimits import client_ip, device_id
-
-# The photo grid's layout (static/galleries/site.css): main's padding (.75rem each side,
-# at most 110rem wide), 4 px gaps, 2 columns, 3 from 600 px, 4 from 1200 px.
-_GRID_COLUMNS = ((1200, 4), (600, 3), (0, 2))
-_MAIN_PADDING_PX, _MAIN_MAX_PX, _GRID_GAP_PX = 24, 1760, 4
-
-
-@functools.lru_cache(maxsize=64)
-def grid_sizes(cover: float) -> str:
-    """The `sizes` of a grid tile's image. Tiles are squares the photo covers
-    (object-fit: cover), so a landscape photo is drawn `cover` (its aspect ratio)
-    times wider than its tile, and needs that many more pixels to stay sharp."""
-    sizes = []
-    for min_width, columns in _GRID_COLUMNS:
-        gaps = _MAIN_PADDING_PX + _GRID_GAP_PX * (columns - 1)
-        scale = f"{cover / columns:.4g}"
-        if columns == 4:  # main stops growing at 110rem
-            sizes.append(f"(min-width: {_MAIN_MAX_PX}px) {round((_MAIN_MAX_PX - gaps) * cover / columns)}px")
-        query = f"(min-width: {min_width}px) " if min_width else ""
-        sizes.append(f"{query}calc((100vw - {gaps}px) * {scale})")
-    return ", ".join(sizes)
 
 
 def _photo_tile(photo: Photo) -> dict:
@@ -127,7 +105,6 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
                 "thumb_url": thumb,
                 "display_url": display,
                 "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
-                "sizes": grid_sizes(round(max(1.0, photo.width / photo.height), 2)),
                 "download_url": f"{download_url(photo.key)}?download=1",
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,

@@ -137,10 +137,9 @@ def test_a_tile_offers_the_three_sizes_so_that_a_phone_takes_the_middle_one(clie
         f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w"'
         in html
     )
-    # A 3:2 photo covers its square tile 1.5 times as wide: on a 390 px phone at 3x,
-    # 1.5 x 181 px x 3 = 815 px, which the middle image covers and the thumbnail does not.
-    assert 'sizes="(min-width: 1760px) 646px, (min-width: 1200px) calc((100vw - 36px) * 0.375), ' in html
-    assert "calc((100vw - 28px) * 0.75)" in html
+    # The tile's width: on a 390 px phone (2 columns) 181 px, 543 px at 3x, which the
+    # middle image covers and the thumbnail does not.
+    assert "(min-width: 600px) calc((100vw - 32px) / 3), calc((100vw - 28px) / 2)" in html
     assert 'width="400" height="267"' in html
 
 
