@@ -2,11 +2,13 @@ from datetime import datetime
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from galleries import services
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
+from galleries.views import _photo_tile
 
 
 def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
@@ -164,3 +166,18 @@ def test_the_photo_page_offers_the_three_sizes_for_its_width(client, db):
     assert f'src="/photos/{photo.key}/display"' in html
     assert f"/photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w" in html
     assert 'sizes="min(100vw - 24px, 1600px)" width="1600" height="1067"' in html
+
+
+def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery, content=unique_jpeg(width=2000, height=3000))
+    tile = {**_photo_tile(photo), "face_box": {"left": 10, "top": 10, "width": 20, "height": 20}}
+
+    html = render_to_string("faces/_match_tiles.html", {"tiles": [tile], "gallery": gallery, "label": "You"})
+
+    assert (
+        f'srcset="/photos/{photo.key}/thumb 267w, /photos/{photo.key}/middle 683w, /photos/{photo.key}/display 1067w"'
+        in html
+    )
+    assert 'sizes="(min-width: 1760px) 425px, ' in html and "calc((100vw - 36px) / 2)" in html
+    assert 'width="267" height="400"' in html
