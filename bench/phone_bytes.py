@@ -272,9 +272,11 @@ def main() -> None:
         started = time.monotonic()
         run(["git", "worktree", "add", "--detach", str(before_tree), "main"], cwd=PROJECT_ROOT, env=env)
         commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=before_tree, env=env).strip()
-        run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=PROJECT_ROOT, env=env)
         trees = {"before (main)": before_tree, "after (this tree)": PROJECT_ROOT}
         for tree in trees.values():
+            # Each tree's migrations on the one database: each code finds its columns
+            # (and ignores the other's).
+            run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=tree, env=env)
             static_env = {**env, "STATIC_ROOT": str(root / f"static-{tree.name}")}
             run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=tree, env=static_env)
         print(
