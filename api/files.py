@@ -37,7 +37,8 @@ def stored_file_url(request, name: str) -> str:
 
 def photo_urls(request, photo, *, listed: bool) -> dict:
     urls = {}
-    for kind, key in (("thumb", "thumbnail"), ("display", "display"), ("original", "original")):
+    # "middle" is None for a photo processed before it existed, until it is made.
+    for kind, key in (("thumb", "thumbnail"), ("middle", "middle"), ("display", "display"), ("original", "original")):
         name = files.stored_name(photo, kind)
         if not name or (kind != "original" and not photo.is_ready):
             urls[key] = None

@@ -56,6 +56,10 @@ class GalleryOut(Schema):
 
 class PhotoUrls(Schema):
     thumbnail: str | None
+    middle: str | None = Field(
+        description="About 1024 px (PHOTO_MIDDLE_SIZE): for tiles on high-density screens. None until made for "
+        "photos processed before it existed; use display then."
+    )
     display: str | None
     original: str
 

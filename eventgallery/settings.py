@@ -168,6 +168,8 @@ PHOTO_MAX_UPLOAD_MB = env.int("PHOTO_MAX_UPLOAD_MB", default=100)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=150_000_000)
 PHOTO_THUMB_SIZE = env.int("PHOTO_THUMB_SIZE", default=400)
 PHOTO_DISPLAY_SIZE = env.int("PHOTO_DISPLAY_SIZE", default=1600)
+# Between the two: what a grid tile loads on a phone (a 181 px tile at 3x), so that none loads the display image.
+PHOTO_MIDDLE_SIZE = env.int("PHOTO_MIDDLE_SIZE", default=1024)
 PHOTOS_PER_PAGE = env.int("PHOTOS_PER_PAGE", default=60)
 # Files stream to disk past this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -1,6 +1,7 @@
 import math
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -9,7 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from faces import services as faces_services
@@ -425,6 +426,7 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "camera_make",
         "camera_model",
         "content_hash",
+        "derivatives",
         "key",
         "created_at",
         "processed_at",
@@ -444,6 +446,28 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     @admin.display(description="Preview")
     def large_preview(self, photo):
         return _thumbnail_html(photo, 400)
+
+    @admin.display(description="Sizes")
+    def derivatives(self, photo):
+        """Each derivative's size and link, or why it is missing."""
+        if not photo.is_ready:
+            return "—"
+        sizes = {"thumb": settings.PHOTO_THUMB_SIZE, "middle": settings.PHOTO_MIDDLE_SIZE}
+        sizes["display"] = settings.PHOTO_DISPLAY_SIZE
+        return format_html_join(
+            ", ",
+            "{}",
+            (
+                (
+                    format_html(
+                        '<a href="{}">{} {}×{}</a>', files.photo_url(photo, kind), kind, *photo.scaled_size(edge)
+                    )
+                    if files.stored_name(photo, kind)
+                    else format_html("{}: not made yet (manage.py make_middle_derivatives)", kind),
+                )
+                for kind, edge in sizes.items()
+            ),
+        )
 
     @admin.display(description="Faces (Find me)")
     def faces(self, photo):

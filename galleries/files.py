@@ -11,7 +11,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-KINDS = ("thumb", "display", "original")
+KINDS = ("thumb", "middle", "display", "original")
 # Other spellings of the extensions files are stored under: a download keeps the
 # uploaded name's own spelling when it already names the format sent.
 _SAME_FORMAT = {".jpg": (".jpeg", ".jpe"), ".tif": (".tiff",), ".heic": (".heif",)}
@@ -22,7 +22,9 @@ def storage_is_local() -> bool:
 
 
 def stored_name(photo, kind: str) -> str:
-    return {"thumb": photo.thumbnail, "display": photo.display, "original": photo.original}[kind].name
+    return {"thumb": photo.thumbnail, "middle": photo.middle, "display": photo.display, "original": photo.original}[
+        kind
+    ].name
 
 
 def download_name(photo, kind: str) -> str:
@@ -58,3 +60,14 @@ def signed_url(photo, kind: str, *, download: bool = False) -> str:
             as_attachment=True, filename=download_name(photo, kind)
         )
     return default_storage.url(stored_name(photo, kind), parameters=parameters or None)
+
+
+def srcset(candidates) -> str:
+    """A `srcset` of (url, width) pairs, smallest first. A width may be given once only:
+    of the derivatives a small photo has at the same size, the larger kind is kept
+    (the display image, which the photo page and viewer load too)."""
+    chosen: dict[int, str] = {}
+    for url, width in candidates:
+        if url:
+            chosen[width] = url
+    return ", ".join(f"{url} {width}w" for width, url in sorted(chosen.items()))

@@ -164,8 +164,8 @@ class PhotoQuerySet(models.QuerySet):
         return self.order_by("sort_at", "id")
 
     def for_tiles(self):
-        """Only the columns a thumbnail tile needs (files.stored_name reads all three file names)."""
-        return self.only("gallery", "key", "width", "height", "original", "thumbnail", "display")
+        """Only the columns a thumbnail tile needs (files.stored_name reads every file name)."""
+        return self.only("gallery", "key", "width", "height", "original", "thumbnail", "middle", "display")
 
 
 class Photo(models.Model):
@@ -180,6 +180,9 @@ class Photo(models.Model):
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     original = models.FileField(max_length=255)
     thumbnail = models.FileField(max_length=255, blank=True)
+    # Between the two, for grid tiles on phones. Photos processed before it existed have
+    # none until `manage.py make_middle_derivatives`; pages then offer the display image.
+    middle = models.FileField(max_length=255, blank=True)
     display = models.FileField(max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the original file.")
@@ -225,7 +228,7 @@ class Photo(models.Model):
     @property
     def stored_names(self):
         """Every file this photo has in storage."""
-        return [f.name for f in (self.original, self.thumbnail, self.display) if f.name]
+        return [f.name for f in (self.original, self.thumbnail, self.middle, self.display) if f.name]
 
     def scaled_size(self, long_edge):
         """Width and height of a derivative whose long edge is at most `long_edge`."""

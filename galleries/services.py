@@ -31,7 +31,7 @@ from django.utils.text import slugify
 
 from eventgallery import transient
 from faces import services as faces_services
-from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
+from galleries.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives, make_middle_derivative
 from galleries.models import Gallery, Photo
 from ops import ratelimits
 from ops import services as ops_services
@@ -221,7 +221,7 @@ def _mark_failed(photo: Photo, reason: str) -> None:
 
 
 def photo_process(*, photo_id: int) -> Photo | None:
-    """Makes the thumbnail and display derivatives of a photo (the worker's job).
+    """Makes the thumbnail, middle and display derivatives of a photo (the worker's job).
 
     A file that is not a usable image, or an original missing from storage, fails the
     photo at once with the reason; it can be retried with photo_reprocess(). When the
@@ -289,6 +289,7 @@ def _photo_process(*, photo_id: int) -> Photo | None:
         # Only this run's claim: a run started since (the photo queued again) wins.
         updated = Photo.objects.filter(pk=photo.pk, processing_attempts=attempt).update(
             thumbnail=stored["thumb"],
+            middle=stored["middle"],
             display=stored["display"],
             status=Photo.Status.READY,
             error="",
@@ -299,7 +300,7 @@ def _photo_process(*, photo_id: int) -> Photo | None:
     if not updated:  # deleted, or taken over, while we worked
         files_delete(stored.values())
         return None
-    files_delete({photo.thumbnail.name, photo.display.name} - {"", *stored.values()})
+    files_delete({photo.thumbnail.name, photo.middle.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
     photo_leftovers_delete(photo=photo)
     faces_services.photo_faces_queue(photo=photo)
@@ -369,6 +370,65 @@ def photo_leftovers_delete(*, photo: Photo) -> None:
             transient.with_retries(lambda name=name: default_storage.delete(name), what=f"Deleting {name}")
         except Exception:
             logger.exception("Could not delete %s from storage", name)
+
+
+class MiddleNotMade(Exception):
+    """The middle image of a photo could not be made; str(exc) says why, for the operator."""
+
+
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def photo_middle_make(*, photo: Photo) -> bool:
+    """Makes the middle derivative of a ready photo processed before it existed, from
+    its display image (a twentieth of the original's bytes to read, and no full-size
+    decode), and returns whether it made one. A photo that has one, or is not ready,
+    is left alone, so running it twice changes nothing.
+
+    The file is stored before the row names it, under the photo's own name for it (a
+    file left there by a run that was stopped is replaced); the row is only updated
+    if the photo still has the same display image and no middle one, else the file
+    goes again. The gallery's `updated_at` moves: its cached pages offer the new size.
+    Raises MiddleNotMade, leaving nothing behind.
+    """
+    if photo.middle.name or not photo.is_ready:
+        return False
+    try:
+        with transient.stored_file_copy(photo.display, what=f"Reading the display image of photo {photo.pk}") as source:
+            derivative = make_middle_derivative(source)
+    except FileNotFoundError as exc:
+        raise MiddleNotMade("its display image is missing from storage; process the photo again") from exc
+    except ImageRejected as exc:
+        raise MiddleNotMade(f"its display image cannot be read: {exc}") from exc
+    except Exception as exc:
+        raise MiddleNotMade(f"its display image could not be read ({_failure(exc)})") from exc
+
+    name = photo_storage_name(
+        gallery_id=photo.gallery_id, key=photo.key, kind=derivative.kind, extension=derivative.extension
+    )
+
+    def store():
+        default_storage.delete(name)  # ours: left by a run stopped between storing and saving the row
+        return default_storage.save(name, ContentFile(derivative.content))
+
+    try:
+        stored_name = transient.with_retries(store, what=f"Storing the middle image of photo {photo.pk}")
+    except Exception as exc:
+        files_delete([name])
+        raise MiddleNotMade(f"it could not be stored ({_failure(exc)})") from exc
+
+    with transaction.atomic():
+        updated = Photo.objects.filter(
+            pk=photo.pk, status=Photo.Status.READY, display=photo.display.name, middle=""
+        ).update(middle=stored_name)
+        if updated:
+            galleries_touch(gallery_ids=[photo.gallery_id])
+    if not updated:  # deleted, processed again or given one meanwhile
+        files_delete([stored_name])
+        return False
+    photo.middle.name = stored_name
+    return True
 
 
 def photo_reprocess(*, photos: Iterable[Photo]) -> int:
@@ -499,7 +559,10 @@ def gallery_free_slug(slug: str, *, exclude: Gallery | None = None) -> str:
 def gallery_delete(*, gallery: Gallery) -> None:
     faces_services.gallery_faces_forget(gallery=gallery)
     names = [
-        name for fields in gallery.photos.values_list("original", "thumbnail", "display") for name in fields if name
+        name
+        for fields in gallery.photos.values_list("original", "thumbnail", "middle", "display")
+        for name in fields
+        if name
     ]
     gallery.delete()
     files_delete_on_commit(names)

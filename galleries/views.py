@@ -23,11 +23,18 @@ from ops.ratelimits import client_ip, device_id
 
 def _photo_tile(photo: Photo) -> dict:
     thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+    middle_width, middle_height = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
     display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+    thumb_url = files.photo_url(photo, "thumb")
+    # Photos processed before the middle size existed have none until it is made.
+    middle_url = files.photo_url(photo, "middle") if photo.middle.name else ""
+    display_url = files.photo_url(photo, "display")
     return {
         "photo": photo,
-        "thumb_url": files.photo_url(photo, "thumb"),
-        "display_url": files.photo_url(photo, "display"),
+        "thumb_url": thumb_url,
+        "middle_url": middle_url,
+        "display_url": display_url,
+        "srcset": files.srcset(((thumb_url, thumb_width), (middle_url, middle_width), (display_url, display_width))),
         "download_url": files.photo_view_url(photo, "original", download=True),
         "thumb_width": thumb_width,
         "thumb_height": thumb_height,
@@ -80,17 +87,24 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
     local = files.storage_is_local()
     if local:
         thumb_url = _url_for_keys("galleries:photo_file", uuid.UUID, "thumb")
+        middle_url = _url_for_keys("galleries:photo_file", uuid.UUID, "middle")
         display_url = _url_for_keys("galleries:photo_file", uuid.UUID, "display")
     tiles = []
     for number, photo in enumerate(photos, start=first_number):
         thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
+        middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
         display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
+        thumb = thumb_url(photo.key) if local else files.photo_url(photo, "thumb")
+        # Photos processed before the middle size existed have none until it is made.
+        middle = "" if not photo.middle.name else middle_url(photo.key) if local else files.photo_url(photo, "middle")
+        display = display_url(photo.key) if local else files.photo_url(photo, "display")
         tiles.append(
             {
                 "number": number,
                 "url": photo_page_url(photo.key),
-                "thumb_url": thumb_url(photo.key) if local else files.photo_url(photo, "thumb"),
-                "display_url": display_url(photo.key) if local else files.photo_url(photo, "display"),
+                "thumb_url": thumb,
+                "display_url": display,
+                "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
                 "download_url": f"{download_url(photo.key)}?download=1",
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
@@ -115,7 +129,7 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
         timeout = min(timeout, default_storage.querystring_expire // 6)
     key = (
         f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
-        f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
+        f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_MIDDLE_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
     )
     return key, timeout
 

@@ -56,6 +56,7 @@ def test_a_public_gallerys_photos_link_the_access_checked_files(client, db):
 
     assert item["urls"] == {
         "thumbnail": f"http://testserver/photos/{photo.key}/thumb",
+        "middle": f"http://testserver/photos/{photo.key}/middle",
         "display": f"http://testserver/photos/{photo.key}/display",
         "original": f"http://testserver/photos/{photo.key}/original",
     }

@@ -158,6 +158,9 @@ SITE = {
             "the public photo's original, to download", "/photos/{public_photo.key}/original?download=1", everyone(200)
         ),
         Check("the unlisted photo's display size", "/photos/{unlisted_photo.key}/display", everyone(200)),
+        Check("the public photo's middle size", "/photos/{public_photo.key}/middle", everyone(200)),
+        Check("the private photo's middle size", "/photos/{private_photo.key}/middle", behind_the_code(locked=404)),
+        Check("the draft photo's middle size", "/photos/{draft_photo.key}/middle", managers()),
         Check("the private photo's original", "/photos/{private_photo.key}/original", behind_the_code(locked=404)),
         Check("the private photo's thumbnail", "/photos/{private_photo.key}/thumb", behind_the_code(locked=404)),
         Check("the draft photo's thumbnail", "/photos/{draft_photo.key}/thumb", managers()),

@@ -63,15 +63,16 @@ class PolicyWatch:
 
 
 @contextlib.contextmanager
-def watched_browser(viewport):
-    """A browser context in headless Chromium and the PolicyWatch of its pages."""
+def watched_browser(viewport, **context_options):
+    """A browser context in headless Chromium (with Playwright's `context_options`,
+    such as device_scale_factor) and the PolicyWatch of its pages."""
     executable = _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport=viewport)
+            context = browser.new_context(viewport=viewport, **context_options)
             context.set_default_timeout(10_000)
             yield context, PolicyWatch(context)
         finally:

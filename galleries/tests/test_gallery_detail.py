@@ -2,10 +2,13 @@ from datetime import datetime
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from galleries.models import Gallery
+from galleries import services
+from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
+from galleries.views import _photo_tile
 
 
 def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
@@ -17,7 +20,8 @@ def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
     assert response.status_code == 200
     html = response.text
     assert f'src="/photos/{photo.key}/thumb"' in html
-    assert f"/photos/{photo.key}/display 640w" in html  # srcset
+    # A 640 px photo: its middle and display images are the same size, and a width is given once.
+    assert f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/display 640w"' in html
     assert 'loading="lazy"' in html
     assert 'width="400" height="300"' in html  # no layout jump: the thumbnail's size
     assert f"/g/{gallery.slug}/p/{photo.key}/" in html  # the viewer without JavaScript
@@ -123,3 +127,57 @@ def test_photos_are_ordered_by_capture_time(client, db):
     html = client.get(gallery.get_absolute_url()).text
 
     assert html.index(str(earlier.key)) < html.index(str(later.key))
+
+
+def test_a_tile_offers_the_three_sizes_so_that_a_phone_takes_the_middle_one(client, db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert (
+        f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w"'
+        in html
+    )
+    # The tile's width: on a 390 px phone (2 columns) 181 px, 543 px at 3x, which the
+    # middle image covers and the thumbnail does not.
+    assert "(min-width: 600px) calc((100vw - 32px) / 3), calc((100vw - 28px) / 2)" in html
+    assert 'width="400" height="267"' in html
+
+
+def test_a_tile_without_a_middle_image_offers_the_display_one_meanwhile(client, db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
+    Photo.objects.filter(pk=photo.pk).update(middle="")
+    services.galleries_touch(gallery_ids=[gallery.pk])
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/display 1600w"' in html
+    assert "/middle" not in html
+
+
+def test_the_photo_page_offers_the_three_sizes_for_its_width(client, db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
+
+    html = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
+
+    assert f'src="/photos/{photo.key}/display"' in html
+    assert f"/photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w" in html
+    assert 'sizes="min(100vw - 24px, 1600px)" width="1600" height="1067"' in html
+
+
+def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
+    gallery = make_gallery()
+    photo = upload_photo(gallery, content=unique_jpeg(width=2000, height=3000))
+    tile = {**_photo_tile(photo), "face_box": {"left": 10, "top": 10, "width": 20, "height": 20}}
+
+    html = render_to_string("faces/_match_tiles.html", {"tiles": [tile], "gallery": gallery, "label": "You"})
+
+    assert (
+        f'srcset="/photos/{photo.key}/thumb 267w, /photos/{photo.key}/middle 683w, /photos/{photo.key}/display 1067w"'
+        in html
+    )
+    assert 'sizes="(min-width: 1760px) 425px, ' in html and "calc((100vw - 36px) / 2)" in html
+    assert 'width="267" height="400"' in html

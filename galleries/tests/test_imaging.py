@@ -6,7 +6,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageFile
 
-from galleries.imaging import Derivative, ImageInfo, ImageRejected, inspect_image, make_derivatives
+from galleries.imaging import (
+    Derivative,
+    ImageInfo,
+    ImageRejected,
+    inspect_image,
+    make_derivatives,
+    make_middle_derivative,
+)
 from galleries.tests.images import (
     MARKER_COLOR,
     bmp_bytes,
@@ -36,8 +43,8 @@ def decode(derivative: Derivative) -> Image.Image:
 
 
 def derivatives_of(data: bytes) -> tuple[Image.Image, Image.Image]:
-    thumb, display = make_derivatives(io.BytesIO(data))
-    assert (thumb.kind, display.kind) == ("thumb", "display")
+    thumb, middle, display = make_derivatives(io.BytesIO(data))
+    assert (thumb.kind, middle.kind, display.kind) == ("thumb", "middle", "display")
     return decode(thumb), decode(display)
 
 
@@ -299,10 +306,14 @@ def test_it_reads_an_iphone_heic():
 # --- Derivatives --------------------------------------------------------------------
 
 
-def test_it_makes_a_thumb_and_a_display_jpeg_of_the_configured_sizes():
+def test_it_makes_a_thumb_a_middle_and_a_display_jpeg_of_the_configured_sizes():
     derivatives = make_derivatives(io.BytesIO(jpeg_bytes(4000, 3000)))
 
-    assert [(d.kind, d.width, d.height) for d in derivatives] == [("thumb", 400, 300), ("display", 1600, 1200)]
+    assert [(d.kind, d.width, d.height) for d in derivatives] == [
+        ("thumb", 400, 300),
+        ("middle", 1024, 768),
+        ("display", 1600, 1200),
+    ]
     for derivative in derivatives:
         im = decode(derivative)
         assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (derivative.width, derivative.height))
@@ -311,11 +322,28 @@ def test_it_makes_a_thumb_and_a_display_jpeg_of_the_configured_sizes():
 
 
 def test_it_rounds_the_short_edge_and_follows_the_settings(settings):
-    settings.PHOTO_THUMB_SIZE, settings.PHOTO_DISPLAY_SIZE = 200, 1000
+    settings.PHOTO_THUMB_SIZE, settings.PHOTO_MIDDLE_SIZE, settings.PHOTO_DISPLAY_SIZE = 200, 700, 1000
 
-    thumb, display = make_derivatives(io.BytesIO(jpeg_bytes(3000, 2000)))
+    thumb, middle, display = make_derivatives(io.BytesIO(jpeg_bytes(3000, 2000)))
 
-    assert (thumb.width, thumb.height, display.width, display.height) == (200, 133, 1000, 667)
+    assert [(d.width, d.height) for d in (thumb, middle, display)] == [(200, 133), (700, 467), (1000, 667)]
+
+
+def test_a_portrait_photos_middle_image_is_upright_and_as_tall_as_the_setting():
+    middle = make_derivatives(io.BytesIO(jpeg_bytes(4000, 3000, orientation=6, marker=True)))[1]
+
+    im = decode(middle)
+    assert (middle.kind, im.size) == ("middle", (768, 1024))
+    assert_color(im.getpixel((im.width - 20, 20)), MARKER_COLOR, tolerance=12)
+
+
+def test_the_middle_image_alone_is_the_one_make_derivatives_makes():
+    data = jpeg_bytes(4000, 3000)
+
+    alone = make_middle_derivative(io.BytesIO(data))
+
+    middle = make_derivatives(io.BytesIO(data))[1]
+    assert (alone.kind, alone.width, alone.height, alone.content) == ("middle", 1024, 768, middle.content)
 
 
 def test_it_never_upscales_a_small_image():

@@ -2,7 +2,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from galleries.models import Gallery
+from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
 
@@ -14,11 +14,15 @@ def test_it_serves_the_derivatives(client, db):
     photo = upload_photo(make_gallery())
 
     thumb = client.get(f"/photos/{photo.key}/thumb")
+    middle = client.get(f"/photos/{photo.key}/middle")
     display = client.get(f"/photos/{photo.key}/display")
 
-    assert thumb["Content-Type"] == "image/jpeg"
+    assert thumb["Content-Type"] == middle["Content-Type"] == "image/jpeg"
     assert Image.open(BytesIO(_body(thumb))).size == (400, 300)
+    assert Image.open(BytesIO(_body(middle))).size == (640, 480)
     assert Image.open(BytesIO(_body(display))).size == (640, 480)
+    assert middle["Content-Disposition"] == 'inline; filename="IMG_0001-middle.jpg"'
+
     assert thumb["Cache-Control"] == "public, max-age=86400"
 
 
@@ -54,3 +58,24 @@ def test_an_unknown_kind_or_key_is_not_found(client, db):
 
     assert client.get(f"/photos/{photo.key}/secret").status_code == 404
     assert client.get("/photos/00000000-0000-0000-0000-000000000000/thumb").status_code == 404
+
+
+def test_the_middle_size_follows_the_same_access_rules_as_the_others(client, db):
+    private_photo = upload_photo(make_gallery(visibility=Gallery.Visibility.PRIVATE))
+    draft_photo = upload_photo(make_gallery(is_published=False))
+    pending_photo = upload_photo(make_gallery(), process=False)
+
+    for photo in (private_photo, draft_photo, pending_photo):
+        assert client.get(f"/photos/{photo.key}/middle").status_code == 404
+
+    client.post(f"/g/{private_photo.gallery.slug}/access/", {"code": private_photo.gallery.access_code})
+    response = client.get(f"/photos/{private_photo.key}/middle")
+    assert (response.status_code, response["Cache-Control"]) == (200, "private, max-age=86400")
+
+
+def test_a_photo_processed_before_the_middle_size_existed_has_no_middle_file(client, db):
+    photo = upload_photo(make_gallery())
+    Photo.objects.filter(pk=photo.pk).update(middle="")
+
+    assert client.get(f"/photos/{photo.key}/middle").status_code == 404
+    assert client.get(f"/photos/{photo.key}/display").status_code == 200

@@ -29,12 +29,17 @@ def test_two_files_with_the_same_name_are_both_kept(any_storage, db):
     assert any_storage() == sorted(a.stored_names + b.stored_names)
 
 
-def test_processing_stores_both_derivatives_beside_the_untouched_original(any_storage, db):
+def test_processing_stores_the_three_derivatives_beside_the_untouched_original(any_storage, db):
     content = unique_jpeg(width=2400, height=1800)
     photo = upload_photo(make_gallery(), content=content)
 
     assert photo.status == Photo.Status.READY
-    assert {name.rsplit("/", 1)[1] for name in any_storage()} == {"original.jpg", "thumb.jpg", "display.jpg"}
+    assert {name.rsplit("/", 1)[1] for name in any_storage()} == {
+        "original.jpg",
+        "thumb.jpg",
+        "middle.jpg",
+        "display.jpg",
+    }
     assert photo.original.open("rb").read() == content
 
 
@@ -123,7 +128,7 @@ def test_reprocessing_replaces_the_derivatives_without_leaving_the_old_ones(any_
 
     reprocessed = services.photo_process(photo_id=photo.pk)
 
-    assert len(any_storage()) == 3
+    assert len(any_storage()) == 4
     assert any_storage() == sorted(reprocessed.stored_names)
 
 

@@ -286,6 +286,6 @@ def test_an_import_and_its_processing_outlive_ten_seconds_without_s3(
     photos = list(Photo.objects.all())
     stored = {obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert stored == {name for photo in photos for name in photo.stored_names}
-    assert all(len(photo.stored_names) == 3 for photo in photos)
+    assert all(len(photo.stored_names) == 4 for photo in photos)  # original, thumb, middle, display
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
     Image.open(io.BytesIO(s3.get_object(Bucket=bucket, Key=photos[0].thumbnail.name)["Body"].read())).verify()

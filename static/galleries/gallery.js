@@ -63,20 +63,30 @@
 
   function tiles() { return grid.querySelectorAll(".tile"); }
 
+  // The viewer's image fits the screen above the bar (.viewer-figure), never larger
+  // than the display image: with these sizes a phone takes the middle or display
+  // size from the tile's srcset, and a large screen the display one.
+  function setSources(img, tile) {
+    const width = parseInt(tile.dataset.width, 10), height = parseInt(tile.dataset.height, 10);
+    img.sizes = "min(100vw, calc((100vh - 3.5rem) * " + (width / height).toFixed(4) + "), " + width + "px)";
+    if (tile.dataset.srcset) img.srcset = tile.dataset.srcset;
+    img.src = tile.dataset.display;
+  }
+
   function show(index) {
     const all = tiles();
     if (index < 0 || index >= all.length) return;
     current = index;
     const tile = all[index];
-    image.src = tile.dataset.display;
     image.width = tile.dataset.width;
     image.height = tile.dataset.height;
+    setSources(image, tile);
     image.alt = tile.querySelector("img").alt;
     download.href = tile.dataset.download;
     position.textContent = (index + 1) + " / " + (total || all.length);
     viewer.querySelector(".viewer-previous").disabled = index === 0;
     viewer.querySelector(".viewer-next").disabled = index === all.length - 1 && !nextLink();
-    if (all[index + 1]) new Image().src = all[index + 1].dataset.display;  // preload
+    if (all[index + 1]) setSources(new Image(), all[index + 1]);  // preload the size the viewer will take
     if (index >= all.length - 3) loadMore();
   }
 
@@ -102,6 +112,7 @@
   viewer.addEventListener("close", function () {
     const tile = tiles()[current];
     if (tile) tile.focus();
+    image.removeAttribute("srcset");
     image.removeAttribute("src");
   });
   viewer.addEventListener("keydown", function (event) {
