@@ -9,7 +9,10 @@ and the admin.
   unlisted one is open to whoever has its link; a published private one is open once
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
-- A guest sees the ready photos of an open gallery, and nothing else of it.
+- A guest sees the ready photos of an open gallery, and nothing else of it, and
+  downloads what the gallery's download policy allows: the originals, the display
+  images, or nothing (looking at the display images is not downloading). Those who
+  manage a gallery always download its originals.
 - API keys and pending uploads belong to one organizer; superusers see all of them.
 """
 
@@ -110,3 +113,26 @@ def photo_is_visible(request, photo: Photo) -> bool:
     if can_manage_gallery(request.user, gallery):
         return True
     return gallery.is_published and photo.is_ready and gallery_is_open(request, gallery)
+
+
+def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
+    """The photos of a gallery that this visitor sees in it, who may know of it and for
+    whom it is open (gallery_for_visitor, gallery_is_open): the ready ones, drafts'
+    included for those who manage them."""
+    if not gallery.is_published and not can_manage_gallery(request.user, gallery):
+        return gallery.photos.none()
+    return gallery.photos.ready()
+
+
+def download_kind(user, gallery: Gallery) -> str | None:
+    """The kind of file ("original", "display") that `user` may download from a gallery
+    they may see, or None when downloads are off for them."""
+    if can_manage_gallery(user, gallery):
+        return "original"
+    return {Gallery.Downloads.ORIGINALS: "original", Gallery.Downloads.DISPLAY: "display"}.get(gallery.downloads)
+
+
+def may_download(user, gallery: Gallery, kind: str) -> bool:
+    """May `user` download the file of this kind (a photo they may see): a thumbnail or
+    display image is what they look at anyway; an original only when the policy allows."""
+    return kind != "original" or download_kind(user, gallery) == "original"
