@@ -56,7 +56,9 @@ class GalleryOut(Schema):
 class PhotoUrls(Schema):
     thumbnail: str | None
     display: str | None
-    original: str
+    original: str | None = Field(
+        description="Null when the gallery's download policy keeps the originals from this caller."
+    )
 
 
 class PhotoOut(Schema):
