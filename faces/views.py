@@ -82,14 +82,15 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
     except FaceSearchError as exc:
         return _form_page(request, gallery, SelfieForm(consent_given=True), problem=str(exc), status=_status_of(exc))
 
+    download_kind = access.download_kind(request.user, gallery)
     return render(
         request,
         "faces/find_me_results.html",
         {
             "gallery": gallery,
             "form": SelfieForm(consent_given=True),
-            "you": [_match_tile(match) for match in result.sure],
-            "maybe_you": [_match_tile(match) for match in result.maybe],
+            "you": [_match_tile(match, download_kind=download_kind) for match in result.sure],
+            "maybe_you": [_match_tile(match, download_kind=download_kind) for match in result.maybe],
             "faces_in_selfie": result.faces_in_selfie,
             "selfie_max_mb": settings.SELFIE_MAX_MB,
         },
@@ -114,5 +115,9 @@ def _status_of(exc: FaceSearchError) -> int:
     return 503 if exc.is_outage else 400
 
 
-def _match_tile(match) -> dict:
-    return {**_photo_tile(match.photo), "face_box": match.face.box_percent, "similarity": match.similarity}
+def _match_tile(match, *, download_kind: str | None) -> dict:
+    return {
+        **_photo_tile(match.photo, download_kind=download_kind),
+        "face_box": match.face.box_percent,
+        "similarity": match.similarity,
+    }
