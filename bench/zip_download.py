@@ -122,7 +122,10 @@ def stream_zip(client) -> dict:
     peak = rss["start"]
     sent = next_sample = 0
     tail = b""
+    first_byte = None
     for chunk in response.streaming_content:
+        if first_byte is None:
+            first_byte = time.perf_counter() - started
         sent += len(chunk)
         tail = (tail + chunk[-22:])[-22:]
         if sent >= next_sample:
@@ -134,7 +137,7 @@ def stream_zip(client) -> dict:
     rss["end"] = rss_mb()
     assert sent == length, f"Content-Length {length}, sent {sent}"
     assert tail.startswith(b"PK\x05\x06"), "the archive does not end with its end-of-directory record"
-    return {"bytes": sent, "seconds": elapsed, "rss": rss, "peak": max(peak, rss["end"])}
+    return {"bytes": sent, "seconds": elapsed, "first_byte": first_byte, "rss": rss, "peak": max(peak, rss["end"])}
 
 
 def free_port() -> int:
@@ -257,7 +260,8 @@ def main() -> None:
             rss = result["rss"]
             print(
                 f"round {round_number + 1}: read {total / 1e9:.2f} GB at {reads[-1]:.0f} MB/s; "
-                f"ZIP {result['bytes'] / 1e9:.2f} GB at {result['bytes'] / result['seconds'] / 1e6:.0f} MB/s, "
+                f"ZIP {result['bytes'] / 1e9:.2f} GB at {result['bytes'] / result['seconds'] / 1e6:.0f} MB/s "
+                f"(first byte after {result['first_byte'] * 1000:.0f} ms), "
                 f"RSS start {rss['start']:.0f} MB, middle {rss['middle']:.0f} MB, end {rss['end']:.0f} MB, "
                 f"largest {result['peak']:.0f} MB"
             )

@@ -116,9 +116,9 @@ def photo_is_visible(request, photo: Photo) -> bool:
 
 
 def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
-    """The photos of a gallery that this visitor sees in it, who may know of it and for
-    whom it is open (gallery_for_visitor, gallery_is_open): the ready ones, drafts'
-    included for those who manage them."""
+    """The photos this visitor sees in a gallery that gallery_for_visitor and
+    gallery_is_open let them into: the ready ones (of a draft too, for those who
+    manage it)."""
     if not gallery.is_published and not can_manage_gallery(request.user, gallery):
         return gallery.photos.none()
     return gallery.photos.ready()

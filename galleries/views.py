@@ -317,8 +317,8 @@ def photo_file(request, key, kind):
 
 
 def gallery_download(request, slug):
-    """ "Download all": every photo of the gallery this visitor sees, in one ZIP of
-    the files the gallery's download policy gives them, streamed as it is made."""
+    """Download all: every photo of the gallery this visitor sees, in one ZIP of the
+    files the gallery's download policy gives them, streamed as it is made."""
     gallery = access.gallery_for_visitor(request, slug)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
