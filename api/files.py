@@ -35,12 +35,14 @@ def stored_file_url(request, name: str) -> str:
     return request.build_absolute_uri(reverse("api:stored_file", args=[file_token(name)]))
 
 
-def photo_urls(request, photo, *, listed: bool) -> dict:
+def photo_urls(request, photo, *, listed: bool, original_allowed: bool = True) -> dict:
+    """`original_allowed`: may the caller download the original (access.may_download);
+    without it the original's URL is null."""
     urls = {}
     # "middle" is None for a photo processed before it existed, until it is made.
     for kind, key in (("thumb", "thumbnail"), ("middle", "middle"), ("display", "display"), ("original", "original")):
         name = files.stored_name(photo, kind)
-        if not name or (kind != "original" and not photo.is_ready):
+        if not name or (kind != "original" and not photo.is_ready) or (kind == "original" and not original_allowed):
             urls[key] = None
         elif files.storage_is_local() and listed and photo.is_ready:
             urls[key] = request.build_absolute_uri(files.photo_view_url(photo, kind))

@@ -61,7 +61,9 @@ class PhotoUrls(Schema):
         "photos processed before it existed; use display then."
     )
     display: str | None
-    original: str
+    original: str | None = Field(
+        description="Null when the gallery's download policy keeps the originals from this caller."
+    )
 
 
 class PhotoOut(Schema):

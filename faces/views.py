@@ -125,13 +125,14 @@ def find_me_results(request, slug):
         return _results_gone(request, gallery, expired=True)
     except FindMeResultsInvalid:
         return _results_gone(request, gallery, expired=False)
+    download_kind = access.download_kind(request.user, gallery)
     return render(
         request,
         "faces/find_me_results.html",
         {
             **_form_context(gallery, SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))),
-            "you": [_match_tile(found) for found in results.sure],
-            "maybe_you": [_match_tile(found) for found in results.maybe],
+            "you": [_match_tile(found, download_kind=download_kind) for found in results.sure],
+            "maybe_you": [_match_tile(found, download_kind=download_kind) for found in results.maybe],
             "faces_in_selfie": results.faces_in_selfie,
         },
     )
@@ -168,8 +169,12 @@ def _status_of(exc: FaceSearchError) -> int:
     return 503 if exc.is_outage else 400
 
 
-def _match_tile(found) -> dict:
-    return {**_photo_tile(found.photo), "face_box": found.face_box, "similarity": found.similarity}
+def _match_tile(found, *, download_kind: str | None) -> dict:
+    return {
+        **_photo_tile(found.photo, download_kind=download_kind),
+        "face_box": found.face_box,
+        "similarity": found.similarity,
+    }
 
 
 def _duration(seconds: int) -> str:

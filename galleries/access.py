@@ -9,7 +9,10 @@ and the admin.
   unlisted one is open to whoever has its link; a published private one is open once
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
-- A guest sees the ready photos of an open gallery, and nothing else of it.
+- A guest sees the ready photos of an open gallery, and nothing else of it, and
+  downloads what the gallery's download policy allows: the originals, the display
+  images, or nothing (looking at the display images is not downloading). Those who
+  manage a gallery always download its originals.
 - A gallery past its closing time (`closes_at`) has closed to guests: every guest page,
   file and download of it, and the API, say so (410 Gone) instead; it is no longer
   listed. Those who manage it still see everything. Drafts stay not found.
@@ -129,3 +132,26 @@ def photo_is_closed_to(request, photo: Photo) -> bool:
     are told so (410) rather than "not found". Drafts and unready photos stay not found."""
     gallery = photo.gallery
     return gallery.is_published and photo.is_ready and gallery_is_closed_to(request, gallery)
+
+
+def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
+    """The photos this visitor sees in a gallery that gallery_for_visitor and
+    gallery_is_open let them into: the ready ones (of a draft too, for those who
+    manage it)."""
+    if not gallery.is_published and not can_manage_gallery(request.user, gallery):
+        return gallery.photos.none()
+    return gallery.photos.ready()
+
+
+def download_kind(user, gallery: Gallery) -> str | None:
+    """The kind of file ("original", "display") that `user` may download from a gallery
+    they may see, or None when downloads are off for them."""
+    if can_manage_gallery(user, gallery):
+        return "original"
+    return {Gallery.Downloads.ORIGINALS: "original", Gallery.Downloads.DISPLAY: "display"}.get(gallery.downloads)
+
+
+def may_download(user, gallery: Gallery, kind: str) -> bool:
+    """May `user` download the file of this kind (a photo they may see): a thumbnail or
+    display image is what they look at anyway; an original only when the policy allows."""
+    return kind != "original" or download_kind(user, gallery) == "original"

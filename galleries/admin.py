@@ -61,8 +61,15 @@ class GalleryForm(forms.ModelForm):
             "access_code",
             "face_search_enabled",
             "closes_at",
+            "downloads",
             "owner",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A form sent without the policy (a page opened before it existed, a script)
+        # leaves it as it was: the default for a new gallery, the gallery's own otherwise.
+        self.fields["downloads"].required = False
 
     def clean_slug(self):
         # A taken address gets a suffix rather than an error, which would tell an
@@ -95,6 +102,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
         ("Find me", {"fields": ["face_search_enabled"]}),
         ("Closing", {"fields": ["closes_at"]}),
+        ("Downloads", {"fields": ["downloads"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

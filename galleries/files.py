@@ -5,6 +5,8 @@ every file goes through `photo_file`, which checks the visitor's access first:
 no photo of a private gallery is ever reachable at a guessable public address.
 """
 
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -71,3 +73,50 @@ def srcset(candidates) -> str:
         if url:
             chosen[width] = url
     return ", ".join(f"{url} {width}w" for width, url in sorted(chosen.items()))
+
+
+# Read a remote file in pieces of this size: big enough that the requests' overhead
+# vanishes, small enough that many downloads at once hold little.
+CHUNK_BYTES = 1024 * 1024
+
+
+def _s3_key(name: str) -> str:
+    location = default_storage.location.strip("/")
+    return f"{location}/{name}" if location else name
+
+
+def stored_sizes(names: Iterable[str]) -> dict[str, int]:
+    """The size of each stored file of `names` that exists, by name. On S3, from a
+    listing of the folders they are in (a request per thousand files, instead of one
+    per file); names of galleries/<id>/<key>/<kind>.<ext> share their gallery's folder."""
+    names = list(names)
+    if storage_is_local():
+        sizes = {}
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                sizes[name] = default_storage.size(name)
+        return sizes
+    by_key = {_s3_key(name): name for name in names}
+    folders = {key.rsplit("/", 2)[0] + "/" if key.count("/") >= 2 else key for key in by_key}
+    sizes = {}
+    for folder in sorted(folders):
+        for summary in default_storage.bucket.objects.filter(Prefix=folder):
+            if summary.key in by_key:
+                sizes[by_key[summary.key]] = summary.size
+    return sizes
+
+
+def stored_chunks(name: str) -> Iterator[bytes]:
+    """The stored file's bytes, a piece at a time, read only as they are asked for:
+    never the whole file in memory (django-storages' S3 file would download it all
+    into memory on its first read)."""
+    if storage_is_local():
+        with default_storage.open(name, "rb") as fh:
+            while chunk := fh.read(CHUNK_BYTES):
+                yield chunk
+        return
+    body = default_storage.bucket.Object(_s3_key(name)).get()["Body"]
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()

@@ -63,6 +63,11 @@ class Gallery(models.Model):
         UNLISTED = "unlisted", "Unlisted: only people with the link"
         PRIVATE = "private", "Private: people with the link and the access code"
 
+    class Downloads(models.TextChoices):
+        ORIGINALS = "originals", "Originals: guests download the files as uploaded"
+        DISPLAY = "display", "Display size only: guests download the images they see"
+        NONE = "none", "No downloads: guests only look"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True, help_text="The gallery's address: /g/<slug>/")
     event_date = models.DateField(null=True, blank=True)
@@ -77,6 +82,12 @@ class Gallery(models.Model):
     )
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     access_code = models.CharField(max_length=64, blank=True, help_text="Guests type this to open a private gallery.")
+    downloads = models.CharField(
+        max_length=10,
+        choices=Downloads.choices,
+        default=Downloads.ORIGINALS,
+        help_text="What guests may download, one photo or all at once. Organizers always get the originals.",
+    )
     is_published = models.BooleanField("published", default=False, help_text="Drafts are visible to organizers only.")
     face_search_enabled = models.BooleanField(
         "Find me",

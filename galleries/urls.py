@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("g/<slug:slug>/", views.gallery_detail, name="detail"),
     path("g/<slug:slug>/access/", views.gallery_access, name="access"),
+    path("g/<slug:slug>/download/", views.gallery_download, name="download"),
     path("g/<slug:slug>/p/<uuid:key>/", views.photo_detail, name="photo"),
     path("photos/<uuid:key>/<str:kind>", views.photo_file, name="photo_file"),
 ]

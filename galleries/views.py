@@ -5,23 +5,25 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, files, services
+from galleries import access, downloads, files, services
 from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
 from ops.ratelimits import client_ip, device_id
 
 
-def _photo_tile(photo: Photo) -> dict:
+def _photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
     thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
     middle_width, middle_height = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
     display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
@@ -35,7 +37,8 @@ def _photo_tile(photo: Photo) -> dict:
         "middle_url": middle_url,
         "display_url": display_url,
         "srcset": files.srcset(((thumb_url, thumb_width), (middle_url, middle_width), (display_url, display_width))),
-        "download_url": files.photo_view_url(photo, "original", download=True),
+        "download_kind": download_kind,
+        "download_url": files.photo_view_url(photo, download_kind, download=True) if download_kind else None,
         "thumb_width": thumb_width,
         "thumb_height": thumb_height,
         "display_width": display_width,
@@ -81,9 +84,10 @@ def _url_for_keys(viewname: str, *args) -> Callable[[uuid.UUID], str]:
     return lambda key: f"{before}{key}{after}"
 
 
-def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
+def _grid_tiles(gallery: Gallery, photos, *, first_number: int, download_kind: str | None) -> list[dict]:
     photo_page_url = _url_for_keys("galleries:photo", gallery.slug, uuid.UUID)
-    download_url = _url_for_keys("galleries:photo_file", uuid.UUID, "original")
+    if download_kind:
+        download_url = _url_for_keys("galleries:photo_file", uuid.UUID, download_kind)
     local = files.storage_is_local()
     if local:
         thumb_url = _url_for_keys("galleries:photo_file", uuid.UUID, "thumb")
@@ -105,7 +109,7 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int) -> list[dict]:
                 "thumb_url": thumb,
                 "display_url": display,
                 "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
-                "download_url": f"{download_url(photo.key)}?download=1",
+                "download_url": f"{download_url(photo.key)}?download=1" if download_kind else None,
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
                 "display_width": display_width,
@@ -134,31 +138,59 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
     return key, timeout
 
 
-def _photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> int:
-    count = cache.get(f"{cache_key}:count")
-    if count is None:
-        count = gallery.photos.ready().count()
-        cache.set(f"{cache_key}:count", count, timeout)
-    return count
+def _photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, int]:
+    """The number of ready photos, and the bytes of their originals (in the same query)."""
+    counted = cache.get(f"{cache_key}:count")
+    if counted is None:
+        totals = gallery.photos.ready().aggregate(count=Count("pk"), original_bytes=Sum("file_size"))
+        counted = totals["count"], totals["original_bytes"] or 0
+        cache.set(f"{cache_key}:count", counted, timeout)
+    return counted
 
 
-def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int) -> str:
+def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, download_kind: str | None) -> str:
     """One page of the photo grid (tiles and pager) as HTML: the same for everyone
-    who may see the gallery, and all that the infinite scroll asks for."""
-    html = cache.get(f"{cache_key}:grid:{page.number}")
+    who may see the gallery and download the same kind of file from it, and all that
+    the infinite scroll asks for."""
+    key = f"{cache_key}:grid:{download_kind}:{page.number}"
+    html = cache.get(key)
     if html is None:
         photos = []
         if page.paginator.count:
             photos = gallery.photos.ready().in_display_order().for_tiles()[page.start_index() - 1 : page.end_index()]
-        tiles = _grid_tiles(gallery, photos, first_number=page.start_index())
+        tiles = _grid_tiles(gallery, photos, first_number=page.start_index(), download_kind=download_kind)
         html = render_to_string("galleries/_photo_page.html", {"tiles": tiles, "page": page})
-        cache.set(f"{cache_key}:grid:{page.number}", html, timeout)
+        cache.set(key, html, timeout)
     return html
 
 
 def gallery_closed_page(request, gallery: Gallery):
     """What a guest gets from every page and file of a gallery that has closed."""
     return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
+
+
+def _photos_to_download(request, gallery: Gallery):
+    # stored_name() reads the four file names; download_name() the uploaded one.
+    return (
+        access.photos_visible_to(request, gallery)
+        .in_display_order()
+        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename")
+    )
+
+
+def _download_all_size(
+    request, gallery: Gallery, kind: str, *, original_bytes: int, cache_key: str, timeout: int
+) -> int:
+    """About the size of the gallery's ZIP in bytes, for the button. The originals'
+    sizes are in the database (the archive adds some 100 bytes a photo); the display
+    images' are asked of the storage, once for each change of the gallery."""
+    if kind == "original":
+        return original_bytes
+    size = cache.get(f"{cache_key}:zip-size:{kind}")
+    if size is None:
+        size = len(downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind))
+        cache.set(f"{cache_key}:zip-size:{kind}", size, timeout)
+    return size
 
 
 def gallery_detail(request, slug):
@@ -178,11 +210,13 @@ def gallery_detail(request, slug):
         return redirect("galleries:access", slug=gallery.slug)
 
     cache_key, timeout = _page_cache(gallery)
-    photo_count = _photo_count(gallery, cache_key=cache_key, timeout=timeout)
+    photo_count, original_bytes = _photo_count(gallery, cache_key=cache_key, timeout=timeout)
     # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
     page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
+    download_kind = access.download_kind(request.user, gallery)
+    grid_options = {"cache_key": cache_key, "timeout": timeout, "download_kind": download_kind}
     if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
-        return HttpResponse(_photo_grid(gallery, page, cache_key=cache_key, timeout=timeout))
+        return HttpResponse(_photo_grid(gallery, page, **grid_options))
 
     viewer = request.user.pk if request.user.is_authenticated else "anonymous"
     page_key = f"{cache_key}:page:{page.number}:{viewer}"
@@ -190,11 +224,22 @@ def gallery_detail(request, slug):
     cacheable = not messages.get_messages(request)
     if cacheable and (content := cache.get(page_key)) is not None:
         return HttpResponse(content)
-    grid = _photo_grid(gallery, page, cache_key=cache_key, timeout=timeout)
+    grid = _photo_grid(gallery, page, **grid_options)
+    download_all_size = None
+    if download_kind and photo_count:
+        download_all_size = _download_all_size(
+            request, gallery, download_kind, original_bytes=original_bytes, cache_key=cache_key, timeout=timeout
+        )
     response = render(
         request,
         "galleries/gallery_detail.html",
-        {"gallery": gallery, "photo_count": photo_count, "grid": mark_safe(grid)},
+        {
+            "gallery": gallery,
+            "photo_count": photo_count,
+            "grid": mark_safe(grid),
+            "download_kind": download_kind,
+            "download_all_size": download_all_size,
+        },
     )
     # get_token() was called: the page may hold this visitor's CSRF token.
     if cacheable and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
@@ -221,7 +266,7 @@ def photo_detail(request, slug, key):
         "galleries/photo_detail.html",
         {
             "gallery": gallery,
-            "tile": _photo_tile(photo),
+            "tile": _photo_tile(photo, download_kind=access.download_kind(request.user, gallery)),
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
@@ -271,6 +316,8 @@ def photo_file(request, key, kind):
     if not access.photo_is_visible(request, photo):
         raise Http404
     gallery = photo.gallery
+    if not access.may_download(request.user, gallery, kind):
+        raise PermissionDenied  # the guest sees the photo, but its organizer keeps the original
     name = files.stored_name(photo, kind)
     if not name:
         raise Http404
@@ -292,5 +339,25 @@ def photo_file(request, key, kind):
     # Files never change under the same name until reprocessed; keep private ones out of shared caches.
     visibility = "public" if gallery.is_listed else "private"
     response["Cache-Control"] = f"{visibility}, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def gallery_download(request, slug):
+    """Download all: every photo of the gallery this visitor sees, in one ZIP of the
+    files the gallery's download policy gives them, streamed as it is made."""
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
+    if not access.gallery_is_open(request, gallery):
+        return redirect("galleries:access", slug=gallery.slug)
+    kind = access.download_kind(request.user, gallery)
+    if kind is None:
+        raise PermissionDenied
+    archive = downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = str(len(archive))
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{gallery.slug}.zip")
+    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -47,5 +47,10 @@ def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
         "file_size": photo.file_size,
         "taken_at": photo.taken_at,
         "created_at": photo.created_at,
-        "urls": files.photo_urls(request, photo, listed=gallery.is_listed),
+        "urls": files.photo_urls(
+            request,
+            photo,
+            listed=gallery.is_listed,
+            original_allowed=access.may_download(request.auth.user, gallery, "original"),
+        ),
     }

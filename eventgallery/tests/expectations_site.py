@@ -2,6 +2,8 @@
 single sign-on (galleries/access.py: drafts are not found by guests, private galleries
 ask for their code, whoever manages a gallery sees all of it)."""
 
+import io
+import zipfile
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -44,6 +46,20 @@ def _selfie(world, user):
 
 def _nothing_indexed_again(world, user, response, data):
     assert PhotoFaces.objects.filter(photo=world.draft_photo, status=PhotoFaces.Status.INDEXED).exists()
+
+
+def _the_ready_photos_only(*photos):
+    """The ZIP, to those who get it, holds the named photos' originals and nothing else."""
+
+    def after(world, user, response, data):
+        if response.status_code != 200:
+            return
+        body = b"".join(response.streaming_content)
+        assert int(response["Content-Length"]) == len(body)
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            assert sorted(archive.namelist()) == sorted(getattr(world, p).original_filename for p in photos)
+
+    return after
 
 
 def _the_original_services_callback() -> dict:
@@ -113,6 +129,36 @@ SITE = {
             "/g/{closed.slug}/access/",
             closed_to_guests(Redirect("/g/{closed.slug}/")),
         ),
+    ],
+    # A ZIP streamed: the secrets check reads no body, the status says who may have it.
+    "galleries:download": [
+        Check(
+            "all of the public gallery (not its pending or failed photo)",
+            "/g/{public.slug}/download/",
+            everyone(200),
+            after=_the_ready_photos_only("public_photo"),
+        ),
+        Check(
+            "all of the unlisted gallery",
+            "/g/{unlisted.slug}/download/",
+            everyone(200),
+            after=_the_ready_photos_only("unlisted_photo"),
+        ),
+        Check(
+            "all of the private gallery",
+            "/g/{private.slug}/download/",
+            behind_the_code(),
+            after=_the_ready_photos_only("private_photo"),
+        ),
+        Check("all of the draft", "/g/{draft.slug}/download/", managers(), after=_the_ready_photos_only("draft_photo")),
+        Check("all of the closed gallery", "/g/{closed.slug}/download/", closed_to_guests()),
+        Check(
+            "all of the other organizer's draft",
+            "/g/{others_draft.slug}/download/",
+            others_only(),
+            after=_the_ready_photos_only("others_photo"),
+        ),
+        Check("all of a gallery that does not exist", "/g/no-such-gallery/download/", everyone(404)),
     ],
     "galleries:photo": [
         Check("a ready photo of the public gallery", "/g/{public.slug}/p/{public_photo.key}/", everyone(200)),

@@ -17,6 +17,7 @@ from faces.tests.find_me import (
     find_me_url,
     selfie_file,
 )
+from galleries.models import Gallery
 
 # The person in the middle of the group photo, and two crops of that photo: one
 # around them alone, one of the three people on the right, without them.
@@ -101,6 +102,17 @@ def test_each_photo_links_to_its_page_and_its_download(consenting_client, django
     download = consenting_client.get(f"/photos/{group.key}/original?download=1")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_no_download_is_offered_when_the_gallery_allows_none(consenting_client, django_capture_on_commit_callbacks):
+    gallery, (group, _, _) = _gallery_of_three(django_capture_on_commit_callbacks)
+    Gallery.objects.filter(pk=gallery.pk).update(downloads=Gallery.Downloads.NONE)
+    selfie = selfie_of(face_images.group_photo(), CENTRE, face_px=110)
+
+    response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(selfie)})
+
+    assert f'href="/g/{gallery.slug}/p/{group.key}/"' in response.text
+    assert "match-download" not in response.text
 
 
 def test_less_certain_matches_are_shown_as_maybe_you(consenting_client, django_capture_on_commit_callbacks, settings):

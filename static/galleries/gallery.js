@@ -82,7 +82,7 @@
     image.height = tile.dataset.height;
     setSources(image, tile);
     image.alt = tile.querySelector("img").alt;
-    download.href = tile.dataset.download;
+    if (download) download.href = tile.dataset.download;  // no link when downloads are off
     position.textContent = (index + 1) + " / " + (total || all.length);
     viewer.querySelector(".viewer-previous").disabled = index === 0;
     viewer.querySelector(".viewer-next").disabled = index === all.length - 1 && !nextLink();
