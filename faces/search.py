@@ -8,6 +8,10 @@ small queries: the faces added since (ids above the highest it holds; faces of a
 gallery are inserted under a lock on its FaceCollection row, so ids grow in commit
 order), and the collection's revision, which moves when faces are removed or
 regrouped and then makes it load the gallery again.
+
+The arithmetic of descriptors (distance, similarity) lives here too, and needs no
+Django: the local engine's `compare` uses it, and the engine must not load the app
+registry, so the models are imported where the rows are read.
 """
 
 from __future__ import annotations
@@ -19,13 +23,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faces.models import Face, FaceCollection
-
 DESCRIPTOR_SIZE = 128
+# dlib's customary threshold: two descriptors closer than this are the same person.
+# The search's own thresholds are settings (FACE_MATCH_DISTANCE and the others).
+MATCH_DISTANCE = 0.6
 # Galleries kept per process; the least recently searched is dropped first, and any
 # not searched for a while, so that a deleted gallery's faces do not stay in memory.
 _CACHED_GALLERIES = 8
 _IDLE_S = 600
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance between two descriptors; below MATCH_DISTANCE is the same person."""
+    return float(np.linalg.norm(np.asarray(a, np.float32) - np.asarray(b, np.float32)))
+
+
+def similarity(distance_: float, *, match_distance: float = MATCH_DISTANCE) -> float:
+    """A descriptor distance on Rekognition's similarity scale: 100 for the same
+    descriptor, 80 (Rekognition's customary match threshold) at match_distance, 0 at
+    three times it."""
+    if distance_ <= match_distance:
+        value = 100 - 20 * distance_ / match_distance
+    else:
+        value = 80 * (1 - (distance_ - match_distance) / (2 * match_distance))
+    return round(min(100.0, max(0.0, value)), 2)
 
 
 @dataclass
@@ -91,6 +112,8 @@ def _arrays(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _rows(gallery_id: int, above_id: int = 0):
+    from faces.models import Face
+
     return list(
         Face.objects.filter(gallery_id=gallery_id, id__gt=above_id, descriptor__isnull=False)
         .order_by("id")
@@ -105,6 +128,8 @@ _lock = threading.Lock()
 
 def gallery_descriptors(gallery_id: int) -> GalleryDescriptors:
     """The gallery's face descriptors as they are in the database now."""
+    from faces.models import FaceCollection
+
     revision = FaceCollection.objects.filter(gallery_id=gallery_id).values_list("revision", flat=True).first() or 0
     with _lock:
         cached = _cache.get(gallery_id)

@@ -529,8 +529,6 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
     FACE_PERSON_MAX_DISTANCE: grouping links faces one by one, and a long chain can
     drift to someone else). Maybe: within FACE_MAYBE_DISTANCE.
     """
-    from faces.engines.local import similarity
-
     known = search.gallery_descriptors(gallery.pk)
     if not len(known.face_ids):
         return {}
@@ -543,7 +541,7 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
     selected = np.flatnonzero(sure | maybe)
     return {
         int(known.face_ids[i]): (
-            similarity(float(distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
+            search.similarity(float(distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
             bool(sure[i]),
         )
         for i in selected
