@@ -9,9 +9,9 @@ gallery are inserted under a lock on its FaceCollection row, so ids grow in comm
 order), and the collection's revision, which moves when faces are removed or
 regrouped and then makes it load the gallery again.
 
-The arithmetic of descriptors (distance, similarity) lives here too, and needs no
-Django: the local engine's `compare` uses it, and the engine must not load the app
-registry, so the models are imported where the rows are read.
+The arithmetic of descriptors (distance, similarity, which faces are "you") lives
+here too, and needs no Django: the local engine's `compare` uses it, and the engine
+must not load the app registry, so the models are imported where the rows are read.
 """
 
 from __future__ import annotations
@@ -97,6 +97,75 @@ class GalleryDescriptors:
     def nbytes(self) -> int:
         arrays = (self.face_ids, self.photo_ids, self.persons, self.descriptors, self.squared_norms)
         return sum(a.nbytes for a in arrays)
+
+
+@dataclass(frozen=True)
+class Tiers:
+    distances: np.ndarray  # float32, the selfie's distance to each face of the gallery
+    sure: np.ndarray  # bool, "you"
+    maybe: np.ndarray  # bool, "you" or "maybe you"
+
+
+def match_tiers(
+    known: GalleryDescriptors,
+    descriptor: np.ndarray,
+    *,
+    match_distance: float,
+    maybe_distance: float,
+    confident_distance: float,
+    person_max_distance: float,
+    neighbours: int,
+) -> Tiers:
+    """Which faces of the gallery are the selfie's person ("you") and which may be.
+
+    A face within confident_distance is "you", and so are the other faces of its person
+    (the grouping made at index time) up to person_max_distance.
+
+    Between the two, distance alone cannot tell a lookalike from the person: on LFW
+    (bench/README.md) impostors and genuine pairs overlap from 0.5 to 0.6. What tells
+    them apart is the face's neighbourhood: a face's own nearest faces (of other photos,
+    within match_distance of it) are mostly the same person, so the selfie is about as
+    far from them as from the face when it is that person, and much farther when the
+    face is a lookalike of someone else. So a face within maybe_distance is "you" when
+    the median distance of the selfie to its `neighbours` nearest faces is within
+    match_distance, "maybe you" when within maybe_distance, and neither beyond. A face
+    without such neighbours (a person seen once) is judged on its own distance, as all
+    faces are when neighbours is 0.
+    """
+    distances = known.distances(descriptor)
+    sure = distances <= confident_distance
+    confident_persons = np.unique(known.persons[sure & (known.persons >= 0)])
+    if len(confident_persons):
+        sure |= np.isin(known.persons, confident_persons) & (distances <= person_max_distance)
+    undecided = np.flatnonzero(~sure & (distances <= maybe_distance))
+    # The neighbourhood's distance stands in for the face's own where it has one.
+    judged = distances.copy()
+    alone = np.ones(len(distances), bool)
+    if neighbours > 0 and len(undecided):
+        between = _pairwise(known, undecided)
+        between[known.photo_ids[undecided][:, None] == known.photo_ids[None, :]] = np.inf
+        k = min(neighbours, between.shape[1])
+        nearest = np.argpartition(between, k - 1, axis=1)[:, :k]
+        close = np.take_along_axis(between, nearest, axis=1) <= match_distance
+        for row, face in enumerate(undecided):
+            if close[row].any():
+                judged[face] = float(np.median(distances[nearest[row][close[row]]]))
+                alone[face] = False
+    candidates = np.zeros(len(distances), bool)
+    candidates[undecided] = True
+    sure |= candidates & (judged <= match_distance)
+    maybe = sure | (candidates & ((judged <= maybe_distance) | alone))
+    return Tiers(distances=distances, sure=sure, maybe=maybe)
+
+
+def _pairwise(known: GalleryDescriptors, rows: np.ndarray) -> np.ndarray:
+    """Distances of these faces to every face of the gallery, one matrix product."""
+    squared = (
+        known.squared_norms[rows][:, None]
+        + known.squared_norms[None, :]
+        - 2 * (known.descriptors[rows] @ known.descriptors.T)
+    )
+    return np.sqrt(np.maximum(squared, 0, out=squared))
 
 
 def _squared_norms(descriptors: np.ndarray) -> np.ndarray:
