@@ -31,6 +31,8 @@ MATCH_DISTANCE = 0.6
 # not searched for a while, so that a deleted gallery's faces do not stay in memory.
 _CACHED_GALLERIES = 8
 _IDLE_S = 600
+# See match_tiers: the most faces whose neighbourhoods one search looks at.
+_MOST_NEIGHBOURHOODS = 64
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -142,12 +144,16 @@ def match_tiers(
     judged = distances.copy()
     alone = np.ones(len(distances), bool)
     if neighbours > 0 and len(undecided):
-        between = _pairwise(known, undecided)
-        between[known.photo_ids[undecided][:, None] == known.photo_ids[None, :]] = np.inf
+        # Each neighbourhood costs a pass over the gallery (3 ms at 100,000 faces, in
+        # one matrix product for all): the nearest _MOST_NEIGHBOURHOODS faces get one,
+        # any farther are judged on their own distance.
+        looked_at = undecided[np.argsort(distances[undecided], kind="stable")[:_MOST_NEIGHBOURHOODS]]
+        between = _pairwise(known, looked_at)
+        between[known.photo_ids[looked_at][:, None] == known.photo_ids[None, :]] = np.inf
         k = min(neighbours, between.shape[1])
         nearest = np.argpartition(between, k - 1, axis=1)[:, :k]
         close = np.take_along_axis(between, nearest, axis=1) <= match_distance
-        for row, face in enumerate(undecided):
+        for row, face in enumerate(looked_at):
             if close[row].any():
                 judged[face] = float(np.median(distances[nearest[row][close[row]]]))
                 alone[face] = False

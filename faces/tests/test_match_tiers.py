@@ -107,3 +107,13 @@ def test_an_empty_gallery_has_no_match():
     tiers = _tiers(known)
 
     assert len(tiers.sure) == 0 and len(tiers.maybe) == 0
+
+
+def test_only_the_nearest_undecided_faces_get_their_neighbourhood_looked_at(monkeypatch):
+    monkeypatch.setattr("faces.search._MOST_NEIGHBOURHOODS", 1)
+    # The lookalike's face (0.5) is the nearest; its neighbours (0.583) are judged
+    # on their own distance, and are "maybe you" like any face at 0.583.
+    tiers = _tiers(_gallery(_lookalike(0.3)))
+
+    assert not tiers.sure.any()
+    assert tiers.maybe.all()
