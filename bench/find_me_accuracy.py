@@ -15,7 +15,7 @@ person) is written to bench/out/find-me-<set>.json.
 
     .venv/bin/python bench/find_me_accuracy.py [--sets dev,lfw-dev] [--label NAME]
 
-lfw-dev takes about 4 minutes on one core, each event set about 1.5.
+On 2 cores shared with other work, lfw-dev took 1-3.5 minutes, each event set 2.5-3.5.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ per photo) and the directions below on those descriptors.
     .venv/bin/python bench/find_me_directions.py            # every set, every direction
     .venv/bin/python bench/find_me_directions.py --sets lfw-dev --only baseline,calibration
 
-The replay of the baseline must agree with `evaluate_faces` on the same set (it does
-to the last match on dev, lfw-dev and the event sets; bench/README.md).
+The replay of the old rule agrees with `evaluate_faces`: the same figures on dev and
+the event sets, one photo apart on lfw-dev (bench/README.md).
 """
 
 from __future__ import annotations
