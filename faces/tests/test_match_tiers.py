@@ -117,3 +117,19 @@ def test_only_the_nearest_undecided_faces_get_their_neighbourhood_looked_at(monk
 
     assert not tiers.sure.any()
     assert tiers.maybe.all()
+
+
+def test_a_faces_neighbourhood_is_found_once_per_snapshot_of_the_gallery(monkeypatch):
+    import faces.search
+
+    known = _gallery(_lookalike(0.3))
+    passes = []
+    squared_distances = faces.search._squared_distances
+    monkeypatch.setattr(
+        faces.search, "_squared_distances", lambda k, rows: passes.append(len(rows)) or squared_distances(k, rows)
+    )
+
+    first, second = _tiers(known), _tiers(known)
+
+    assert passes == [6]
+    assert first.sure.tolist() == second.sure.tolist() and first.maybe.tolist() == second.maybe.tolist()
