@@ -76,9 +76,9 @@ def main() -> int:
     except ImportError:
         sys.exit("The baseline needs face_recognition: .venv/bin/pip install --no-deps face_recognition==1.3.0")
 
-    from faces.engines import local
+    from faces.engines.local.models import loaded_models
 
-    local._models()  # loaded once per process, outside the timings
+    loaded_models()  # loaded once per process, outside the timings
     references = reference_descriptors(args.shared / "dev")
     print(f"references for {len(references)} people from single-person photos in {args.shared / 'dev'}")
 
@@ -175,7 +175,7 @@ def reference_descriptors(labelled: Path) -> dict[str, list[np.ndarray]]:
 
 def people_found(descriptors: list[np.ndarray], references: dict[str, list[np.ndarray]]) -> set[str]:
     """Who the faces are: each face counts for the nearest reference person within 0.6."""
-    from faces.engines.local import MATCH_DISTANCE, distance
+    from faces.search import MATCH_DISTANCE, distance
 
     found = set()
     for descriptor in descriptors:
@@ -271,9 +271,9 @@ def throughput(paths: list[Path], workers: int = 2) -> float:
 
 def _index_photos(index: int, paths: list[Path], ready) -> None:
     pin_to_one_core(index)
-    from faces.engines import local
+    from faces.engines.local.models import loaded_models
 
-    local._models()
+    loaded_models()
     ready.wait()
     for path in paths:
         run_ours(path)

@@ -184,7 +184,8 @@ if FACE_ENGINE not in ("local", "rekognition"):
     raise ImproperlyConfigured(f"FACE_ENGINE must be local or rekognition, not {FACE_ENGINE!r}.")
 # Local engine: descriptor distances (dlib's customary same-person threshold is 0.6).
 # A face within FACE_MATCH_DISTANCE of the selfie is "you", up to FACE_MAYBE_DISTANCE
-# "maybe you". Faces are grouped into people at index time (each face joins the person
+# "maybe you" (with FACE_MATCH_NEIGHBOURS, below, the face's neighbourhood is what is
+# measured against them). Faces are grouped into people at index time (each face joins the person
 # of its nearest face within FACE_PERSON_DISTANCE); a face within
 # FACE_CONFIDENT_DISTANCE of the selfie makes its person's other faces "you" too, up to
 # FACE_PERSON_MAX_DISTANCE from the selfie.
@@ -193,6 +194,11 @@ FACE_MAYBE_DISTANCE = env.float("FACE_MAYBE_DISTANCE", default=0.6)
 FACE_CONFIDENT_DISTANCE = env.float("FACE_CONFIDENT_DISTANCE", default=0.45)
 FACE_PERSON_DISTANCE = env.float("FACE_PERSON_DISTANCE", default=0.4)
 FACE_PERSON_MAX_DISTANCE = env.float("FACE_PERSON_MAX_DISTANCE", default=0.65)
+# Between FACE_CONFIDENT_DISTANCE and FACE_MAYBE_DISTANCE a face is judged by its
+# neighbourhood: the selfie's median distance to the face's FACE_MATCH_NEIGHBOURS
+# nearest faces (faces.search.match_tiers), which tells lookalikes apart. 0 judges each
+# face by its own distance alone (FACE_MATCH_DISTANCE for "you").
+FACE_MATCH_NEIGHBOURS = env.int("FACE_MATCH_NEIGHBOURS", default=5)
 FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
 # Rekognition: similarities (0-100) for "you" and "maybe you".
 FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)

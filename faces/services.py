@@ -526,31 +526,26 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
 
 
 def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, tuple[float, bool]]:
-    """face id -> (similarity, sure) for the faces close enough to the selfie.
-
-    Sure: within FACE_MATCH_DISTANCE, or grouped with a face that is within
-    FACE_CONFIDENT_DISTANCE (the person's other photos, as long as they are within
-    FACE_PERSON_MAX_DISTANCE: grouping links faces one by one, and a long chain can
-    drift to someone else). Maybe: within FACE_MAYBE_DISTANCE.
-    """
-    from faces.engines.local import similarity
-
+    """face id -> (similarity, sure) for the faces close enough to the selfie: "you"
+    and "maybe you" as faces.search.match_tiers decides them, with the FACE_* settings."""
     known = search.gallery_descriptors(gallery.pk)
     if not len(known.face_ids):
         return {}
-    distances = known.distances(descriptor)
-    sure = distances <= settings.FACE_MATCH_DISTANCE
-    confident_persons = np.unique(known.persons[(distances <= settings.FACE_CONFIDENT_DISTANCE) & (known.persons >= 0)])
-    if len(confident_persons):
-        sure |= np.isin(known.persons, confident_persons) & (distances <= settings.FACE_PERSON_MAX_DISTANCE)
-    maybe = distances <= settings.FACE_MAYBE_DISTANCE
-    selected = np.flatnonzero(sure | maybe)
+    tiers = search.match_tiers(
+        known,
+        descriptor,
+        match_distance=settings.FACE_MATCH_DISTANCE,
+        maybe_distance=settings.FACE_MAYBE_DISTANCE,
+        confident_distance=settings.FACE_CONFIDENT_DISTANCE,
+        person_max_distance=settings.FACE_PERSON_MAX_DISTANCE,
+        neighbours=settings.FACE_MATCH_NEIGHBOURS,
+    )
     return {
         int(known.face_ids[i]): (
-            similarity(float(distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
-            bool(sure[i]),
+            search.similarity(float(tiers.distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
+            bool(tiers.sure[i]),
         )
-        for i in selected
+        for i in np.flatnonzero(tiers.maybe)
     }
 
 

@@ -91,7 +91,7 @@ class CollectionMatch:
 
 
 class FaceEngine:
-    """The interface; faces/engines/local.py and rekognition.py implement it.
+    """The interface; faces/engines/local/ and rekognition.py implement it.
 
     An engine that `searches_in_database` gives descriptors, and the application
     searches them itself (faces/search.py); the other keeps the faces in a

@@ -121,3 +121,75 @@ def test_evaluate_faces_measures_precision_and_recall_and_leaves_nothing_behind(
 def test_evaluate_faces_refuses_a_folder_without_labels(tmp_path):
     with pytest.raises(CommandError, match="labels.csv is missing"):
         _run("evaluate_faces", str(tmp_path))
+
+
+def _small_gallery(folder):
+    group = face_images.group_photo()
+    _labelled_folder(
+        folder,
+        {
+            "group.jpg": (group, "ann;bob;cat;dan;eve;fay"),
+            "bob.jpg": (face_images.selfie_of(group, GROUP_PHOTO_FACE_CENTRES[1], face_px=110, quality=85), "bob"),
+            "eve.jpg": (face_images.selfie_of(group, GROUP_PHOTO_FACE_CENTRES[4], face_px=110, quality=85), "eve"),
+            "tom.jpg": (face_images.tom_hanks(), "tom"),
+        },
+    )
+
+
+def test_evaluate_faces_writes_the_whole_report_as_json(tmp_path, django_capture_on_commit_callbacks):
+    _small_gallery(tmp_path / "gallery")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = _run("evaluate_faces", str(tmp_path / "gallery"), "--json", str(tmp_path / "report.json"))
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["set"] == str(tmp_path / "gallery")
+    assert (report["precision"], report["recall"]) == (1.0, 1.0)
+    assert (report["precision_with_maybe"], report["recall_with_maybe"]) == (1.0, 1.0)
+    assert report["confused_pairs"] == []
+    # bob's and eve's photos find the group; tom is alone in the gallery.
+    assert report["per_person"] == {
+        "bob": {"relevant": 1, "recall": 1.0, "recall_with_maybe": 1.0},
+        "eve": {"relevant": 1, "recall": 1.0, "recall_with_maybe": 1.0},
+        "tom": {"relevant": 0, "recall": 1.0, "recall_with_maybe": 1.0},
+    }
+    assert report["search_ms_p95"] >= report["search_ms_p50"] > 0 and report["search_ms_mean"] > 0
+    # The last line of the output holds the figures, without the lists.
+    assert json.loads(out.splitlines()[-1]) == {
+        k: v for k, v in report.items() if k not in ("set", "confused_pairs", "per_person")
+    }
+    assert "you:            precision 1.0000, recall 1.0000" in out
+    assert "you + maybe you: precision 1.0000, recall 1.0000" in out
+    assert "Confused" not in out and "Recall per person" not in out
+
+
+def test_evaluate_faces_names_the_people_it_confuses_with_their_distances(
+    tmp_path, settings, django_capture_on_commit_callbacks
+):
+    _small_gallery(tmp_path / "gallery")
+    # Nothing is "you", everything is "maybe you": every other photo is a confusion.
+    settings.FACE_MATCH_DISTANCE = 0.01
+    settings.FACE_CONFIDENT_DISTANCE = 0.0
+    settings.FACE_MAYBE_DISTANCE = 2.0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = _run("evaluate_faces", str(tmp_path / "gallery"), "--json", str(tmp_path / "report.json"))
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["precision"], report["recall"], report["recall_with_maybe"]) == (1.0, 0.0, 1.0)
+    pairs = {(p["person"], p["other"]): p for p in report["confused_pairs"]}
+    assert set(pairs) == {
+        ("bob", "eve"),
+        ("bob", "tom"),
+        ("eve", "bob"),
+        ("eve", "tom"),
+        ("tom", "bob"),
+        ("tom", "eve"),
+        ("tom", "ann / bob / cat / dan / eve / fay"),
+    }
+    assert all(p["tier"] == "maybe you" and p["matches"] == 1 for p in pairs.values())
+    # Distances of different people, the selfie's descriptor against the face it matched.
+    assert all(len(p["distances"]) == 1 and 0.6 < p["distances"][0] < 1.5 for p in pairs.values())
+    assert report["per_person"]["bob"] == {"relevant": 1, "recall": 0.0, "recall_with_maybe": 1.0}
+    assert "  bob ~ eve  maybe you  x1  " in out
+    assert "  bob: 0.000, 1.000 of 1" in out

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faces.engines.local import MATCH_DISTANCE, Box, LocalFace, describe_largest_face, distance, find_faces
+from faces.engines.local import Box, LocalFace, describe_largest_face, find_faces
+from faces.search import MATCH_DISTANCE, distance
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 
