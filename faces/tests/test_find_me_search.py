@@ -109,7 +109,7 @@ def test_no_download_is_offered_when_the_gallery_allows_none(consenting_client, 
     Gallery.objects.filter(pk=gallery.pk).update(downloads=Gallery.Downloads.NONE)
     selfie = selfie_of(face_images.group_photo(), CENTRE, face_px=110)
 
-    response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(selfie)})
+    response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(selfie)}, follow=True)
 
     assert f'href="/g/{gallery.slug}/p/{group.key}/"' in response.text
     assert "match-download" not in response.text
