@@ -33,9 +33,9 @@ from galleries.tests.factories import make_gallery
 from ops import ratelimits
 from ops.models import RateLimitCounter
 from ops.ratelimits import Limit
+from ops.tests.test_ratelimits import REDIS_URL
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/5"
 WORKERS = 5
 CONNECTIONS = 6
 CODE = "sunset-42"
