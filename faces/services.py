@@ -763,6 +763,22 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
     return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=faces_in_selfie, found=found)
 
 
+def find_me_results_photos(*, gallery: Gallery, token: str, with_maybe: bool) -> list[Photo]:
+    """The photos of a results token to download, in the gallery's order: those that are
+    "you", and with `with_maybe` those that may be you too. As find_me_results_read:
+    only the gallery's photos still ready, and the same errors for a bad token; whether
+    the visitor may see and download them is the caller's to check."""
+    results = find_me_results_read(gallery=gallery, token=token)
+    ids = [found.photo.pk for found in results.found if found.is_sure or with_maybe]
+    # download_name() reads the uploaded name, which the tiles' columns leave out.
+    return list(
+        Photo.objects.ready()
+        .filter(gallery=gallery, pk__in=ids)
+        .in_display_order()
+        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename")
+    )
+
+
 # --- The original service's compare and detect ------------------------------------------
 
 

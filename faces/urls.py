@@ -7,4 +7,9 @@ app_name = "faces"
 urlpatterns = [
     path("g/<slug:slug>/find-me/", views.find_me, name="find_me"),
     path("g/<slug:slug>/find-me/results/", views.find_me_results, name="find_me_results"),
+    path(
+        "g/<slug:slug>/find-me/results/download/",
+        views.find_me_results_download,
+        name="find_me_results_download",
+    ),
 ]

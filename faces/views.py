@@ -8,6 +8,7 @@ reloading the results works. The results page checks access to the gallery each 
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from faces.services import (
     SelfieFormInvalid,
     SelfieTooLarge,
     TooManySearches,
+    find_me_results_photos,
     find_me_results_read,
     find_me_results_token,
     find_me_search,
@@ -33,7 +35,7 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access
+from galleries import access, downloads
 from galleries.views import _photo_tile, gallery_closed_page
 from ops.ratelimits import client_ip, device_id
 
@@ -41,6 +43,8 @@ from ops.ratelimits import client_ip, device_id
 CONSENT_SESSION_KEY = "find_me_consent"
 # The results page's query parameter: the signed results.
 RESULTS_PARAMETER = "r"
+# The download's query parameter: the maybes too ("1").
+WITH_MAYBE_PARAMETER = "maybe"
 
 
 @csrf_exempt
@@ -112,30 +116,78 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
 @never_cache
 @require_GET
 def find_me_results(request, slug):
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
-    if not gallery.face_search_enabled:
-        return _face_search_off(request, gallery)
+    gallery, refusal = _results_gallery(request, slug)
+    if refusal is not None:
+        return refusal
+    token = request.GET.get(RESULTS_PARAMETER, "")
     try:
-        results = find_me_results_read(gallery=gallery, token=request.GET.get(RESULTS_PARAMETER, ""))
+        results = find_me_results_read(gallery=gallery, token=token)
     except FindMeResultsExpired:
         return _results_gone(request, gallery, expired=True)
     except FindMeResultsInvalid:
         return _results_gone(request, gallery, expired=False)
     download_kind = access.download_kind(request.user, gallery)
+    you = [_match_tile(found, download_kind=download_kind) for found in results.sure]
+    maybe_you = [_match_tile(found, download_kind=download_kind) for found in results.maybe]
+    download_url = reverse("faces:find_me_results_download", args=[gallery.slug])
+    with_maybe = urlencode({RESULTS_PARAMETER: token, WITH_MAYBE_PARAMETER: 1})
     return render(
         request,
         "faces/find_me_results.html",
         {
             **_form_context(gallery, SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))),
-            "you": [_match_tile(found, download_kind=download_kind) for found in results.sure],
-            "maybe_you": [_match_tile(found, download_kind=download_kind) for found in results.maybe],
+            "you": you,
+            "maybe_you": maybe_you,
             "faces_in_selfie": results.faces_in_selfie,
+            "download_kind": download_kind,
+            "download_you_url": f"{download_url}?{urlencode({RESULTS_PARAMETER: token})}",
+            "download_with_maybe_url": f"{download_url}?{with_maybe}",
+            "with_maybe_count": len(you) + len(maybe_you),
         },
     )
+
+
+@require_GET
+def find_me_results_download(request, slug):
+    """The results' "Download all my photos": their photos in one ZIP, of the files the
+    gallery's download policy gives this visitor. The photos that are "you" by default:
+    "my photos" are those we are sure of, and a stranger's photo in the archive would be
+    a surprise; with ?maybe=1 the maybes too, for the guest who saw themselves among
+    them. Every check of the results page is made again, the link being only a link."""
+    gallery, refusal = _results_gallery(request, slug)
+    if refusal is None:
+        kind = access.download_kind(request.user, gallery)
+        if kind is None:
+            raise PermissionDenied
+        try:
+            photos = find_me_results_photos(
+                gallery=gallery,
+                token=request.GET.get(RESULTS_PARAMETER, ""),
+                with_maybe=request.GET.get(WITH_MAYBE_PARAMETER) == "1",
+            )
+        except FindMeResultsExpired:
+            refusal = _results_gone(request, gallery, expired=True)
+        except FindMeResultsInvalid:
+            refusal = _results_gone(request, gallery, expired=False)
+    if refusal is not None:
+        refusal["Cache-Control"] = "private, no-store"
+        return refusal
+    return downloads.zip_response(
+        downloads.photos_zip(photos=photos, kind=kind), filename=f"{gallery.slug}-my-photos.zip"
+    )
+
+
+def _results_gallery(request, slug):
+    """The gallery whose Find me results this visitor may see, and None; or the gallery
+    and the page that says why they may not (not found, closed, its code, Find me off)."""
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery, gallery_closed_page(request, gallery)
+    if not access.gallery_is_open(request, gallery):
+        return gallery, redirect("galleries:access", slug=gallery.slug)
+    if not gallery.face_search_enabled:
+        return gallery, _face_search_off(request, gallery)
+    return gallery, None
 
 
 def _form_context(gallery, form, *, problem="") -> dict:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
@@ -47,6 +48,22 @@ def closing_status(gallery, now=None) -> str:
     return f"closes in {hours} hour{'s' if hours != 1 else ''}"
 
 
+def _address_hint(request, gallery) -> str:
+    """The slug's help: the gallery's whole address, its slug part marked for the admin's
+    script (static/galleries/admin-slug.js) to follow as the slug is typed or filled in
+    from the name. Without the script it shows the saved address, or the form of one."""
+    placeholder = "slug"
+    prefix = request.build_absolute_uri(reverse("galleries:detail", args=[placeholder])).removesuffix(f"{placeholder}/")
+    slug = gallery.slug if gallery is not None else ""
+    return format_html(
+        'The gallery\'s address: <code class="gallery-address">{}<span class="gallery-address-slug" '
+        'data-placeholder="{}">{}</span>/</code>. Letters, digits and hyphens.',
+        prefix,
+        placeholder,
+        slug or placeholder,
+    )
+
+
 class GalleryForm(forms.ModelForm):
     class Meta:
         model = Gallery
@@ -81,8 +98,8 @@ class GalleryForm(forms.ModelForm):
 class GalleryAdmin(ManagedByOrganizerAdmin):
     list_display = [
         "name",
-        "event_date",
-        "visibility",
+        "date",
+        "visibility_short",
         "is_published",
         "photos_link",
         "processing",
@@ -106,8 +123,23 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    class Media:
+        js = ["galleries/admin-slug.js"]
+        css = {"all": ["galleries/admin-list.css"]}
+
     def scope(self, queryset, user):
         return access.galleries_managed_by(user, queryset)
+
+    def response_post_save_add(self, request, obj):
+        # Photos are what a gallery is for: after "Save", straight to the upload box of
+        # the new gallery rather than back to the list.
+        if not self.has_change_permission(request, obj):
+            return super().response_post_save_add(request, obj)
+        # No #photo-upload in the address: the page would open below this message.
+        messages.info(
+            request, format_html('You can add its photos now: <a href="{}">Photos</a>, below.', "#photo-upload")
+        )
+        return redirect("admin:galleries_gallery_change", obj.pk)
 
     def get_queryset(self, request):
         # The counts' GROUP BY drops the model's ordering; lists and autocomplete page by it.
@@ -119,6 +151,17 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         # Galleries belong to who made them; only a superuser gives one to someone else.
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if request.user.is_superuser else [*readonly, "owner"]
+
+    @admin.display(description="Date", ordering="event_date")
+    def date(self, gallery):
+        # "3 Jun 2026": narrower than the admin's "June 3, 2026", for a list that fits.
+        return date_format(gallery.event_date, "j M Y") if gallery.event_date else "—"
+
+    @admin.display(description="Visibility", ordering="visibility")
+    def visibility_short(self, gallery):
+        # "Private", not "Private: people with the link and the access code": a column
+        # that fits a phone. The filter beside the list says the whole of it.
+        return gallery.get_visibility_display().split(":")[0]
 
     @admin.display(description="Find me")
     def find_me(self, gallery):
@@ -160,6 +203,9 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         owner_field = form.base_fields.get("owner")
         if owner_field is not None:
             owner_field.queryset = get_user_model().objects.filter(is_staff=True, is_active=True)
+        slug_field = form.base_fields.get("slug")
+        if slug_field is not None:
+            slug_field.help_text = _address_hint(request, obj)
         code_field = form.base_fields.get("access_code")
         if code_field is not None:
             code_field.help_text = (

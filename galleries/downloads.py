@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 import zipstream.ng
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from isal import isal_zlib
 from zipstream import ZIP_STORED, ZipStream
 
@@ -65,3 +67,14 @@ def photos_zip(*, photos: Iterable[Photo], kind: str) -> ZipStream:
         # A generator: the file is opened only when the archive gets to it.
         archive.add(files.stored_chunks(name), arcname, size=sizes[name])
     return archive
+
+
+def zip_response(archive: ZipStream, *, filename: str) -> StreamingHttpResponse:
+    """The archive as a download: streamed, its size known, kept by no cache on the way
+    (it is of one visitor's access)."""
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = str(len(archive))
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

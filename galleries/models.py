@@ -69,7 +69,9 @@ class Gallery(models.Model):
         NONE = "none", "No downloads: guests only look"
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True, help_text="The gallery's address: /g/<slug>/")
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="The end of the gallery's address: summer-party is at /g/summer-party/."
+    )
     event_date = models.DateField(null=True, blank=True)
     description = models.TextField(blank=True)
     cover = models.ForeignKey(

@@ -319,6 +319,54 @@ SITE = {
             data={},
         ),
     ],
+    # The results' photos in a ZIP: every check of the results page, made again.
+    "faces:find_me_results_download": [
+        Check(
+            "the photos Find me found in the public gallery",
+            "/g/{public.slug}/find-me/results/download/?r={find_me_results[public]}",
+            everyone(200),
+            after=_the_ready_photos_only("public_photo"),
+        ),
+        Check(
+            "the photos Find me found in the private gallery",
+            "/g/{private.slug}/find-me/results/download/?r={find_me_results[private]}",
+            behind_the_code(),
+            after=_the_ready_photos_only("private_photo"),
+        ),
+        Check(
+            "the photos Find me found in the draft",
+            "/g/{draft.slug}/find-me/results/download/?r={find_me_results[draft]}",
+            managers(),
+            after=_the_ready_photos_only("draft_photo"),
+        ),
+        Check(
+            "the photos Find me found in the other organizer's draft (Find me is off there)",
+            "/g/{others_draft.slug}/find-me/results/download/?r={find_me_results[others_draft]}",
+            everyone(404),
+        ),
+        Check(
+            "the photos Find me found in the closed gallery (Find me went off when it closed)",
+            "/g/{closed.slug}/find-me/results/download/?r={find_me_results[public]}",
+            closed_to_guests(404),
+        ),
+        Check(
+            "the draft's results downloaded from the public gallery",
+            "/g/{public.slug}/find-me/results/download/?r={find_me_results[draft]}",
+            everyone(400),  # the draft's photo stays unseen, to its owner too
+        ),
+        Check(
+            "the photos of a forged results link",
+            "/g/{public.slug}/find-me/results/download/?r=forged",
+            everyone(400),
+        ),
+        Check(
+            "the photos Find me found, posted to",
+            "/g/{public.slug}/find-me/results/download/?r={find_me_results[public]}",
+            everyone(405),
+            method="POST",
+            data={},
+        ),
+    ],
     "ops:healthz": [Check("the liveness probe", "/healthz", everyone(200))],
     # No worker runs beside the tests, so the probe says not ready, to everyone alike.
     "ops:readyz": [Check("the readiness probe", "/readyz", everyone(503))],
