@@ -192,9 +192,7 @@ SITE = {
     ],
     "galleries:slideshow_photos": [
         Check("the public gallery's slides", "/g/{public.slug}/slideshow/photos", everyone(200)),
-        Check(
-            "the public gallery's slides after a cursor", "/g/{public.slug}/slideshow/photos?after=0", everyone(200)
-        ),
+        Check("the public gallery's slides after a cursor", "/g/{public.slug}/slideshow/photos?after=0", everyone(200)),
         Check(
             "the unlisted gallery's slides",
             "/g/{unlisted.slug}/slideshow/photos",

@@ -148,4 +148,3 @@ def test_a_fast_slideshow_goes_round_for_long_with_two_images(live_server, trans
         assert page.evaluate("window.seen.size") == 4
         assert page.evaluate("document.images.length") == 2
         assert policy.violations == []
-
