@@ -118,6 +118,12 @@ def test_it_shows_the_photos_takes_in_new_ones_and_stays_bounded(
         page.keyboard.press(" ")
         expect(page.locator(".slideshow-status")).to_have_text("Playing")
 
+        # F fills the screen, and F again leaves it.
+        page.keyboard.press("f")
+        page.wait_for_function("() => document.fullscreenElement === document.documentElement")
+        page.keyboard.press("f")
+        page.wait_for_function("() => document.fullscreenElement === null")
+
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.wait_for_function(SHOWN_IMAGE_LOADED, arg=root.element_handle())
         page.wait_for_timeout(1500)  # the crossfade's end
