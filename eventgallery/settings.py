@@ -170,6 +170,10 @@ PHOTO_THUMB_SIZE = env.int("PHOTO_THUMB_SIZE", default=400)
 PHOTO_DISPLAY_SIZE = env.int("PHOTO_DISPLAY_SIZE", default=1600)
 # Between the two: what a grid tile loads on a phone (a 181 px tile at 3x), so that none loads the display image.
 PHOTO_MIDDLE_SIZE = env.int("PHOTO_MIDDLE_SIZE", default=1024)
+# The live slideshow (/g/<slug>/slideshow/): seconds each photo shows, and between two
+# asks for new photos (an unchanged gallery answers those with a 304).
+SLIDESHOW_INTERVAL_S = env.float("SLIDESHOW_INTERVAL_S", default=8)
+SLIDESHOW_POLL_S = env.float("SLIDESHOW_POLL_S", default=15)
 PHOTOS_PER_PAGE = env.int("PHOTOS_PER_PAGE", default=60)
 # Files stream to disk past this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -45,6 +45,12 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
+def qr_svg_inline(url: str) -> str:
+    """The QR code as an <svg> element to put in a page (the live slideshow), sized by
+    its CSS: black on white with its quiet zone, so that it scans off a dark screen."""
+    return _qr(url).svg_inline(omitsize=True, border=QR_BORDER, dark="#000", light="#fff", title=url)
+
+
 def qr_png(url: str, *, scale: int = PNG_SCALE) -> bytes:
     out = io.BytesIO()
     _qr(url).save(out, kind="png", border=QR_BORDER, scale=scale)

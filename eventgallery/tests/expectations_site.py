@@ -160,6 +160,66 @@ SITE = {
         ),
         Check("all of a gallery that does not exist", "/g/no-such-gallery/download/", everyone(404)),
     ],
+    # The live slideshow: let in as the gallery page; its JSON says 403 where the page asks for the code.
+    "galleries:slideshow": [
+        Check("the public gallery's slideshow", "/g/{public.slug}/slideshow/", everyone(200)),
+        Check(
+            "the unlisted gallery's slideshow",
+            "/g/{unlisted.slug}/slideshow/",
+            everyone(200),
+            open_to_all=UNLISTED_PAGE | {"the unlisted gallery's slug"},
+        ),
+        Check(
+            "the private gallery's slideshow",
+            "/g/{private.slug}/slideshow/",
+            behind_the_code(),
+            open_to_all=PRIVATE_PAGE | {"the private gallery's slug"},
+        ),
+        Check(
+            "the draft's slideshow",
+            "/g/{draft.slug}/slideshow/",
+            managers(),
+            open_to_all=DRAFT_PAGE | {"the draft's slug"},
+        ),
+        Check("the other organizer's draft's slideshow", "/g/{others_draft.slug}/slideshow/", others_only()),
+        Check(
+            "the closed gallery's slideshow",
+            "/g/{closed.slug}/slideshow/",
+            closed_to_guests(),
+            shown_to_managers=frozenset({"the closed photo's key"}),
+        ),
+        Check("the slideshow of a gallery that does not exist", "/g/no-such-gallery/slideshow/", everyone(404)),
+    ],
+    "galleries:slideshow_photos": [
+        Check("the public gallery's slides", "/g/{public.slug}/slideshow/photos", everyone(200)),
+        Check("the public gallery's slides after a cursor", "/g/{public.slug}/slideshow/photos?after=0", everyone(200)),
+        Check(
+            "the unlisted gallery's slides",
+            "/g/{unlisted.slug}/slideshow/photos",
+            everyone(200),
+            open_to_all=frozenset({"the unlisted photo's key"}),
+        ),
+        Check(
+            "the private gallery's slides",
+            "/g/{private.slug}/slideshow/photos",
+            behind_the_code(locked=403),
+            open_to_all=frozenset({"the private photo's key"}),
+        ),
+        Check(
+            "the draft's slides",
+            "/g/{draft.slug}/slideshow/photos",
+            managers(),
+            open_to_all=frozenset({"the draft photo's key"}),
+        ),
+        Check("the other organizer's draft's slides", "/g/{others_draft.slug}/slideshow/photos", others_only()),
+        Check(
+            "the closed gallery's slides",
+            "/g/{closed.slug}/slideshow/photos?after=0",
+            closed_to_guests(),
+            shown_to_managers=frozenset({"the closed photo's key"}),
+        ),
+        Check("the slides of a gallery that does not exist", "/g/no-such-gallery/slideshow/photos", everyone(404)),
+    ],
     "galleries:photo": [
         Check("a ready photo of the public gallery", "/g/{public.slug}/p/{public_photo.key}/", everyone(200)),
         Check("the photo still pending", "/g/{public.slug}/p/{pending_photo.key}/", everyone(404)),
