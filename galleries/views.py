@@ -271,6 +271,8 @@ def photo_detail(request, slug, key):
             "next_photo": next_photo,
             "position": position + 1,
             "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
+            # The photo's own link, shown whole so that it can be copied without JavaScript.
+            "share_url": request.build_absolute_uri(request.path),
         },
     )
 

@@ -336,3 +336,15 @@ def test_on_s3_a_page_is_kept_for_a_sixth_of_the_life_of_its_signed_urls(client,
     assert _get(client, gallery)[1] == 1
     clock(20)
     assert _get(client, gallery)[1] == 3
+
+
+def test_a_link_that_opens_a_photo_in_the_viewer_gets_the_cached_page(client, db):
+    # ?photo=<key> is read by the viewer's script only: the server serves the one cached page.
+    gallery = make_gallery()
+    photo = upload_photo(gallery)
+    plain, _ = _get(client, gallery)
+
+    with_photo, queries = _get(client, gallery, photo=str(photo.key))
+
+    assert with_photo.content == plain.content
+    assert queries == _get(client, gallery)[1]

@@ -59,6 +59,8 @@ def test_a_guest_walks_every_page_under_the_policy(live_server, transactional_db
         expect(viewer.locator(".viewer-position")).to_have_text("2 / 3")
         page.keyboard.press("Escape")
         expect(viewer).to_be_hidden()
+        # Closing goes back from the photo's URL: wait for it, or the next goto races that Back.
+        page.wait_for_url(site + party_url)
 
         page.goto(site + photo_url)
         page.wait_for_function(IMAGE_LOADED, arg=page.locator(".photo-single img").element_handle())

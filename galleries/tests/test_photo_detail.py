@@ -51,3 +51,14 @@ def test_a_private_photo_needs_the_code(client, db):
     photo = upload_photo(gallery)
 
     assert client.get(f"/g/{gallery.slug}/p/{photo.key}/").status_code == 302
+
+
+def test_it_shows_the_photos_own_link_to_copy_and_a_share_button_for_the_script(client, db):
+    gallery, (_, middle, _) = _three_photos()
+
+    html = client.get(f"/g/{gallery.slug}/p/{middle.key}/").text
+
+    link = f"http://testserver/g/{gallery.slug}/p/{middle.key}/"
+    assert f'<input type="url" readonly value="{link}">' in html
+    assert f'data-share-url="{link}"' in html
+    assert "galleries/share.js" in html

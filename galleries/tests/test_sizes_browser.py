@@ -77,6 +77,7 @@ def test_the_grid_and_the_viewer_take_the_size_the_screen_needs(
         assert source[1] >= box["width"] * device["device_scale_factor"] or _kind(source[0]) == "display"
         page.screenshot(path=shots / f"{screen}-viewer.png")
         page.keyboard.press("Escape")
+        page.wait_for_url(url)  # closing goes back from the photo's URL; the goto below must not race it
 
         # The photo page, too.
         page.goto(live_server.url + tiles.first.evaluate("img => img.parentElement.getAttribute('href')"))

@@ -1,6 +1,12 @@
 // Enhancements for the gallery page, which works without them: the next page
 // loads as you scroll, and photos open in a viewer with previous / next,
 // keyboard and swipe navigation.
+//
+// The viewer keeps the address bar on the photo's own page (/g/<slug>/p/<key>/,
+// which works without JavaScript): opening a photo pushes its URL, previous / next
+// replace it, and Back closes the viewer on the gallery where it was. A gallery URL
+// with ?photo=<key> opens that photo in the viewer; the server ignores the
+// parameter, so the cached page is the same for it.
 (function () {
   "use strict";
   const grid = document.getElementById("photo-grid");
@@ -58,6 +64,7 @@
   const image = viewer.querySelector(".viewer-image");
   const position = viewer.querySelector(".viewer-position");
   const download = viewer.querySelector(".viewer-download");
+  const share = viewer.querySelector(".viewer-share");
   const total = parseInt(grid.dataset.total || "0", 10);
   let current = -1;
 
@@ -83,6 +90,8 @@
     setSources(image, tile);
     image.alt = tile.querySelector("img").alt;
     if (download) download.href = tile.dataset.download;  // no link when downloads are off
+    if (share) share.dataset.shareUrl = tile.href;
+    if (viewer.open) history.replaceState({ viewer: true }, "", tile.href);
     position.textContent = (index + 1) + " / " + (total || all.length);
     viewer.querySelector(".viewer-previous").disabled = index === 0;
     viewer.querySelector(".viewer-next").disabled = index === all.length - 1 && !nextLink();
@@ -99,17 +108,36 @@
     }
   }
 
+  function open(tile) {
+    show(Array.prototype.indexOf.call(tiles(), tile));
+    history.pushState({ viewer: true }, "", tile.href);
+    viewer.showModal();
+  }
+
   grid.addEventListener("click", function (event) {
     const tile = event.target.closest(".tile");
     if (!tile || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
-    show(Array.prototype.indexOf.call(tiles(), tile));
-    viewer.showModal();
+    open(tile);
+  });
+  // Back from the photo's URL closes the viewer (whose close handler then finds the
+  // photo's entry gone and leaves history alone); Forward to it opens it again.
+  window.addEventListener("popstate", function () {
+    const onPhoto = history.state && history.state.viewer;
+    if (viewer.open && !onPhoto) viewer.close();
+    if (!viewer.open && onPhoto) {
+      const tile = grid.querySelector('.tile[href="' + location.pathname + '"]');
+      if (!tile) { history.back(); return; }
+      show(Array.prototype.indexOf.call(tiles(), tile));
+      viewer.showModal();
+    }
   });
   viewer.querySelector(".viewer-previous").addEventListener("click", function () { step(-1); });
   viewer.querySelector(".viewer-next").addEventListener("click", function () { step(1); });
   viewer.querySelector(".viewer-close").addEventListener("click", function () { viewer.close(); });
   viewer.addEventListener("close", function () {
+    // Closed by its button, Escape or the backdrop: leave the photo's URL as Back would.
+    if (history.state && history.state.viewer) history.back();
     const tile = tiles()[current];
     if (tile) tile.focus();
     image.removeAttribute("srcset");
@@ -132,4 +160,19 @@
     startX = null;
     if (Math.abs(dx) > 50 && Math.abs(dx) > Math.abs(dy)) step(dx < 0 ? 1 : -1);
   });
+
+  // ?photo=<key>: the photo opens in the viewer, from a later page of tiles if need be.
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get("photo");
+  if (wanted && /^[0-9a-f-]{36}$/i.test(wanted)) {
+    params.delete("photo");
+    const query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    const find = function () {
+      const tile = grid.querySelector('.tile[href$="/p/' + wanted.toLowerCase() + '/"]');
+      if (tile) { open(tile); return; }
+      loadMore().then(function (loaded) { if (loaded) find(); });
+    };
+    find();
+  }
 })();
