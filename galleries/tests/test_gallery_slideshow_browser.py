@@ -87,8 +87,19 @@ def test_it_shows_the_photos_takes_in_new_ones_and_stays_bounded(
         assert 304 in polls
 
         # A photo finished by the worker shows next, without a reload.
-        with page.expect_response(lambda r: "/slideshow/photos" in r.url and r.status == 200):
+        # The first answer that names the photo (an earlier 200 may be the polls' look-back),
+        # then a moment for the page's script to read it before the key is pressed.
+        arrived = {}
+
+        def names_the_new_photo(response):
+            if "/slideshow/photos" not in response.url or response.status != 200:
+                return False
+            return arrived.get("key", "-") in response.text()
+
+        with page.expect_response(names_the_new_photo, timeout=15000):
             new = _upload_in_another_thread(gallery, content=unique_jpeg(width=1200, height=800), filename="new.jpg")
+            arrived["key"] = str(new.key)
+        page.wait_for_timeout(500)
         page.keyboard.press("ArrowRight")  # its turn comes, ahead of the others
         page.wait_for_function(
             "([root, key]) => root.dataset.shownKey === key", arg=[root.element_handle(), str(new.key)], timeout=5000
