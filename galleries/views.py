@@ -9,11 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
@@ -357,9 +356,4 @@ def gallery_download(request, slug):
     if kind is None:
         raise PermissionDenied
     archive = downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind)
-    response = StreamingHttpResponse(archive, content_type="application/zip")
-    response["Content-Length"] = str(len(archive))
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{gallery.slug}.zip")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return downloads.zip_response(archive, filename=f"{gallery.slug}.zip")
