@@ -111,3 +111,28 @@ def _organizer_create(*, email: str, claims: dict):
     user.save()
     logger.info("Single sign-on created the organizer account %s", email)
     return user
+
+
+def organizer_create(*, username: str, email: str = "", password: str | None = None):
+    """A local organizer account: staff (so the admin lets them in), in the Organizers
+    group, never superuser. An existing account of that name is made an organizer
+    (its password kept unless one is given). Without a password the account cannot
+    sign in until one is set (`manage.py changepassword`) or single sign-on finds it.
+    Raises ValidationError for a bad username, email or password."""
+    from django.contrib.auth.password_validation import validate_password
+
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first() or User(username=username)
+        if email:
+            user.email = email
+        user.is_staff = True
+        if password is not None:
+            validate_password(password, user)
+            user.set_password(password)
+        elif user._state.adding:
+            user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        user.groups.add(organizers_group())
+    return user
