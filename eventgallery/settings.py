@@ -5,6 +5,7 @@ every default works on a laptop: SQLite, a local media folder, the local face
 engine. Production switches by environment only; README.md documents each variable.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The address guests reach the site by (e.g. https://photos.example.org), printed in the
+# QR codes and share cards; empty: the host the organizer reached the admin by.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s?#]+", PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be a scheme and a host, like https://photos.example.org, not {PUBLIC_BASE_URL!r}"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

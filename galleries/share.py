@@ -8,6 +8,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import segno
+from django.conf import settings
 
 from galleries.models import Gallery
 
@@ -31,7 +32,11 @@ class ShareCard:
 
 
 def gallery_share_url(request, gallery: Gallery) -> str:
-    """The gallery's absolute address, at the host the organizer reached the admin by."""
+    """The gallery's absolute address for guests: under PUBLIC_BASE_URL when it is set
+    (an admin reached by an internal name must not print that name on the cards),
+    else at the host the organizer reached the admin by."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + gallery.get_absolute_url()
     return request.build_absolute_uri(gallery.get_absolute_url())
 
 

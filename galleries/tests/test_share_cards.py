@@ -2,7 +2,11 @@
 printable table cards, for the organizer's own galleries only."""
 
 import io
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -151,3 +155,32 @@ def test_only_its_owner_and_superusers_get_them(owner, url):
     assert refused.status_code == 404 and b"juniper-42" not in refused.content
     anonymous = _client().get(f"{ADMIN}/{gallery.pk}/{url}")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+
+
+def test_the_public_base_url_wins_over_the_admins_host(owner, settings):
+    settings.ALLOWED_HOSTS = ["admin.internal"]
+    settings.PUBLIC_BASE_URL = "https://photos.example.org"
+    gallery = make_gallery(owner=owner, slug="gala")
+
+    png = _client(owner).get(f"{ADMIN}/{gallery.pk}/share/qr.png", HTTP_HOST="admin.internal")
+    card = _client(owner).get(f"{ADMIN}/{gallery.pk}/share/card/a6/", HTTP_HOST="admin.internal")
+
+    assert _decoded(png.content) == "https://photos.example.org/g/gala/"
+    assert "photos.example.org/g/gala/" in card.text
+    assert "admin.internal" not in card.text
+
+
+@pytest.mark.parametrize("value", ["photos.example.org", "https://photos.example.org/gallery", "ftp://photos"])
+def test_a_public_base_url_that_is_not_a_scheme_and_host_stops_the_start(value):
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "eventgallery.settings", "PUBLIC_BASE_URL": value}
+    started = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; settings.PUBLIC_BASE_URL"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert started.returncode != 0
+    assert "PUBLIC_BASE_URL must be a scheme and a host" in started.stderr
