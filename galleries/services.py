@@ -16,6 +16,7 @@ from their originals, a task per photo (photo_watermark_refresh): new files stor
 the row switched to them, the old files deleted after, the page's cache moved on.
 """
 
+import functools
 import hashlib
 import io
 import logging
@@ -782,10 +783,7 @@ def gallery_mark(*, gallery: Gallery) -> watermark.Mark | None:
     logo = None
     if gallery.watermark == Gallery.Watermark.LOGO:
         try:
-            with transient.stored_file_copy(
-                gallery.watermark_logo, what=f"Reading the watermark logo of gallery {gallery.pk}"
-            ) as fh:
-                logo = watermark.logo_open(fh.read())
+            logo = _stored_logo(gallery.watermark_logo.name)
         except FileNotFoundError as exc:
             raise WatermarkLogoMissing(
                 "The gallery's watermark logo is missing from storage; choose it again in the gallery's settings."
@@ -797,6 +795,18 @@ def gallery_mark(*, gallery: Gallery) -> watermark.Mark | None:
         opacity=gallery.watermark_opacity,
         size=gallery.watermark_size,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _stored_logo(name: str):
+    """A stored logo, decoded, kept for the next photos of the gallery: a new logo is
+    stored under a new name (models.watermark_logo_name), so a name's content never changes."""
+
+    def read() -> bytes:
+        with default_storage.open(name, "rb") as fh:
+            return fh.read()
+
+    return watermark.logo_open(transient.with_retries(read, what=f"Reading the watermark logo {name}"))
 
 
 def photos_watermark_stale(*, gallery: Gallery):

@@ -105,7 +105,7 @@ def test_a_logo_is_stored_as_a_png_under_a_name_of_its_own(
     assert gallery.watermark_logo.name.startswith("watermarks/") and gallery.watermark_logo.name.endswith(".png")
     assert _stored(settings) == [gallery.watermark_logo.name]
     with gallery.watermark_logo.open("rb") as fh:
-        assert Image.open(io.BytesIO(fh.read())).size == (1600, 400)
+        assert Image.open(io.BytesIO(fh.read())).size == (1000, 250)
 
 
 def test_a_new_logo_replaces_the_old_one_in_storage(owner, owner_client, settings, django_capture_on_commit_callbacks):

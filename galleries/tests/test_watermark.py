@@ -88,7 +88,7 @@ def test_a_grey_photo_stays_grey():
 def test_the_logo_is_stored_as_a_png_no_larger_than_it_needs():
     stored = watermark.logo_normalise(io.BytesIO(jpeg_bytes(4000, 2000)))
     logo = Image.open(io.BytesIO(stored))
-    assert (logo.format, logo.mode, logo.size) == ("PNG", "RGBA", (1600, 800))
+    assert (logo.format, logo.mode, logo.size) == ("PNG", "RGBA", (1000, 500))
 
 
 @pytest.mark.parametrize(
