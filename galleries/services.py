@@ -262,7 +262,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
 
 
 def _photo_process(*, photo_id: int) -> Photo | None:
-    photo = Photo.objects.filter(pk=photo_id).first()
+    photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
     if photo is None:
         return None
     if photo.status == Photo.Status.PROCESSING and photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
@@ -273,7 +273,7 @@ def _photo_process(*, photo_id: int) -> Photo | None:
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, error="", processing_attempts=attempt)
         if photo.is_ready:  # processed again: it leaves the page until it is ready
             galleries_touch(gallery_ids=[photo.gallery_id])
-    gallery = Gallery.objects.get(pk=photo.gallery_id)
+    gallery = photo.gallery
     try:
         mark = gallery_mark(gallery=gallery)
     except WatermarkLogoMissing as exc:
