@@ -93,7 +93,7 @@ def test_a_text_watermark_needs_its_text_and_values_in_range(owner, owner_client
 
 
 def test_a_logo_is_stored_as_a_png_under_a_name_of_its_own(
-    owner, owner_client, settings, django_capture_on_commit_callbacks
+    owner, owner_client, any_storage, django_capture_on_commit_callbacks
 ):
     gallery = make_gallery(owner=owner)
     logo = SimpleUploadedFile("My Studio.jpg", jpeg_bytes(3200, 800), content_type="image/jpeg")
@@ -103,7 +103,7 @@ def test_a_logo_is_stored_as_a_png_under_a_name_of_its_own(
     assert response.redirect_chain
     gallery.refresh_from_db()
     assert gallery.watermark_logo.name.startswith("watermarks/") and gallery.watermark_logo.name.endswith(".png")
-    assert _stored(settings) == [gallery.watermark_logo.name]
+    assert any_storage() == [gallery.watermark_logo.name]
     with gallery.watermark_logo.open("rb") as fh:
         assert Image.open(io.BytesIO(fh.read())).size == (1000, 250)
 
@@ -131,7 +131,7 @@ def test_a_new_logo_replaces_the_old_one_in_storage(owner, owner_client, setting
     ],
 )
 def test_a_file_that_cannot_be_a_logo_is_refused_and_nothing_is_stored(
-    owner, owner_client, settings, django_capture_on_commit_callbacks, content, message
+    owner, owner_client, any_storage, django_capture_on_commit_callbacks, content, message
 ):
     gallery = make_gallery(owner=owner)
     logo = SimpleUploadedFile("logo.png", content, content_type="image/png")
@@ -140,7 +140,7 @@ def test_a_file_that_cannot_be_a_logo_is_refused_and_nothing_is_stored(
 
     assert response.status_code == 200
     assert message in response.text
-    assert _stored(settings) == []
+    assert any_storage() == []
     assert Gallery.objects.get(pk=gallery.pk).watermark_logo.name == ""
 
 
