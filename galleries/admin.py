@@ -1,3 +1,4 @@
+import copy
 import math
 
 from django import forms
@@ -5,6 +6,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +19,7 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import access, files, services, share
+from galleries import access, files, services, share, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -64,6 +67,16 @@ def _address_hint(request, gallery) -> str:
     )
 
 
+WATERMARK_FIELDS = [
+    "watermark",
+    "watermark_text",
+    "watermark_logo",
+    "watermark_position",
+    "watermark_opacity",
+    "watermark_size",
+]
+
+
 class GalleryForm(forms.ModelForm):
     class Meta:
         model = Gallery
@@ -79,19 +92,46 @@ class GalleryForm(forms.ModelForm):
             "face_search_enabled",
             "closes_at",
             "downloads",
+            *WATERMARK_FIELDS,
             "owner",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A form sent without the policy (a page opened before it existed, a script)
-        # leaves it as it was: the default for a new gallery, the gallery's own otherwise.
-        self.fields["downloads"].required = False
+        # leaves it as it was: the default for a new gallery, the gallery's own otherwise;
+        # the same for the watermark's settings.
+        for name in ("downloads", "watermark", "watermark_position", "watermark_opacity", "watermark_size"):
+            self.fields[name].required = False
+
+    def clean_watermark_logo(self):
+        """A new logo is stored as the PNG galleries/watermark.py makes of it, never as
+        uploaded; a file that cannot be one is refused here, before anything is stored."""
+        logo = self.cleaned_data.get("watermark_logo")
+        if not isinstance(logo, UploadedFile):
+            return logo  # unchanged, cleared (False) or none
+        try:
+            return ContentFile(watermark.logo_normalise(logo), name="logo.png")
+        except watermark.LogoRejected as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_slug(self):
         # A taken address gets a suffix rather than an error, which would tell an
         # organizer that some other organizer's gallery lives there.
         return services.gallery_free_slug(self.cleaned_data["slug"], exclude=self.instance)
+
+
+class WatermarkPreviewForm(forms.ModelForm):
+    """The watermark's settings of the change form, for its preview; the logo is the saved one."""
+
+    class Meta:
+        model = Gallery
+        fields = ["watermark", "watermark_text", "watermark_position", "watermark_opacity", "watermark_size"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False  # one left out of the query stays as saved
 
 
 @admin.register(Gallery)
@@ -112,7 +152,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "event_date"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "watermark_preview"]
     change_form_template = "admin/galleries/gallery/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
@@ -120,11 +160,12 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         ("Find me", {"fields": ["face_search_enabled"]}),
         ("Closing", {"fields": ["closes_at"]}),
         ("Downloads", {"fields": ["downloads"]}),
+        ("Watermark", {"fields": [*WATERMARK_FIELDS, "watermark_preview"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     class Media:
-        js = ["galleries/admin-slug.js"]
+        js = ["galleries/admin-slug.js", "galleries/admin-watermark.js"]
         css = {"all": ["galleries/admin-list.css"]}
 
     def scope(self, queryset, user):
@@ -151,6 +192,21 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         # Galleries belong to who made them; only a superuser gives one to someone else.
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if request.user.is_superuser else [*readonly, "owner"]
+
+    @admin.display(description="Preview")
+    def watermark_preview(self, gallery):
+        """The saved watermark on the gallery's first photo; the admin's script
+        (static/galleries/admin-watermark.js) shows the settings as they are changed."""
+        if gallery is None or gallery.pk is None:
+            return "Save the gallery to see its watermark on one of its photos."
+        url = reverse("admin:galleries_gallery_watermark_preview", args=[gallery.pk])
+        return format_html(
+            '<img src="{}" data-preview-url="{}" alt="The watermark on the gallery\'s first photo" '
+            'class="watermark-preview" style="max-width:min(100%,512px);height:auto;border-radius:4px">'
+            '<br><span class="help">The gallery\'s first photo at its middle size. A new logo shows once saved.</span>',
+            url,
+            url,
+        )
 
     @admin.display(description="Date", ordering="event_date")
     def date(self, gallery):
@@ -230,10 +286,14 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 raise PermissionDenied
         elif not change and obj.owner_id is None:
             obj.owner = request.user
+        logo_before = Gallery.objects.filter(pk=obj.pk).values_list("watermark_logo", flat=True).first() or ""
         asked_slug = form.data.get("slug")
         if "slug" in form.changed_data and obj.slug != asked_slug:
             messages.info(request, f"The address /g/{asked_slug}/ was not free: this gallery is at /g/{obj.slug}/.")
         super().save_model(request, obj, form, change)
+        redrawn = services.gallery_watermark_saved(gallery=obj, logo_before=logo_before)
+        if redrawn:
+            messages.info(request, f"The watermark changed: {redrawn} photo(s) queued to be drawn again with it.")
         if "face_search_enabled" in form.changed_data:
             queued = faces_services.gallery_face_search_switched(gallery=obj)
             if obj.face_search_enabled:
@@ -285,6 +345,11 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 "<int:gallery_id>/extend-closing/",
                 self.admin_site.admin_view(self.extend_closing_view),
                 name="galleries_gallery_extend_closing",
+            ),
+            path(
+                "<int:gallery_id>/watermark-preview.jpg",
+                self.admin_site.admin_view(self.watermark_preview_view),
+                name="galleries_gallery_watermark_preview",
             ),
             path(
                 "<int:gallery_id>/share/qr.svg",
@@ -364,6 +429,19 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         if not self.has_view_permission(request, gallery):
             raise PermissionDenied
         return gallery
+
+    def watermark_preview_view(self, request, gallery_id):
+        """The gallery's first photo at middle size with its watermark: as saved, or with
+        the settings of the query (the change form's, as they are typed) when they are valid."""
+        gallery = self._shared_gallery(request, gallery_id)
+        if request.GET:
+            # A copy: the form writes the valid fields into its instance even when others are not.
+            asked = WatermarkPreviewForm(request.GET, instance=copy.copy(gallery))
+            if asked.is_valid():
+                gallery = asked.instance
+        response = HttpResponse(services.gallery_watermark_preview(gallery=gallery), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-cache"
+        return response
 
     def qr_svg_view(self, request, gallery_id):
         gallery = self._shared_gallery(request, gallery_id)

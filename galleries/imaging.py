@@ -34,6 +34,8 @@ import pillow_heif
 from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
+from galleries import watermark
+
 pillow_heif.register_heif_opener()
 
 # MPO is what Pillow calls the JPEGs of cameras that append a preview or a
@@ -144,8 +146,9 @@ def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
     )
 
 
-def make_derivatives(fileobj: IO[bytes]) -> list[Derivative]:
-    """Return [thumb, middle, display] JPEGs for the photo in `fileobj`, upright, without EXIF.
+def make_derivatives(fileobj: IO[bytes], *, mark: watermark.Mark | None = None) -> list[Derivative]:
+    """Return [thumb, middle, display] JPEGs for the photo in `fileobj`, upright, without EXIF,
+    with `mark` drawn on the middle and display images (the thumb is made before it).
 
     Raises ImageRejected for a file `inspect_image` would refuse. Leaves
     `fileobj` rewound and unmodified.
@@ -155,6 +158,8 @@ def make_derivatives(fileobj: IO[bytes]) -> list[Derivative]:
     # The thumb comes from the middle image: resampling 0.7 MP is much cheaper than
     # going back to the original, and at 400 px the difference cannot be seen.
     thumb = _resize(middle, _fit(middle.size, settings.PHOTO_THUMB_SIZE), THUMB_FILTER)
+    if mark is not None:
+        middle, display = watermark.apply(middle, mark), watermark.apply(display, mark)
     return [
         _derivative("thumb", thumb, THUMB_QUALITY, icc_profile),
         _derivative("middle", middle, MIDDLE_QUALITY, icc_profile, compact=True),

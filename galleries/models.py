@@ -1,7 +1,9 @@
+import hashlib
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -53,6 +55,11 @@ class GalleryQuerySet(models.QuerySet):
         )
 
 
+def watermark_logo_name(instance, filename) -> str:
+    """Never the uploaded name: the logo is stored as the PNG galleries/watermark.py makes."""
+    return f"watermarks/{uuid.uuid4().hex}.png"
+
+
 # New and changed access codes need this many characters; shorter ones made before keep working.
 ACCESS_CODE_MIN_LENGTH = 6
 
@@ -90,6 +97,19 @@ class Gallery(models.Model):
         default=Downloads.ORIGINALS,
         help_text="What guests may download, one photo or all at once. Organizers always get the originals.",
     )
+
+    class Watermark(models.TextChoices):
+        NONE = "none", "None"
+        TEXT = "text", "Text"
+        LOGO = "logo", "Logo image"
+
+    class WatermarkPosition(models.TextChoices):
+        TOP_LEFT = "top-left", "Top left"
+        TOP_RIGHT = "top-right", "Top right"
+        BOTTOM_LEFT = "bottom-left", "Bottom left"
+        BOTTOM_RIGHT = "bottom-right", "Bottom right"
+        CENTRE = "centre", "Centre"
+
     is_published = models.BooleanField("published", default=False, help_text="Drafts are visible to organizers only.")
     face_search_enabled = models.BooleanField(
         "Find me",
@@ -104,6 +124,40 @@ class Gallery(models.Model):
             "From then on guests see that the gallery has closed; you still see everything. "
             "Its face data is deleted and Find me switched off. Empty: never closes."
         ),
+    )
+    # Drawn by the worker into the display and middle images, never into the originals
+    # (nor the thumbnails: at 400 px a mark is a smudge). Changing it draws them again.
+    watermark = models.CharField(
+        max_length=10,
+        choices=Watermark.choices,
+        default=Watermark.NONE,
+        help_text=(
+            "Drawn on the photos guests see and on the display-size downloads. "
+            "Originals never carry it: guests allowed to download originals get them without it."
+        ),
+    )
+    watermark_text = models.CharField("text", max_length=100, blank=True, help_text="For example © Studio Lumen.")
+    watermark_logo = models.FileField(
+        "logo",
+        upload_to=watermark_logo_name,
+        max_length=255,
+        blank=True,
+        help_text="A PNG with transparency looks best; JPEG, WebP and GIF work too. At most 5 MB.",
+    )
+    watermark_position = models.CharField(
+        "position", max_length=12, choices=WatermarkPosition.choices, default=WatermarkPosition.BOTTOM_RIGHT
+    )
+    watermark_opacity = models.PositiveSmallIntegerField(
+        "opacity (%)",
+        default=60,
+        validators=[MinValueValidator(10), MaxValueValidator(100)],
+        help_text="From 10 (faint) to 100 (solid).",
+    )
+    watermark_size = models.PositiveSmallIntegerField(
+        "size (%)",
+        default=20,
+        validators=[MinValueValidator(5), MaxValueValidator(60)],
+        help_text="The share of the photo's width and height the mark may fill, from 5 to 60.",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
@@ -123,6 +177,12 @@ class Gallery(models.Model):
                 condition=~Q(visibility="private") | ~Q(access_code=""),
                 name="private_gallery_has_access_code",
                 violation_error_message="A private gallery needs an access code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(watermark_opacity__gte=10, watermark_opacity__lte=100, watermark_size__gte=5)
+                & Q(watermark_size__lte=60),
+                name="gallery_watermark_in_range",
+                violation_error_message="The watermark's opacity or size is out of range.",
             ),
         ]
         indexes = [
@@ -151,6 +211,20 @@ class Gallery(models.Model):
             raise ValidationError(
                 {"access_code": f"An access code needs at least {ACCESS_CODE_MIN_LENGTH} characters."}
             )
+        self.watermark_text = self.watermark_text.strip()
+        if self.watermark == self.Watermark.TEXT and not self.watermark_text:
+            raise ValidationError({"watermark_text": "Type the watermark's text, or choose another kind."})
+        if self.watermark == self.Watermark.LOGO and not self.watermark_logo:
+            raise ValidationError({"watermark_logo": "Choose the logo to draw, or choose another kind."})
+
+    def watermark_signature(self) -> str:
+        """What the watermark looks like, in 16 characters ("" for none): a photo whose
+        derivatives were drawn with another (Photo.watermark) is drawn again."""
+        if self.watermark == self.Watermark.NONE:
+            return ""
+        what = self.watermark_text if self.watermark == self.Watermark.TEXT else self.watermark_logo.name
+        described = f"{self.watermark}|{what}|{self.watermark_position}|{self.watermark_opacity}|{self.watermark_size}"
+        return hashlib.sha256(described.encode()).hexdigest()[:16]
 
     @property
     def is_private(self):
@@ -197,6 +271,9 @@ class Photo(models.Model):
     # none until `manage.py make_middle_derivatives`; pages then offer the display image.
     middle = models.FileField(max_length=255, blank=True)
     display = models.FileField(max_length=255, blank=True)
+    # The gallery's watermark_signature() the middle and display images were drawn
+    # with: "" for none. Another means they wait to be drawn again.
+    watermark = models.CharField(max_length=16, blank=True, editable=False)
     original_filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the original file.")
     file_size = models.PositiveBigIntegerField()

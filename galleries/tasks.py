@@ -15,3 +15,8 @@ def process_photo(*, photo_id: int) -> None:
     else:
         outcome = "gone"
     PHOTOS_PROCESSED.labels(outcome=outcome).inc()
+
+
+@task()
+def refresh_photo_watermark(*, photo_id: int) -> None:
+    services.photo_watermark_refresh(photo_id=photo_id)

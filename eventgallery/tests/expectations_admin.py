@@ -526,6 +526,25 @@ ADMIN = {
             after=_extended_by_managers_only,
         ),
     ],
+    # The watermark's preview: the owner's private gallery's first photo, with the saved
+    # watermark or with one asked for in the query.
+    "admin:galleries_gallery_watermark_preview": [
+        Check(
+            "the private gallery's watermark preview",
+            _url(Gallery, "{private.pk}/watermark-preview.jpg"),
+            owners_object(200) | {"other": 404},
+        ),
+        Check(
+            "the draft's watermark preview with a text asked for",
+            _url(Gallery, "{draft.pk}/watermark-preview.jpg?watermark=text&watermark_text=Proof"),
+            owners_object(200) | {"other": 404},
+        ),
+        Check(
+            "the other organizer's draft's watermark preview",
+            _url(Gallery, "{others_draft.pk}/watermark-preview.jpg"),
+            _theirs(),
+        ),
+    ],
     # Share cards: the owner's private gallery, whose card prints its access code.
     "admin:galleries_gallery_qr_svg": [
         Check(
