@@ -15,3 +15,10 @@ def process_photo(*, photo_id: int) -> None:
     else:
         outcome = "gone"
     PHOTOS_PROCESSED.labels(outcome=outcome).inc()
+
+
+@task()
+def render_photo(*, photo_id: int) -> None:
+    """Makes a photo's derivatives again after its hide requests changed (faces to blur
+    or to show again), keeping its face index."""
+    services.photo_process(photo_id=photo_id, index_faces=False)
