@@ -35,7 +35,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from faces import services as faces_services
-from faces.engines import get_engine
 from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from galleries import services as galleries_services
 from galleries.models import Gallery, Photo
@@ -302,19 +301,11 @@ def galleries_to_purge(*, slug: str | None = None, older_than_days: int | None =
 
 
 def gallery_face_data_purge(*, gallery: Gallery) -> str | None:
-    """Switches Find me off for the gallery and deletes all its face data: the rows,
-    and the engine's collection (Rekognition) through the engine, now. Returns the
-    collection deleted, if the engine keeps one. Photos whose faces were blurred stay
-    blurred; should they be rendered again, they are hidden instead (no face to blur)."""
+    """Switches Find me off for the gallery and deletes all its face data, as closing
+    does (galleries.services.gallery_close): the rows now, the engine's collection
+    (Rekognition) through the engine once this commits. Returns that collection, if the
+    engine keeps one. Photos whose faces were blurred stay blurred; should they be
+    rendered again, they are hidden instead (there is no face left to blur)."""
     collection = FaceCollection.objects.filter(gallery=gallery).values_list("external_id", flat=True).first()
-    with transaction.atomic():
-        Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=False, updated_at=timezone.now())
-        gallery.face_search_enabled = False
-        faces_services.gallery_face_search_switched(gallery=gallery)
-    if not collection and not get_engine().searches_in_database:
-        collection = faces_services.collection_name(gallery.pk)
-    if collection:
-        # Again if the task queued on commit did it already: deleting a collection
-        # that is gone is not an error.
-        get_engine().delete_collection(collection=collection)
+    galleries_services.gallery_close(gallery=gallery)
     return collection or None

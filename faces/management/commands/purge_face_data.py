@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from faces.engines.base import FaceEngineError
 from faces.models import Face
 from faces.privacy import galleries_to_purge, gallery_face_data_purge
 from galleries.models import Gallery
@@ -29,24 +28,14 @@ class Command(BaseCommand):
         if gallery is not None and not Gallery.objects.filter(slug=gallery).exists():
             raise CommandError(f"No gallery has the slug {gallery!r}.")
         galleries = galleries_to_purge(slug=gallery, older_than_days=older_than)
-        failed = 0
         for found in galleries:
             faces = Face.objects.filter(gallery=found).count()
             if dry_run:
                 self.stdout.write(f"Would delete the face data ({faces} faces) of {found.slug} and switch Find me off.")
                 continue
-            try:
-                collection = gallery_face_data_purge(gallery=found)
-            except FaceEngineError as exc:
-                failed += 1
-                self.stderr.write(
-                    f"{found.slug}: face data deleted here, but the engine's collection could not be: {exc}. "
-                    "Run the command again."
-                )
-                continue
-            where = f" and the collection {collection}" if collection else ""
+            collection = gallery_face_data_purge(gallery=found)
+            # The collection is deleted by the worker, as when Find me is switched off.
+            where = f"; the collection {collection} is queued for deletion" if collection else ""
             self.stdout.write(f"Deleted {faces} faces of {found.slug}{where}; Find me is off.")
         done = "would be purged" if dry_run else "purged"
-        self.stdout.write(f"{len(galleries) - failed} gallery(ies) {done}.")
-        if failed:
-            raise CommandError(f"{failed} gallery(ies) could not be purged completely.")
+        self.stdout.write(f"{len(galleries)} gallery(ies) {done}.")
