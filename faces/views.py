@@ -219,7 +219,10 @@ def find_me_hide(request, slug):
     count = hide_request.entries.count()
     photos = f"{count} photo{'s' if count != 1 else ''}"
     if hide_request.status == hide_request.Status.APPLIED:
-        done = "hidden" if hide_request.action == gallery.HideAction.HIDE else "being blurred where your face is"
+        if hide_request.action == gallery.HideAction.HIDE:
+            done = "hidden from the gallery: they no longer appear here" if count != 1 else "hidden from the gallery"
+        else:
+            done = "being blurred where your face is"
         messages.success(request, f"Done: {photos} {'is' if count == 1 else 'are'} {done}.")
     else:
         messages.success(request, f"Thank you: the organizer will review your request to hide {photos}.")

@@ -62,7 +62,7 @@ def test_it_hides_the_ticked_photo_at_once_and_the_results_no_longer_show_it(con
     [entry] = hide_request.entries.all()
     assert entry.photo == found.group and entry.face == the_persons_face(found.group)
     page = consenting_client.get(response["Location"])
-    assert "Done: 1 photo is hidden." in page.text
+    assert "Done: 1 photo is hidden from the gallery." in page.text
     assert str(found.group.key) not in page.text and str(found.alone.key) in page.text
 
 
