@@ -70,7 +70,9 @@ def test_a_guest_hides_the_photos_they_are_in(live_server, transactional_db, mon
             page.get_by_label("Your email or phone").fill("guest@example.com")
             page.get_by_role("button", name="Hide the photos I ticked").click()
 
-            expect(page.get_by_text("Done: 2 photos are hidden from the gallery: they no longer appear here.")).to_be_visible()
+            expect(
+                page.get_by_text("Done: 2 photos are hidden from the gallery: they no longer appear here.")
+            ).to_be_visible()
             expect(page.get_by_text("We did not find you in the photos")).to_be_visible()
             _screenshot(page, "done")
 
