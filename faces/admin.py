@@ -89,7 +89,7 @@ class HideRequestAdmin(ManagedByOrganizerAdmin):
     list_select_related = ["gallery"]
     search_fields = ["gallery__name", "contact"]
     actions = ["apply_hide", "apply_blur", "reject", "undo"]
-    readonly_fields = ["gallery", "created_at", "action", "status", "decided_at", "contact", "photos"]
+    readonly_fields = ["gallery", "created_at", "action", "status", "decided_at", "contact", "photos", "deciding"]
     fields = readonly_fields
 
     def scope(self, queryset, user):
@@ -123,6 +123,15 @@ class HideRequestAdmin(ManagedByOrganizerAdmin):
                 )
                 for entry in entries
             ),
+        )
+
+    @admin.display(description="Deciding")
+    def deciding(self, hide_request):
+        url = reverse("admin:faces_hiderequest_changelist")
+        return format_html(
+            'In <a href="{}">the list of requests</a>, tick this one and choose an action: approve by hiding '
+            "the photos or by blurring the guest's face, reject, or undo.",
+            url,
         )
 
     def _decide(self, request, queryset, decide, done: str):
