@@ -75,7 +75,6 @@ def hide_request_allowed(*, device: str, address: str) -> ratelimits.Decision:
     )
 
 
-@transaction.atomic
 def hide_request_create(
     *,
     gallery: Gallery,
@@ -91,7 +90,8 @@ def hide_request_create(
     for the organizer's approval, as the gallery says; its action is the gallery's
     default. Raises HideRequestRefused (TooManyHideRequests, HideResultsInvalid, or a
     plain one for a choice that is empty, names photos not in the results, or a contact
-    too long), storing nothing."""
+    too long), storing nothing. Every request counts towards the rate limits, refused
+    ones too (the count is not rolled back with them)."""
     limit = hide_request_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManyHideRequests(limit.retry_after_s)
@@ -131,19 +131,20 @@ def hide_request_create(
     faces = dict(
         Face.objects.filter(pk__in=face_ids, gallery=gallery).values_list("pk", "photo_id") if face_ids else []
     )
-    hide_request = HideRequest.objects.create(
-        gallery=gallery, action=gallery.hide_action, status=HideRequest.Status.PENDING, contact=contact
-    )
-    HideRequestPhoto.objects.bulk_create(
-        HideRequestPhoto(
-            hide_request=hide_request,
-            photo=found.photo,
-            face_id=found.face_id if faces.get(found.face_id) == found.photo.pk else None,
+    with transaction.atomic():
+        hide_request = HideRequest.objects.create(
+            gallery=gallery, action=gallery.hide_action, status=HideRequest.Status.PENDING, contact=contact
         )
-        for found in chosen
-    )
-    if gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE:
-        hide_request_apply(hide_request=hide_request)
+        HideRequestPhoto.objects.bulk_create(
+            HideRequestPhoto(
+                hide_request=hide_request,
+                photo=found.photo,
+                face_id=found.face_id if faces.get(found.face_id) == found.photo.pk else None,
+            )
+            for found in chosen
+        )
+        if gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE:
+            hide_request_apply(hide_request=hide_request)
     return hide_request
 
 

@@ -193,3 +193,14 @@ def test_requests_are_limited_per_address(consenting_client, found, settings):
 
     assert response.status_code == 429
     assert HideRequest.objects.count() == 1
+
+
+def test_refused_requests_count_towards_the_limit_too(consenting_client, found, settings):
+    settings.HIDE_REQUESTS_PER_WINDOW = 2
+    for _ in range(2):
+        assert consenting_client.post(hide_url(found.gallery), {"r": "forged", "all": "1"}).status_code == 400
+
+    response = consenting_client.post(hide_url(found.gallery), {"r": found.token, "all": "1"})
+
+    assert response.status_code == 429
+    assert not HideRequest.objects.exists()
