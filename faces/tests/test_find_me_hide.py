@@ -20,6 +20,7 @@ from faces.tests.hide_me import (
     results_url,
     search,
     the_persons_face,
+    the_persons_selfie,
 )
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import upload_photo
@@ -204,3 +205,15 @@ def test_refused_requests_count_towards_the_limit_too(consenting_client, found, 
 
     assert response.status_code == 429
     assert not HideRequest.objects.exists()
+
+
+def test_a_new_search_no_longer_finds_the_hidden_photo_on_the_page_or_through_the_api(consenting_client, found):
+    consenting_client.post(hide_url(found.gallery), {"r": found.token, "photo": [str(found.group.key)]})
+
+    assert keys_found(found.gallery, search(consenting_client, found.gallery)) == [str(found.alone.key)]
+    response = Client().post(
+        f"/api/gallery/{found.gallery.pk}/find-me", {"consent": "true", "selfie": the_persons_selfie()}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert [m["photo"]["id"] for m in body["you"] + body["maybe_you"]] == [str(found.alone.key)]
