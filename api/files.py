@@ -35,12 +35,18 @@ def stored_file_url(request, name: str) -> str:
     return request.build_absolute_uri(reverse("api:stored_file", args=[file_token(name)]))
 
 
-def photo_urls(request, photo, *, listed: bool, original_allowed: bool = True) -> dict:
+def photo_urls(request, photo, *, listed: bool, original_allowed: bool = True, original_kind: str = "original") -> dict:
     """`original_allowed`: may the caller download the original (access.may_download);
-    without it the original's URL is null."""
+    without it the original's URL is null. `original_kind`: the file the original's URL
+    gives (access.kind_served: a guest gets a blurred photo's display image)."""
     urls = {}
     # "middle" is None for a photo processed before it existed, until it is made.
     for kind, key in (("thumb", "thumbnail"), ("middle", "middle"), ("display", "display"), ("original", "original")):
+        if kind == "original" and original_kind != "original":
+            kind = original_kind
+            if not original_allowed:
+                urls[key] = None
+                continue
         name = files.stored_name(photo, kind)
         if not name or (kind != "original" and not photo.is_ready) or (kind == "original" and not original_allowed):
             urls[key] = None

@@ -250,6 +250,11 @@ RATE_LIMIT_REDIS_URL = (
 # Find me: FACE_SEARCHES_PER_WINDOW per device (above), under a ceiling per address
 # sized for a venue whose guests share one Wi-Fi (one address behind its NAT).
 FACE_SEARCHES_PER_ADDRESS = env.int("FACE_SEARCHES_PER_ADDRESS", default=300)
+# "Hide photos of me" requests from Find me's results (faces/privacy.py), per device
+# and per address (a venue's guests share one) in a window.
+HIDE_REQUESTS_PER_WINDOW = env.int("HIDE_REQUESTS_PER_WINDOW", default=10)
+HIDE_REQUESTS_PER_ADDRESS = env.int("HIDE_REQUESTS_PER_ADDRESS", default=100)
+HIDE_REQUEST_WINDOW_S = env.int("HIDE_REQUEST_WINDOW_S", default=3600)
 # Access codes: wrong codes per device, per address and per gallery in a window (a right
 # code does not count). The gallery's limit stops a guess spread over many devices and
 # addresses; guests who type the right code never use it up.

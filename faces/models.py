@@ -110,3 +110,62 @@ class Face(models.Model):
             "width": round(100 * min(self.box_width, 1 - max(0.0, self.box_left)), 2),
             "height": round(100 * min(self.box_height, 1 - max(0.0, self.box_top)), 2),
         }
+
+
+class HideRequest(models.Model):
+    """A guest's request, from their Find me results, to hide the photos they are in or
+    blur their face in them. It keeps which photos, the choice, the time, the status and
+    an optional contact: never the selfie, never a face descriptor. Which face to blur
+    is the face the search matched (a reference to the face index's row, taken from the
+    signed results), never a box the guest sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        UNDONE = "undone", "Undone"
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="hide_requests")
+    action = models.CharField(max_length=10, choices=Gallery.HideAction.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    contact = models.CharField(max_length=200, blank=True, help_text="Given by the guest, if they wished.")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["gallery", "status"], name="hiderequest_gallery_status")]
+
+    def __str__(self):
+        return f"Hide request {self.pk} in {self.gallery}"
+
+
+class HideRequestPhoto(models.Model):
+    """A photo of a hide request, and the face in it that the search matched (gone when
+    the face data is deleted: the photo is then hidden instead of blurred)."""
+
+    hide_request = models.ForeignKey(HideRequest, on_delete=models.CASCADE, related_name="entries")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="hide_entries")
+    face = models.ForeignKey(Face, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hide_request", "photo"], name="hide_request_photo_once")]
+
+    def __str__(self):
+        return f"{self.photo} in hide request {self.hide_request_id}"
+
+
+class ConsentReceipt(models.Model):
+    """That a guest agreed to Find me's terms and searched: when, in which gallery,
+    under which version of its privacy text. Nothing biometric, no address, no device."""
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="consent_receipts")
+    created_at = models.DateTimeField(default=timezone.now)
+    policy_version = models.CharField(max_length=16, help_text="The first characters of the privacy text's SHA-256.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["gallery", "created_at"], name="consentreceipt_gallery_time")]
+
+    def __str__(self):
+        return f"Consent in {self.gallery} at {self.created_at:%Y-%m-%d %H:%M}"

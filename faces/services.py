@@ -29,7 +29,7 @@ from faces import search
 from faces.engines import get_engine
 from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageNotUsable, IndexedFace
 from faces.forms import SelfieForm
-from faces.models import Face, FaceCollection, PhotoFaces
+from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.uploads import SelfieUploadHandler
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
@@ -362,6 +362,34 @@ def _assign_persons(collection: FaceCollection, photo: Photo, found: list[Indexe
     return persons
 
 
+# --- Hidden and blurred photos -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoPrivacy:
+    """What the hide requests applied to a photo ask of it now."""
+
+    hidden: bool
+    blur_boxes: list[tuple[float, float, float, float]]  # ratios of the upright photo
+
+
+def photo_privacy(*, photo_id: int) -> PhotoPrivacy:
+    """Hidden if an applied request hides it, or asks to blur a face the face index no
+    longer has (deleted with the face data: then hiding is the only way to keep the
+    promise); else the boxes of the faces that applied requests blur."""
+    entries = HideRequestPhoto.objects.filter(
+        photo_id=photo_id, hide_request__status=HideRequest.Status.APPLIED
+    ).select_related("hide_request", "face")
+    hidden, boxes = False, []
+    for entry in entries:
+        if entry.hide_request.action == Gallery.HideAction.HIDE or entry.face is None:
+            hidden = True
+        else:
+            face = entry.face
+            boxes.append((face.box_left, face.box_top, face.box_width, face.box_height))
+    return PhotoPrivacy(hidden=hidden, blur_boxes=sorted(set(boxes)))
+
+
 # --- Forgetting -----------------------------------------------------------------------
 
 
@@ -562,7 +590,7 @@ def _search_collection(engine, gallery: Gallery, face) -> dict[int, tuple[float,
 def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
     if not scored:
         return []
-    faces = Face.objects.filter(pk__in=list(scored), photo__status=Photo.Status.READY).select_related("photo")
+    faces = Face.objects.filter(pk__in=list(scored), photo__in=Photo.objects.guest_visible()).select_related("photo")
     best: dict[int, PhotoMatch] = {}
     for face in faces:
         similarity_, sure = scored[face.pk]
@@ -652,8 +680,14 @@ def find_me_selfie(
 
 def find_me_search(*, gallery: Gallery, selfie: UploadedFile) -> SearchResult:
     """The photos of the gallery the selfie's person is in; FaceSearchError when the
-    selfie cannot be searched or the engine is unavailable."""
-    return face_search(gallery=gallery, selfie=read_selfie(selfie))
+    selfie cannot be searched or the engine is unavailable. Each search that ran leaves
+    a consent receipt (faces.privacy.consent_receipt_create): when, where, under which
+    privacy text, and nothing else."""
+    from faces import privacy
+
+    result = face_search(gallery=gallery, selfie=read_selfie(selfie))
+    privacy.consent_receipt_create(gallery=gallery)
+    return result
 
 
 # --- Find me's results, in a signed token -------------------------------------------------
@@ -675,6 +709,7 @@ class FoundPhoto:
     is_sure: bool
     similarity: float
     face_box: dict[str, float]  # percent of the photo: left, top, width, height
+    face_id: int | None = None  # the face the search matched, as the signed results name it
 
 
 @dataclass(frozen=True)
@@ -700,7 +735,9 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
     """The results as a URL-safe token: signed (with a salt of its own) and compressed.
 
     It holds the gallery, the number of faces in the selfie, and for each photo its id,
-    whether it is "you", the similarity (one decimal) and the face's box (per mille).
+    whether it is "you", the similarity (one decimal), the face's box (per mille) and
+    the face's id in the face index (what a hide request blurs: signed here, so a guest
+    can only ever name the faces their own search matched).
     The ids are sorted and sent as differences, which compress to a few bytes each; the
     page puts the photos back in order. Ids rather than keys: a key is 16 random bytes
     that do not compress, and 100 of them would pass the 4 KB a request line may take.
@@ -718,6 +755,7 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
                 _permille(face.box_top),
                 _permille(face.box_width),
                 _permille(face.box_height),
+                face.pk or 0,
             ]
         )
         previous = match.photo.pk
@@ -740,24 +778,28 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
         if payload["g"] != gallery.pk:
             raise FindMeResultsInvalid("These results are of another gallery.")
         rows, photo_id = {}, 0
-        for delta, sure, similarity, left, top, width, height in payload["p"]:
+        for row in payload["p"]:
+            # Tokens made before faces were named in them have seven fields.
+            delta, sure, similarity, left, top, width, height, *face = row
             photo_id += delta
-            rows[photo_id] = (bool(sure), similarity / 10, (left, top, width, height))
+            rows[photo_id] = (bool(sure), similarity / 10, (left, top, width, height), int(face[0]) if face else 0)
         faces_in_selfie = int(payload["f"])
     except (KeyError, TypeError, ValueError) as exc:
         # Signed by us, yet not of this shape: a token of an older version of this code.
         raise FindMeResultsInvalid("These results cannot be read.") from exc
-    photos = Photo.objects.ready().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
+    photos = Photo.objects.guest_visible().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
     found = []
     for photo in photos:
-        sure, similarity, (left, top, width, height) = rows[photo.pk]
+        sure, similarity, (left, top, width, height), face_id = rows[photo.pk]
         box = {
             "left": left / 10,
             "top": top / 10,
             "width": min(width, 1000 - left) / 10,
             "height": min(height, 1000 - top) / 10,
         }
-        found.append(FoundPhoto(photo=photo, is_sure=sure, similarity=similarity, face_box=box))
+        found.append(
+            FoundPhoto(photo=photo, is_sure=sure, similarity=similarity, face_box=box, face_id=face_id or None)
+        )
     # Stable: among equals, the gallery's own order (as the search ranks them).
     found.sort(key=lambda f: (not f.is_sure, -f.similarity))
     return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=faces_in_selfie, found=found)
@@ -772,10 +814,10 @@ def find_me_results_photos(*, gallery: Gallery, token: str, with_maybe: bool) ->
     ids = [found.photo.pk for found in results.found if found.is_sure or with_maybe]
     # download_name() reads the uploaded name, which the tiles' columns leave out.
     return list(
-        Photo.objects.ready()
+        Photo.objects.guest_visible()
         .filter(gallery=gallery, pk__in=ids)
         .in_display_order()
-        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename")
+        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename", "faces_blurred")
     )
 
 

@@ -12,4 +12,6 @@ urlpatterns = [
         views.find_me_results_download,
         name="find_me_results_download",
     ),
+    path("g/<slug:slug>/find-me/hide/", views.find_me_hide, name="find_me_hide"),
+    path("g/<slug:slug>/privacy/", views.privacy_page, name="privacy"),
 ]

@@ -8,6 +8,7 @@ reloading the results works. The results page checks access to the gallery each 
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -15,8 +16,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from faces import privacy
 from faces.forms import SelfieForm
 from faces.services import (
     ConsentRequired,
@@ -136,6 +138,8 @@ def find_me_results(request, slug):
         "faces/find_me_results.html",
         {
             **_form_context(gallery, SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))),
+            "results_token": token,
+            "hide_form": bool(you or maybe_you),
             "you": you,
             "maybe_you": maybe_you,
             "faces_in_selfie": results.faces_in_selfie,
@@ -172,9 +176,85 @@ def find_me_results_download(request, slug):
     if refusal is not None:
         refusal["Cache-Control"] = "private, no-store"
         return refusal
-    return downloads.zip_response(
-        downloads.photos_zip(photos=photos, kind=kind), filename=f"{gallery.slug}-my-photos.zip"
+    archive = downloads.photos_zip(
+        photos=photos, kind=kind, blurred_as_display=not access.can_manage_gallery(request.user, gallery)
     )
+    return downloads.zip_response(archive, filename=f"{gallery.slug}-my-photos.zip")
+
+
+@never_cache
+@require_POST
+def find_me_hide(request, slug):
+    """ "Hide photos of me": the photos ticked on the results page (or all of them, with
+    the form's second button) are hidden or have the guest's face blurred, at once or
+    once the organizer approves (faces/privacy.py). Then back to the results, which no
+    longer show the photos hidden."""
+    gallery, refusal = _results_gallery(request, slug)
+    if refusal is not None:
+        return refusal
+    token = request.POST.get(RESULTS_PARAMETER, "")
+    try:
+        hide_request = privacy.hide_request_create(
+            gallery=gallery,
+            token=token,
+            photo_keys=request.POST.getlist("photo"),
+            hide_all=request.POST.get("all") == "1",
+            contact=request.POST.get("contact", ""),
+            device=f"cookie:{device_id(request)}",
+            address=client_ip(request),
+        )
+    except privacy.HideResultsInvalid as exc:
+        return _results_gone(request, gallery, expired=exc.expired)
+    except privacy.HideRequestRefused as exc:
+        status = 429 if isinstance(exc, privacy.TooManyHideRequests) else 400
+        response = render(
+            request,
+            "faces/find_me_hide_refused.html",
+            {"gallery": gallery, "problem": str(exc), "results_url": _results_url(gallery, token)},
+            status=status,
+        )
+        if isinstance(exc, privacy.TooManyHideRequests):
+            response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    count = hide_request.entries.count()
+    photos = f"{count} photo{'s' if count != 1 else ''}"
+    if hide_request.status == hide_request.Status.APPLIED:
+        if hide_request.action == gallery.HideAction.HIDE:
+            done = "hidden from the gallery: they no longer appear here" if count != 1 else "hidden from the gallery"
+        else:
+            done = "being blurred where your face is"
+        messages.success(request, f"Done: {photos} {'is' if count == 1 else 'are'} {done}.")
+    else:
+        messages.success(request, f"Thank you: the organizer will review your request to hide {photos}.")
+    response = HttpResponseRedirect(_results_url(gallery, token))
+    response.status_code = 303
+    return response
+
+
+@require_GET
+def privacy_page(request, slug):
+    """The gallery's privacy page: what Find me processes, where, for how long, and how
+    to have photos hidden; generated from the gallery's settings and the server's."""
+    gallery, refusal = _results_gallery(request, slug)
+    if refusal is not None:
+        return refusal
+    policy = privacy.privacy_policy(gallery=gallery)
+    return render(
+        request,
+        "faces/privacy.html",
+        {
+            "gallery": gallery,
+            "facts": policy.facts,
+            "version": policy.version,
+            "results_last": _duration(settings.FIND_ME_RESULTS_MAX_AGE_S),
+            "find_me_url": reverse("faces:find_me", args=[gallery.slug]),
+        },
+    )
+
+
+def _results_url(gallery, token: str) -> str:
+    url = reverse("faces:find_me_results", args=[gallery.slug])
+    return f"{url}?{urlencode({RESULTS_PARAMETER: token})}"
 
 
 def _results_gallery(request, slug):

@@ -9,10 +9,14 @@ and the admin.
   unlisted one is open to whoever has its link; a published private one is open once
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
-- A guest sees the ready photos of an open gallery, and nothing else of it, and
-  downloads what the gallery's download policy allows: the originals, the display
-  images, or nothing (looking at the display images is not downloading). Those who
-  manage a gallery always download its originals.
+- A guest sees the ready photos of an open gallery that no hide request hides
+  (Photo.objects.guest_visible, the one rule every guest page, download and the API
+  use), and nothing else of it, and downloads what the gallery's download policy
+  allows: the originals, the display images, or nothing (looking at the display
+  images is not downloading). A photo whose faces were blurred on a guest's request
+  never gives a guest its original: its downloads are the blurred display image.
+  Those who manage a gallery always download its originals, and see every photo in
+  the admin; the guest pages show them what guests see.
 - A gallery past its closing time (`closes_at`) has closed to guests: every guest page,
   file and download of it, and the API, say so (410 Gone) instead; it is no longer
   listed. Those who manage it still see everything. Drafts stay not found.
@@ -124,23 +128,28 @@ def photo_is_visible(request, photo: Photo) -> bool:
     gallery = photo.gallery
     if can_manage_gallery(request.user, gallery):
         return True
-    return gallery.is_published and photo.is_ready and not gallery.is_closed() and gallery_is_open(request, gallery)
+    return (
+        gallery.is_published
+        and photo.is_guest_visible
+        and not gallery.is_closed()
+        and gallery_is_open(request, gallery)
+    )
 
 
 def photo_is_closed_to(request, photo: Photo) -> bool:
     """Would this visitor see the photo's files but for its gallery having closed: they
     are told so (410) rather than "not found". Drafts and unready photos stay not found."""
     gallery = photo.gallery
-    return gallery.is_published and photo.is_ready and gallery_is_closed_to(request, gallery)
+    return gallery.is_published and photo.is_guest_visible and gallery_is_closed_to(request, gallery)
 
 
 def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
-    """The photos this visitor sees in a gallery that gallery_for_visitor and
-    gallery_is_open let them into: the ready ones (of a draft too, for those who
-    manage it)."""
+    """The photos this visitor sees on the guest pages of a gallery that
+    gallery_for_visitor and gallery_is_open let them into: the guest-visible ones (of a
+    draft too, for those who manage it)."""
     if not gallery.is_published and not can_manage_gallery(request.user, gallery):
         return gallery.photos.none()
-    return gallery.photos.ready()
+    return gallery.photos.guest_visible()
 
 
 def download_kind(user, gallery: Gallery) -> str | None:
@@ -149,6 +158,14 @@ def download_kind(user, gallery: Gallery) -> str | None:
     if can_manage_gallery(user, gallery):
         return "original"
     return {Gallery.Downloads.ORIGINALS: "original", Gallery.Downloads.DISPLAY: "display"}.get(gallery.downloads)
+
+
+def kind_served(user, photo: Photo, kind: str) -> str:
+    """The kind of file actually sent for a request of `kind`: a guest asking for the
+    original of a photo whose faces were blurred gets its (blurred) display image."""
+    if kind == "original" and photo.faces_blurred and not can_manage_gallery(user, photo.gallery):
+        return "display"
+    return kind
 
 
 def may_download(user, gallery: Gallery, kind: str) -> bool:

@@ -90,6 +90,9 @@ class GalleryForm(forms.ModelForm):
             "visibility",
             "access_code",
             "face_search_enabled",
+            "hide_requests_apply",
+            "hide_action",
+            "privacy_contact",
             "closes_at",
             "downloads",
             *WATERMARK_FIELDS,
@@ -100,8 +103,16 @@ class GalleryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A form sent without the policy (a page opened before it existed, a script)
         # leaves it as it was: the default for a new gallery, the gallery's own otherwise;
-        # the same for the watermark's settings.
-        for name in ("downloads", "watermark", "watermark_position", "watermark_opacity", "watermark_size"):
+        # the same for the watermark's and the hide requests' settings.
+        for name in (
+            "downloads",
+            "watermark",
+            "watermark_position",
+            "watermark_opacity",
+            "watermark_size",
+            "hide_requests_apply",
+            "hide_action",
+        ):
             self.fields[name].required = False
 
     def clean_watermark_logo(self):
@@ -114,6 +125,12 @@ class GalleryForm(forms.ModelForm):
             return ContentFile(watermark.logo_normalise(logo), name="logo.png")
         except watermark.LogoRejected as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_hide_requests_apply(self):
+        return self.cleaned_data["hide_requests_apply"] or self.instance.hide_requests_apply
+
+    def clean_hide_action(self):
+        return self.cleaned_data["hide_action"] or self.instance.hide_action
 
     def clean_slug(self):
         # A taken address gets a suffix rather than an error, which would tell an
@@ -157,7 +174,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
         ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
-        ("Find me", {"fields": ["face_search_enabled"]}),
+        ("Find me", {"fields": ["face_search_enabled", "hide_requests_apply", "hide_action", "privacy_contact"]}),
         ("Closing", {"fields": ["closes_at"]}),
         ("Downloads", {"fields": ["downloads"]}),
         ("Watermark", {"fields": [*WATERMARK_FIELDS, "watermark_preview"]}),
@@ -535,10 +552,19 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(ManagedByOrganizerAdmin):
-    list_display = ["thumbnail_preview", "original_filename", "gallery", "status", "error", "taken_at", "created_at"]
+    list_display = [
+        "thumbnail_preview",
+        "original_filename",
+        "gallery",
+        "status",
+        "guests_see",
+        "error",
+        "taken_at",
+        "created_at",
+    ]
     list_display_links = ["thumbnail_preview", "original_filename"]
     # Only the galleries the list holds: never the names of other organizers' galleries.
-    list_filter = ["status", ("gallery", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "hidden", "faces_blurred", ("gallery", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["gallery"]
     search_fields = ["original_filename", "gallery__name"]
     list_per_page = 60
@@ -549,6 +575,7 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "gallery",
         "original_filename",
         "status",
+        "guests_see",
         "error",
         "format",
         "width",
@@ -600,6 +627,15 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
                 for kind, edge in sizes.items()
             ),
         )
+
+    @admin.display(description="Guests see")
+    def guests_see(self, photo):
+        """Hidden or blurred on a guest's request, with the link to undo it."""
+        if not photo.hidden and not photo.faces_blurred:
+            return "—"
+        requests_url = reverse("admin:faces_hiderequest_changelist") + "?" + urlencode({"entries__photo": photo.pk})
+        state = "Hidden (hide request)" if photo.hidden else "Face blurred (hide request)"
+        return format_html('<strong>{}</strong> · <a href="{}">requests, undo</a>', state, requests_url)
 
     @admin.display(description="Faces (Find me)")
     def faces(self, photo):

@@ -48,14 +48,20 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def photos_zip(*, photos: Iterable[Photo], kind: str) -> ZipStream:
+def photos_zip(*, photos: Iterable[Photo], kind: str, blurred_as_display: bool = False) -> ZipStream:
     """A ZIP of the photos' files of `kind` ("original" or "display"), in the order
     given, ready to be iterated as the response's body; len() is its size in bytes.
-    A photo whose file is missing from storage is left out."""
+    A photo whose file is missing from storage is left out. With `blurred_as_display`
+    (a guest's archive), a photo whose faces were blurred gives its display image
+    instead of its original."""
     if kind not in ("original", "display"):
         raise ValueError(f"Not a kind of file to download: {kind!r}")
     photos = list(photos)
-    names = {photo.pk: files.stored_name(photo, kind) for photo in photos}
+    kinds = {
+        photo.pk: "display" if blurred_as_display and kind == "original" and photo.faces_blurred else kind
+        for photo in photos
+    }
+    names = {photo.pk: files.stored_name(photo, kinds[photo.pk]) for photo in photos}
     sizes = files.stored_sizes(name for name in names.values() if name)
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     taken: set[str] = set()
@@ -63,7 +69,7 @@ def photos_zip(*, photos: Iterable[Photo], kind: str) -> ZipStream:
         name = names[photo.pk]
         if name not in sizes:
             continue
-        arcname = _unique_name(files.download_name(photo, kind), taken)
+        arcname = _unique_name(files.download_name(photo, kinds[photo.pk]), taken)
         # A generator: the file is opened only when the archive gets to it.
         archive.add(files.stored_chunks(name), arcname, size=sizes[name])
     return archive

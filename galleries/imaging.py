@@ -26,13 +26,14 @@ import re
 import struct
 import warnings
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO
 
 import pillow_heif
 from django.conf import settings
-from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFilter, UnidentifiedImageError
 
 from galleries import watermark
 
@@ -146,14 +147,25 @@ def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
     )
 
 
-def make_derivatives(fileobj: IO[bytes], *, mark: watermark.Mark | None = None) -> list[Derivative]:
+def make_derivatives(
+    fileobj: IO[bytes],
+    *,
+    mark: watermark.Mark | None = None,
+    blur_boxes: Sequence[tuple[float, float, float, float]] = (),
+) -> list[Derivative]:
     """Return [thumb, middle, display] JPEGs for the photo in `fileobj`, upright, without EXIF,
     with `mark` drawn on the middle and display images (the thumb is made before it).
+
+    `blur_boxes` are faces to make unrecognisable in all three (left, top, width,
+    height, as ratios of the upright photo: the face index's boxes): blurred in the
+    display image, which the other two are made from.
 
     Raises ImageRejected for a file `inspect_image` would refuse. Leaves
     `fileobj` rewound and unmodified.
     """
     display, icc_profile = _upright_display(fileobj)
+    for box in blur_boxes:
+        display = blur_region(display, box)
     middle = _resize(display, _fit(display.size, settings.PHOTO_MIDDLE_SIZE), MIDDLE_FILTER)
     # The thumb comes from the middle image: resampling 0.7 MP is much cheaper than
     # going back to the original, and at 400 px the difference cannot be seen.
@@ -165,6 +177,40 @@ def make_derivatives(fileobj: IO[bytes], *, mark: watermark.Mark | None = None) 
         _derivative("middle", middle, MIDDLE_QUALITY, icc_profile, compact=True),
         _derivative("display", display, DISPLAY_QUALITY, icc_profile),
     ]
+
+
+# A face's box is enlarged by this much each way (of its width and height) before it is
+# blurred: the detectors' boxes stop at the brows and the chin, and hair, ears and
+# the outline of the head still tell who someone is.
+BLUR_MARGIN = 0.35
+# The face is first reduced to this many blocks across (pixelated), then blurred with
+# a radius of this fraction of its width: together no feature survives, at any size.
+BLUR_BLOCKS = 6
+BLUR_RADIUS = 0.12
+
+
+def blur_region(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """The image with the region of `box` (ratios of its size), enlarged by BLUR_MARGIN,
+    pixelated and then blurred so strongly that the face in it cannot be recognised;
+    every pixel outside the enlarged region is left as it was."""
+    left, top, width, height = box
+    region = (
+        max(0, math.floor((left - BLUR_MARGIN * width) * image.width)),
+        max(0, math.floor((top - BLUR_MARGIN * height) * image.height)),
+        min(image.width, math.ceil((left + (1 + BLUR_MARGIN) * width) * image.width)),
+        min(image.height, math.ceil((top + (1 + BLUR_MARGIN) * height) * image.height)),
+    )
+    region_width, region_height = region[2] - region[0], region[3] - region[1]
+    if region_width < 1 or region_height < 1:
+        return image
+    image = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+    face = image.crop(region)
+    blocks = max(1, BLUR_BLOCKS)
+    small = face.resize((blocks, max(1, round(blocks * region_height / region_width))), Image.Resampling.BOX)
+    face = small.resize(face.size, Image.Resampling.NEAREST)
+    face = face.filter(ImageFilter.GaussianBlur(max(2.0, BLUR_RADIUS * region_width)))
+    image.paste(face, region[:2])
+    return image
 
 
 def make_middle_derivative(fileobj: IO[bytes]) -> Derivative:

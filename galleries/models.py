@@ -70,6 +70,14 @@ class Gallery(models.Model):
         UNLISTED = "unlisted", "Unlisted: only people with the link"
         PRIVATE = "private", "Private: people with the link and the access code"
 
+    class HideRequests(models.TextChoices):
+        AT_ONCE = "at_once", "At once: the photos leave the gallery as soon as the guest asks"
+        AFTER_APPROVAL = "after_approval", "After my approval: they stay until you approve the request"
+
+    class HideAction(models.TextChoices):
+        HIDE = "hide", "Hide the photos from guests"
+        BLUR = "blur", "Blur the guest's face in the photos"
+
     class Downloads(models.TextChoices):
         ORIGINALS = "originals", "Originals: guests download the files as uploaded"
         DISPLAY = "display", "Display size only: guests download the images they see"
@@ -115,6 +123,29 @@ class Gallery(models.Model):
         "Find me",
         default=False,
         help_text="Guests can find the photos they appear in with a selfie. The faces of the photos are indexed.",
+    )
+    hide_requests_apply = models.CharField(
+        "hide requests apply",
+        max_length=20,
+        choices=HideRequests.choices,
+        default=HideRequests.AT_ONCE,
+        help_text="Guests who found themselves with Find me can ask to hide the photos they are in.",
+    )
+    hide_action = models.CharField(
+        "what a hide request does",
+        max_length=10,
+        choices=HideAction.choices,
+        default=HideAction.HIDE,
+        help_text="The default for each request; you can choose otherwise for any request.",
+    )
+    privacy_contact = models.CharField(
+        "privacy contact",
+        max_length=200,
+        blank=True,
+        help_text=(
+            "How guests reach you about their photos and face data (an email address, a phone number): "
+            "shown on the gallery's privacy page. Empty: your account's email address."
+        ),
     )
     closes_at = models.DateTimeField(
         "closes at",
@@ -247,6 +278,12 @@ class PhotoQuerySet(models.QuerySet):
     def ready(self):
         return self.filter(status=Photo.Status.READY)
 
+    def guest_visible(self):
+        """The photos guests may see, wherever they see them (gallery page, photo page,
+        viewer, slideshow, Find me, downloads, the API): ready, and not hidden by a
+        guest's hide request. The one place that rule is written; the admin shows all."""
+        return self.filter(status=Photo.Status.READY, hidden=False)
+
     def in_display_order(self):
         return self.order_by("sort_at", "id")
 
@@ -288,6 +325,11 @@ class Photo(models.Model):
     sort_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
+    # Kept by faces.privacy from the hide requests applied to the photo: hidden from
+    # guests, or its derivatives made with faces blurred (guests then never get the
+    # original: its downloads serve the blurred display image).
+    hidden = models.BooleanField("hidden from guests", default=False, editable=False)
+    faces_blurred = models.BooleanField("faces blurred", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # Runs of the processing task since someone last queued the photo: bounds the
@@ -314,6 +356,11 @@ class Photo(models.Model):
     @property
     def is_ready(self):
         return self.status == self.Status.READY
+
+    @property
+    def is_guest_visible(self):
+        """As PhotoQuerySet.guest_visible, for a photo already loaded."""
+        return self.is_ready and not self.hidden
 
     @property
     def stored_names(self):

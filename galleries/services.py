@@ -236,8 +236,11 @@ def _mark_failed(photo: Photo, reason: str) -> None:
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, error=reason, processed_at=timezone.now())
 
 
-def photo_process(*, photo_id: int) -> Photo | None:
-    """Makes the thumbnail, middle and display derivatives of a photo (the worker's job).
+def photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
+    """Makes the thumbnail, middle and display derivatives of a photo (the worker's job),
+    with the faces that applied hide requests blur made unrecognisable, and queues
+    the indexing of its faces (unless `index_faces` is False: the re-rendering that a
+    hide request asks for keeps the face index, whose faces the requests name).
 
     A file that is not a usable image, or an original missing from storage, fails the
     photo at once with the reason; it can be retried with photo_reprocess(). When the
@@ -246,7 +249,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
     run TASK_MAX_ATTEMPTS times. Returns the photo when it is ready, else None.
     """
     try:
-        return _photo_process(photo_id=photo_id)
+        return _photo_process(photo_id=photo_id, index_faces=index_faces)
     except Exception as exc:
         if not transient.is_database_error(exc):
             raise
@@ -261,7 +264,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
         return None
 
 
-def _photo_process(*, photo_id: int) -> Photo | None:
+def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
     photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
     if photo is None:
         return None
@@ -284,7 +287,8 @@ def _photo_process(*, photo_id: int) -> Photo | None:
         return None
     try:
         with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
-            derivatives = make_derivatives(original, mark=mark)
+            privacy = faces_services.photo_privacy(photo_id=photo.pk)
+            derivatives = make_derivatives(original, mark=mark, blur_boxes=privacy.blur_boxes)
     except ImageRejected as exc:
         _mark_failed(photo, str(exc))
         return None
@@ -320,6 +324,8 @@ def _photo_process(*, photo_id: int) -> Photo | None:
             status=Photo.Status.READY,
             error="",
             processed_at=timezone.now(),
+            hidden=privacy.hidden,
+            faces_blurred=bool(privacy.blur_boxes),
         )
         if updated:
             galleries_touch(gallery_ids=[photo.gallery_id])
@@ -329,7 +335,8 @@ def _photo_process(*, photo_id: int) -> Photo | None:
     files_delete({photo.thumbnail.name, photo.middle.name, photo.display.name} - {"", *stored.values()})
     photo.refresh_from_db()
     photo_leftovers_delete(photo=photo)
-    faces_services.photo_faces_queue(photo=photo)
+    if index_faces:
+        faces_services.photo_faces_queue(photo=photo)
     # The organizer changed the watermark while we drew the one we read: draw it again.
     photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk))
     return photo
@@ -471,6 +478,23 @@ def photo_reprocess(*, photos: Iterable[Photo]) -> int:
         count += 1
     galleries_touch(gallery_ids=gallery_ids)
     return count
+
+
+def photos_render_again(*, photo_ids: Iterable[int]) -> int:
+    """Queues the derivatives of these photos to be made again (galleries.tasks.render_photo),
+    after the faces their hide requests blur changed. Until it is done each photo is
+    pending, and so seen by no guest: neither the old rendering nor the original. Call
+    inside a transaction; the task is enqueued once it commits."""
+    from galleries.tasks import render_photo
+
+    photo_ids = list(photo_ids)
+    Photo.objects.filter(pk__in=photo_ids).update(
+        status=Photo.Status.PENDING, error="", processing_attempts=0, queued_at=timezone.now()
+    )
+    for photo_id in photo_ids:
+        transaction.on_commit(partial(render_photo.enqueue, photo_id=photo_id))
+    galleries_touch(gallery_ids=Photo.objects.filter(pk__in=photo_ids).values_list("gallery_id", flat=True))
+    return len(photo_ids)
 
 
 def photos_requeue_stuck() -> int:
@@ -871,7 +895,9 @@ def _photo_watermark_draw(*, photo_id: int) -> bool:
         return False
     mark = gallery_mark(gallery=gallery)
     with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
-        derivatives = {d.kind: d for d in make_derivatives(original, mark=mark)}
+        # Faces a guest asked to blur stay blurred under the new watermark.
+        privacy = faces_services.photo_privacy(photo_id=photo.pk)
+        derivatives = {d.kind: d for d in make_derivatives(original, mark=mark, blur_boxes=privacy.blur_boxes)}
 
     stored = {}
 

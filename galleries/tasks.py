@@ -20,3 +20,10 @@ def process_photo(*, photo_id: int) -> None:
 @task()
 def refresh_photo_watermark(*, photo_id: int) -> None:
     services.photo_watermark_refresh(photo_id=photo_id)
+
+
+@task()
+def render_photo(*, photo_id: int) -> None:
+    """Makes a photo's derivatives again after its hide requests changed (faces to blur
+    or to show again), keeping its face index."""
+    services.photo_process(photo_id=photo_id, index_faces=False)

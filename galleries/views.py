@@ -46,7 +46,7 @@ def _photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
 
 
 def home(request):
-    first_ready_photo = Photo.objects.ready().filter(gallery=OuterRef("pk")).in_display_order()
+    first_ready_photo = Photo.objects.guest_visible().filter(gallery=OuterRef("pk")).in_display_order()
     galleries = (
         access.galleries_listed()
         .select_related("cover")
@@ -59,7 +59,7 @@ def home(request):
     )
     cards = []
     for gallery in galleries:
-        cover = gallery.cover if gallery.cover and gallery.cover.is_ready else None
+        cover = gallery.cover if gallery.cover and gallery.cover.is_guest_visible else None
         if cover is None and gallery.first_photo_key:
             cover = Photo(
                 key=gallery.first_photo_key,
@@ -138,10 +138,10 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
 
 
 def _photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, int]:
-    """The number of ready photos, and the bytes of their originals (in the same query)."""
+    """The number of guest-visible photos, and the bytes of their originals (in the same query)."""
     counted = cache.get(f"{cache_key}:count")
     if counted is None:
-        totals = gallery.photos.ready().aggregate(count=Count("pk"), original_bytes=Sum("file_size"))
+        totals = gallery.photos.guest_visible().aggregate(count=Count("pk"), original_bytes=Sum("file_size"))
         counted = totals["count"], totals["original_bytes"] or 0
         cache.set(f"{cache_key}:count", counted, timeout)
     return counted
@@ -156,7 +156,8 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, downloa
     if html is None:
         photos = []
         if page.paginator.count:
-            photos = gallery.photos.ready().in_display_order().for_tiles()[page.start_index() - 1 : page.end_index()]
+            photos = gallery.photos.guest_visible().in_display_order().for_tiles()
+            photos = photos[page.start_index() - 1 : page.end_index()]
         tiles = _grid_tiles(gallery, photos, first_number=page.start_index(), download_kind=download_kind)
         html = render_to_string("galleries/_photo_page.html", {"tiles": tiles, "page": page})
         cache.set(key, html, timeout)
@@ -173,7 +174,7 @@ def _photos_to_download(request, gallery: Gallery):
     return (
         access.photos_visible_to(request, gallery)
         .in_display_order()
-        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename")
+        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename", "faces_blurred")
     )
 
 
@@ -187,7 +188,11 @@ def _download_all_size(
         return original_bytes
     size = cache.get(f"{cache_key}:zip-size:{kind}")
     if size is None:
-        size = len(downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind))
+        size = len(
+            downloads.photos_zip(
+                photos=_photos_to_download(request, gallery), kind=kind, blurred_as_display=_is_guest(request, gallery)
+            )
+        )
         cache.set(f"{cache_key}:zip-size:{kind}", size, timeout)
     return size
 
@@ -253,7 +258,7 @@ def photo_detail(request, slug, key):
         return gallery_closed_page(request, gallery)
     if not access.gallery_is_open(request, gallery):
         return redirect("galleries:access", slug=gallery.slug)
-    photos = gallery.photos.ready()
+    photos = access.photos_visible_to(request, gallery)
     photo = get_object_or_404(photos, key=key)
     before = Q(sort_at__lt=photo.sort_at) | Q(sort_at=photo.sort_at, id__lt=photo.id)
     after = Q(sort_at__gt=photo.sort_at) | Q(sort_at=photo.sort_at, id__gt=photo.id)
@@ -319,6 +324,7 @@ def photo_file(request, key, kind):
     gallery = photo.gallery
     if not access.may_download(request.user, gallery, kind):
         raise PermissionDenied  # the guest sees the photo, but its organizer keeps the original
+    kind = access.kind_served(request.user, photo, kind)
     name = files.stored_name(photo, kind)
     if not name:
         raise Http404
@@ -355,5 +361,11 @@ def gallery_download(request, slug):
     kind = access.download_kind(request.user, gallery)
     if kind is None:
         raise PermissionDenied
-    archive = downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind)
+    archive = downloads.photos_zip(
+        photos=_photos_to_download(request, gallery), kind=kind, blurred_as_display=_is_guest(request, gallery)
+    )
     return downloads.zip_response(archive, filename=f"{gallery.slug}.zip")
+
+
+def _is_guest(request, gallery: Gallery) -> bool:
+    return not access.can_manage_gallery(request.user, gallery)

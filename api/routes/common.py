@@ -52,5 +52,10 @@ def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
             photo,
             listed=gallery.is_listed,
             original_allowed=access.may_download(request.auth.user, gallery, "original"),
+            original_kind=(
+                "display"
+                if photo.faces_blurred and not access.can_manage_gallery(request.auth.user, gallery)
+                else "original"
+            ),
         ),
     }

@@ -30,7 +30,7 @@ from eventgallery.tests.matrix import (
     staff,
     superuser_only,
 )
-from faces.models import PhotoFaces
+from faces.models import ConsentReceipt, HideRequest, PhotoFaces
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import unique_jpeg
 
@@ -88,6 +88,24 @@ def _exists(model, attribute):
 
 def _all_faces_indexed(world):
     return not PhotoFaces.objects.filter(gallery__owner=world.owner).exclude(status=PhotoFaces.Status.INDEXED).exists()
+
+
+def _draft_photo_shown_to_guests(world):
+    return not Photo.objects.get(pk=world.draft_photo.pk).hidden
+
+
+def _hide_request_waiting(world):
+    return HideRequest.objects.get(pk=world.draft_hide_request.pk).status == HideRequest.Status.PENDING
+
+
+def _receipts_csv_of_managers(world, user, response, data):
+    """The export holds the owner's receipt for those who manage it, and no biometric data."""
+    if response.status_code != 200:
+        return
+    body = response.content.decode()
+    assert body.splitlines()[0] == "time (UTC),gallery,gallery address,privacy text version"
+    assert ("0123456789ab" in body) == manages(user)
+    assert response["Content-Type"].startswith("text/csv")
 
 
 def _draft_as_it_was(world):
@@ -262,6 +280,7 @@ AUTOCOMPLETE = {
     Photo: (staff(200), frozenset({"the draft photo's name", "the pending photo's name"})),
     ApiKey: (staff(200), frozenset({"the owner's key name"})),
     PendingUpload: (staff(200), frozenset({"the pending upload's name"})),
+    HideRequest: (staff(200), frozenset({"the draft's name"})),
     User: (superuser_only(200), frozenset()),
     Group: (superuser_only(200), frozenset()),
     AccessAttempt: (superuser_only(200), frozenset()),
@@ -759,6 +778,126 @@ ADMIN = {
                 "the faces' short address",
                 _url(PhotoFaces, "{draft_faces.pk}/"),
                 staff(Redirect(_url(PhotoFaces, "{draft_faces.pk}/change/"))),
+            ),
+        ],
+    ),
+    # --- Hide requests and consent receipts (Find me's privacy) ---
+    **model_admin(
+        HideRequest,
+        changelist=[
+            Check(
+                "the hide requests",
+                _url(HideRequest),
+                staff(200),
+                shown_to_managers=frozenset({"the draft's name", "the hide request's contact"}),
+            ),
+            Check(
+                "the hide requests of the draft photo",
+                _url(HideRequest, "?entries__photo={draft_photo.pk}"),
+                staff(200),
+                shown_to_managers=frozenset({"the draft's name", "the hide request's contact"}),
+            ),
+            Check(
+                "the hide request approved: the draft photo hidden",
+                _url(HideRequest),
+                staff(Redirect(_url(HideRequest))),
+                method="POST",
+                data=action("apply_hide", "draft_hide_request.pk"),
+                after=_unchanged_unless_managed("the draft photo's visibility", _draft_photo_shown_to_guests),
+            ),
+            Check(
+                "the hide request rejected",
+                _url(HideRequest),
+                staff(Redirect(_url(HideRequest))),
+                method="POST",
+                data=action("reject", "draft_hide_request.pk"),
+                after=_unchanged_unless_managed("the hide request", _hide_request_waiting),
+            ),
+            Check(
+                "the hide request deleted from the list",
+                _url(HideRequest),
+                staff(Redirect(_url(HideRequest))),
+                method="POST",
+                data=action("delete_selected", "draft_hide_request.pk"),
+                after=_unchanged_unless_managed("the hide request", _exists(HideRequest, "draft_hide_request")),
+            ),
+        ],
+        add=[Check("the new hide request form", _url(HideRequest, "add/"), staff(403))],
+        change=[
+            Check(
+                "the hide request",
+                _url(HideRequest, "{draft_hide_request.pk}/change/"),
+                owners_object(),
+                shown_to_managers=frozenset({"the draft photo's name", "the hide request's contact"}),
+            ),
+        ],
+        delete=[
+            Check("deleting the hide request", _url(HideRequest, "{draft_hide_request.pk}/delete/"), owners_object()),
+            Check(
+                "the hide request deleted",
+                _url(HideRequest, "{draft_hide_request.pk}/delete/"),
+                owners_object(Redirect(_url(HideRequest))),
+                method="POST",
+                data={"post": "yes"},
+                after=_unchanged_unless_managed("the hide request", _exists(HideRequest, "draft_hide_request")),
+            ),
+        ],
+        history=[
+            Check("the hide request's history", _url(HideRequest, "{draft_hide_request.pk}/history/"), owners_object())
+        ],
+        redirect=[
+            Check(
+                "the hide request's short address",
+                _url(HideRequest, "{draft_hide_request.pk}/"),
+                staff(Redirect(_url(HideRequest, "{draft_hide_request.pk}/change/"))),
+            ),
+        ],
+    ),
+    **model_admin(
+        ConsentReceipt,
+        changelist=[
+            Check(
+                "the consent receipts",
+                _url(ConsentReceipt),
+                staff(200),
+                shown_to_managers=frozenset({"the draft's name"}),
+            ),
+            Check(
+                "the consent receipts exported",
+                _url(ConsentReceipt),
+                staff(200),
+                method="POST",
+                data=action("export_csv", "draft_receipt.pk"),
+                after=_receipts_csv_of_managers,
+            ),
+        ],
+        add=[Check("the new receipt form", _url(ConsentReceipt, "add/"), staff(403))],
+        change=[
+            Check(
+                "the receipt",
+                _url(ConsentReceipt, "{draft_receipt.pk}/change/"),
+                owners_object(),
+                shown_to_managers=frozenset({"the draft's name"}),
+            ),
+        ],
+        delete=[
+            Check("deleting the receipt", _url(ConsentReceipt, "{draft_receipt.pk}/delete/"), owners_object()),
+            Check(
+                "the receipt deleted",
+                _url(ConsentReceipt, "{draft_receipt.pk}/delete/"),
+                # Receipts are read-only: after a deletion, the admin's home page.
+                owners_object(NOT_THEIRS),
+                method="POST",
+                data={"post": "yes"},
+                after=_unchanged_unless_managed("the receipt", _exists(ConsentReceipt, "draft_receipt")),
+            ),
+        ],
+        history=[Check("the receipt's history", _url(ConsentReceipt, "{draft_receipt.pk}/history/"), owners_object())],
+        redirect=[
+            Check(
+                "the receipt's short address",
+                _url(ConsentReceipt, "{draft_receipt.pk}/"),
+                staff(Redirect(_url(ConsentReceipt, "{draft_receipt.pk}/change/"))),
             ),
         ],
     ),

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventgallery.tests.matrix import Check, Redirect, everyone, expect
 from faces.models import PhotoFaces
+from galleries.models import Photo
 
 TO_PRIVATE_ACCESS = Redirect("/g/{private.slug}/access/")
 
@@ -46,6 +47,21 @@ def _selfie(world, user):
 
 def _nothing_indexed_again(world, user, response, data):
     assert PhotoFaces.objects.filter(photo=world.draft_photo, status=PhotoFaces.Status.INDEXED).exists()
+
+
+def _hide_all(results):
+    """The results page's "Hide all" button, for the results of `results`."""
+    return lambda world, user: {"r": world.find_me_results[results], "all": "1"}
+
+
+def _hidden_unless_refused(photo):
+    """After: the photo is hidden from guests if the request went through (a redirect back)."""
+
+    def after(world, user, response, data):
+        hidden = Photo.objects.get(pk=getattr(world, photo).pk).hidden
+        assert hidden == (response.status_code == 303), (photo, user, response.status_code)
+
+    return after
 
 
 def _the_ready_photos_only(*photos):
@@ -426,6 +442,74 @@ SITE = {
             method="POST",
             data={},
         ),
+    ],
+    # "Hide photos of me": every check of the results page, then the request.
+    "faces:find_me_hide": [
+        Check(
+            "the public gallery's photos of the results hidden",
+            "/g/{public.slug}/find-me/hide/",
+            everyone(Redirect("/g/{public.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_hide_all("public"),
+            after=_hidden_unless_refused("public_photo"),
+        ),
+        Check(
+            "the private gallery's photos of the results hidden",
+            "/g/{private.slug}/find-me/hide/",
+            behind_the_code(Redirect("/g/{private.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_hide_all("private"),
+            after=_hidden_unless_refused("private_photo"),
+        ),
+        Check(
+            "the draft's photos of the results hidden",
+            "/g/{draft.slug}/find-me/hide/",
+            managers(Redirect("/g/{draft.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_hide_all("draft"),
+            after=_hidden_unless_refused("draft_photo"),
+        ),
+        Check(
+            "the closed gallery's photos hidden (Find me went off when it closed)",
+            "/g/{closed.slug}/find-me/hide/",
+            closed_to_guests(404),
+            method="POST",
+            data=_hide_all("public"),
+        ),
+        Check(
+            "the draft's results hidden from the public gallery",
+            "/g/{public.slug}/find-me/hide/",
+            everyone(400),
+            method="POST",
+            data=_hide_all("draft"),
+            after=_hidden_unless_refused("draft_photo"),
+        ),
+        Check(
+            "photos hidden with a forged results link",
+            "/g/{public.slug}/find-me/hide/",
+            everyone(400),
+            method="POST",
+            data={"r": "forged", "all": "1"},
+        ),
+        Check("the hide form, asked for with GET", "/g/{public.slug}/find-me/hide/", everyone(405)),
+    ],
+    # The privacy page of a gallery with Find me, open to whoever may see the gallery.
+    "faces:privacy": [
+        Check("the public gallery's privacy page", "/g/{public.slug}/privacy/", everyone(200)),
+        Check(
+            "the private gallery's privacy page",
+            "/g/{private.slug}/privacy/",
+            behind_the_code(),
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check(
+            "the draft's privacy page",
+            "/g/{draft.slug}/privacy/",
+            managers(),
+            open_to_all=frozenset({"the draft's name"}),
+        ),
+        Check("the privacy page of a gallery without Find me", "/g/{no_find_me.slug}/privacy/", everyone(404)),
+        Check("the closed gallery's privacy page", "/g/{closed.slug}/privacy/", closed_to_guests(404)),
     ],
     "ops:healthz": [Check("the liveness probe", "/healthz", everyone(200))],
     # No worker runs beside the tests, so the probe says not ready, to everyone alike.

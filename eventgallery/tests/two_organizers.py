@@ -34,7 +34,7 @@ from api.files import file_token
 from api.models import ApiKey, PendingUpload
 from api.services import api_key_create, pending_upload_create
 from faces import search
-from faces.models import Face, PhotoFaces
+from faces.models import ConsentReceipt, Face, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.services import PhotoMatch, SearchResult, find_me_results_token
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
@@ -84,6 +84,9 @@ class World:
     closed_photo: Photo
     draft_faces: PhotoFaces
     draft_face: Face
+    # A guest's request to hide the draft photo, waiting for approval; a search's receipt.
+    draft_hide_request: HideRequest
+    draft_receipt: ConsentReceipt
     pending_upload: PendingUpload
     others_pending_upload: PendingUpload
     selfie: bytes
@@ -213,6 +216,8 @@ def build_world() -> World:
         closed_photo=closed_photo,
         draft_faces=draft_faces,
         draft_face=Face.objects.get(photo=draft_photo),
+        draft_hide_request=_hide_request(draft, draft_photo, contact="guest-hyacinth@example.com"),
+        draft_receipt=ConsentReceipt.objects.create(gallery=draft, policy_version="0123456789ab"),
         pending_upload=pending_upload,
         others_pending_upload=others_pending_upload,
         selfie=buffer.getvalue(),
@@ -250,7 +255,18 @@ def build_world() -> World:
         },
         ct={
             model._meta.model_name: ContentType.objects.get_for_model(model).pk
-            for model in (Gallery, Photo, PhotoFaces, ApiKey, PendingUpload, get_user_model(), Group, DBTaskResult)
+            for model in (
+                Gallery,
+                Photo,
+                PhotoFaces,
+                HideRequest,
+                ConsentReceipt,
+                ApiKey,
+                PendingUpload,
+                get_user_model(),
+                Group,
+                DBTaskResult,
+            )
         },
     )
     world.secrets = {
@@ -278,6 +294,7 @@ def build_world() -> World:
         "the closed photo's key": Secret(str(closed_photo.key), "owner"),
         "the closed photo's name": Secret(closed_photo.original_filename, "owner"),
         "the pending upload's key": Secret(str(pending_upload.key), "owner"),
+        "the hide request's contact": Secret("guest-hyacinth@example.com", "owner"),
         "the pending upload's name": Secret(pending_upload.original_filename, "owner"),
         "the owner's key prefix": Secret(f"eg_{owner_api_key.prefix}_", "owner"),
         "the owner's key name": Secret(owner_api_key.name, "owner"),
@@ -295,6 +312,15 @@ def build_world() -> World:
 def forget_world(world: World) -> None:
     for g in (world.public, world.private, world.draft):
         search.forget(g.pk)
+
+
+def _hide_request(gallery: Gallery, photo: Photo, *, contact: str) -> HideRequest:
+    """A guest's request to hide the photo, as the results page makes it, waiting for approval."""
+    hide_request = HideRequest.objects.create(
+        gallery=gallery, action=Gallery.HideAction.HIDE, status=HideRequest.Status.PENDING, contact=contact
+    )
+    HideRequestPhoto.objects.create(hide_request=hide_request, photo=photo, face=photo.faces.first())
+    return hide_request
 
 
 def _find_me_results(gallery: Gallery, photo: Photo | None) -> str:

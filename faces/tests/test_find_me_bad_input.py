@@ -166,7 +166,9 @@ def test_a_search_stores_nothing_and_holds_the_selfie_only_in_memory(
     assert response.status_code == 200
     assert [tile["photo"].pk for tile in response.context["you"]] == [photo.pk]
     assert seen_while_searching == [("BytesIO", [])]
-    assert _stored(upload_temp_dir) == before
+    # The one row a search leaves is its consent receipt: time, gallery, privacy text version.
+    files, temp_files, rows = before
+    assert _stored(upload_temp_dir) == (files, temp_files, {**rows, "faces.ConsentReceipt": 1})
 
 
 def test_nothing_about_the_selfie_is_logged(consenting_client, upload_temp_dir, caplog):
@@ -200,7 +202,8 @@ def test_a_large_phone_photo_within_the_limit_is_fine(consenting_client, upload_
 
     assert response.status_code == 200
     assert "We did not find you in the photos of" in response.text
-    assert _stored(upload_temp_dir) == before
+    files, temp_files, rows = before
+    assert _stored(upload_temp_dir) == (files, temp_files, {**rows, "faces.ConsentReceipt": 1})
 
 
 def test_a_face_engine_outage_asks_the_guest_to_try_again_later(consenting_client, upload_temp_dir, monkeypatch):

@@ -1,0 +1,312 @@
+"""Find me's privacy: guests' requests to hide the photos they are in or blur their face,
+the gallery's privacy text and the consent receipts that name its version, and the
+deletion of face data.
+
+Invariants:
+- A hide request names only photos and faces that the guest's own search matched: the
+  photo ids and face ids come from the signed, expiring results token, never from what
+  the form says beyond picking among them. A token that is forged, expired or of
+  another gallery, or a photo not in it, stores nothing.
+- A request keeps photo ids, the choice (hide or blur), times, status and an optional
+  contact: never the selfie, never a face descriptor.
+- What guests see of a photo follows the applied requests: `Photo.hidden` and the
+  derivatives' blurred faces are recomputed from them (photos_privacy_refresh) in the
+  transaction that changes a request, and the gallery's `updated_at` moves with them.
+  A photo whose faces must be rendered again is pending, seen by no guest, until the
+  worker has made its new derivatives from the original; the old files are deleted
+  only after the new ones are stored (galleries.services.photo_process).
+- A consent receipt holds the time, the gallery and the privacy text's version:
+  nothing biometric, no address, no device.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from faces import services as faces_services
+from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
+from galleries import services as galleries_services
+from galleries.models import Gallery, Photo
+from ops import ratelimits
+
+CONTACT_MAX_LENGTH = HideRequest._meta.get_field("contact").max_length
+
+
+# --- Hide requests -------------------------------------------------------------------
+
+
+class HideRequestRefused(Exception):
+    """A hide request that was not stored; str(exc) is the message for the guest."""
+
+
+class TooManyHideRequests(HideRequestRefused):
+    def __init__(self, retry_after_s: int):
+        super().__init__("You have sent several requests in a short time. Please wait a while and try again.")
+        self.retry_after_s = retry_after_s
+
+
+class HideResultsInvalid(HideRequestRefused):
+    """The results the request is made from are not valid (forged, changed, another
+    gallery's) or have expired."""
+
+    def __init__(self, message: str, *, expired: bool):
+        super().__init__(message)
+        self.expired = expired
+
+
+def hide_request_allowed(*, device: str, address: str) -> ratelimits.Decision:
+    """Counts a hide request by this device from this address: HIDE_REQUESTS_PER_WINDOW
+    per device and HIDE_REQUESTS_PER_ADDRESS per address in HIDE_REQUEST_WINDOW_S."""
+    window = settings.HIDE_REQUEST_WINDOW_S
+    return ratelimits.limits_hit(
+        ratelimits.Limit("hide-request-device", device, settings.HIDE_REQUESTS_PER_WINDOW, window),
+        ratelimits.Limit("hide-request-address", address, settings.HIDE_REQUESTS_PER_ADDRESS, window),
+    )
+
+
+def hide_request_create(
+    *,
+    gallery: Gallery,
+    token: str,
+    photo_keys: Iterable[str],
+    hide_all: bool,
+    contact: str,
+    device: str,
+    address: str,
+) -> HideRequest:
+    """A guest's request to hide (or blur their face in) photos of their Find me results:
+    all of them with `hide_all`, else those of `photo_keys`. Applied at once, or left
+    for the organizer's approval, as the gallery says; its action is the gallery's
+    default. Raises HideRequestRefused (TooManyHideRequests, HideResultsInvalid, or a
+    plain one for a choice that is empty, names photos not in the results, or a contact
+    too long), storing nothing. Every request counts towards the rate limits, refused
+    ones too (the count is not rolled back with them)."""
+    limit = hide_request_allowed(device=device, address=address)
+    if not limit.allowed:
+        raise TooManyHideRequests(limit.retry_after_s)
+    try:
+        results = faces_services.find_me_results_read(gallery=gallery, token=token)
+    except faces_services.FindMeResultsExpired as exc:
+        raise HideResultsInvalid(
+            "These results have expired. Search again with a selfie, then choose the photos to hide.", expired=True
+        ) from exc
+    except faces_services.FindMeResultsInvalid as exc:
+        raise HideResultsInvalid(
+            "These results are not valid here. Search again with a selfie, then choose the photos to hide.",
+            expired=False,
+        ) from exc
+    by_key = {str(found.photo.key): found for found in results.found}
+    if hide_all:
+        chosen = list(results.found)
+    else:
+        keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
+        if not keys:
+            raise HideRequestRefused("Choose at least one photo to hide.")
+        if not keys <= by_key.keys():
+            raise HideRequestRefused(
+                "Some of the photos chosen are not among your results (or were hidden meanwhile). "
+                "Reload the results and choose again."
+            )
+        chosen = [by_key[key] for key in keys]
+    if not chosen:
+        raise HideRequestRefused("There are no photos to hide in these results.")
+    contact = (contact or "").strip()
+    if len(contact) > CONTACT_MAX_LENGTH:
+        raise HideRequestRefused(f"The contact may have at most {CONTACT_MAX_LENGTH} characters.")
+
+    # The face each photo was matched by, as the signed results name it, if the face
+    # index still has it in that photo.
+    face_ids = {found.face_id for found in chosen if found.face_id}
+    faces = dict(
+        Face.objects.filter(pk__in=face_ids, gallery=gallery).values_list("pk", "photo_id") if face_ids else []
+    )
+    with transaction.atomic():
+        hide_request = HideRequest.objects.create(
+            gallery=gallery, action=gallery.hide_action, status=HideRequest.Status.PENDING, contact=contact
+        )
+        HideRequestPhoto.objects.bulk_create(
+            HideRequestPhoto(
+                hide_request=hide_request,
+                photo=found.photo,
+                face_id=found.face_id if faces.get(found.face_id) == found.photo.pk else None,
+            )
+            for found in chosen
+        )
+        if gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE:
+            hide_request_apply(hide_request=hide_request)
+    return hide_request
+
+
+@transaction.atomic
+def hide_request_apply(*, hide_request: HideRequest, action: str | None = None) -> HideRequest:
+    """Applies the request (approved, or changed from hiding to blurring or back): its
+    photos leave the guests' pages, or are rendered again with the face blurred."""
+    if action is not None and action not in Gallery.HideAction.values:
+        raise ValueError(f"Not an action of a hide request: {action!r}")
+    hide_request.action = action or hide_request.action
+    hide_request.status = HideRequest.Status.APPLIED
+    hide_request.decided_at = timezone.now()
+    hide_request.save(update_fields=["action", "status", "decided_at"])
+    photos_privacy_refresh(photo_ids=_photo_ids(hide_request))
+    return hide_request
+
+
+@transaction.atomic
+def hide_request_undo(*, hide_request: HideRequest, reject: bool = False) -> HideRequest:
+    """Withdraws the request (undone once applied, rejected while waiting): its photos
+    are shown to guests again as they were, unless another applied request hides them."""
+    hide_request.status = HideRequest.Status.REJECTED if reject else HideRequest.Status.UNDONE
+    hide_request.decided_at = timezone.now()
+    hide_request.save(update_fields=["status", "decided_at"])
+    photos_privacy_refresh(photo_ids=_photo_ids(hide_request))
+    return hide_request
+
+
+@transaction.atomic
+def hide_request_delete(*, hide_request: HideRequest) -> None:
+    """Deletes the request (and the contact it holds); its photos are shown again as
+    hide_request_undo would."""
+    photo_ids = _photo_ids(hide_request)
+    hide_request.delete()
+    photos_privacy_refresh(photo_ids=photo_ids)
+
+
+def _photo_ids(hide_request: HideRequest) -> list[int]:
+    return list(hide_request.entries.values_list("photo_id", flat=True))
+
+
+def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
+    """Brings what guests see of these photos in line with their applied requests:
+    `hidden` set or cleared, and the photos whose blurred faces change rendered again
+    (pending until then). Moves the galleries' `updated_at`."""
+    render_again, gallery_ids = [], set()
+    for photo in Photo.objects.filter(pk__in=list(photo_ids)).only("pk", "gallery_id", "hidden", "faces_blurred"):
+        privacy = faces_services.photo_privacy(photo_id=photo.pk)
+        if privacy.hidden != photo.hidden:
+            Photo.objects.filter(pk=photo.pk).update(hidden=privacy.hidden)
+            gallery_ids.add(photo.gallery_id)
+        # Rendered again whenever faces are to be blurred, or were and may no longer be.
+        if privacy.blur_boxes or photo.faces_blurred:
+            render_again.append(photo.pk)
+    galleries_services.galleries_touch(gallery_ids=gallery_ids)
+    if render_again:
+        galleries_services.photos_render_again(photo_ids=render_again)
+
+
+# --- The privacy text and consent receipts -----------------------------------------------
+
+# Raise when templates/faces/privacy.html changes what it says: the receipts of searches
+# made before then keep naming the version their guests agreed to.
+PRIVACY_TEXT_REVISION = 1
+
+
+@dataclass(frozen=True)
+class PrivacyFacts:
+    """What a gallery's privacy page says, from its settings and the server's."""
+
+    gallery_name: str
+    engine: str  # "local" or "rekognition"
+    region: str  # Rekognition's AWS region, "" for the local engine
+    closes_at: str  # ISO date and time, "" when the gallery never closes
+    contact: str
+    hide_requests_apply: str
+    hide_action: str
+    results_max_age_s: int
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    facts: PrivacyFacts
+    version: str
+
+
+def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
+    """The gallery's privacy text's facts and its version: the first 12 hex digits of
+    the SHA-256 of those facts and PRIVACY_TEXT_REVISION, which change whenever the
+    text a guest reads does."""
+    owner_email = gallery.owner.email if gallery.owner_id is not None else ""
+    engine = settings.FACE_ENGINE
+    facts = PrivacyFacts(
+        gallery_name=gallery.name,
+        engine=engine,
+        region=(settings.REKOGNITION_REGION or "") if engine == "rekognition" else "",
+        closes_at=gallery.closes_at.isoformat() if gallery.closes_at else "",
+        contact=gallery.privacy_contact.strip() or owner_email,
+        hide_requests_apply=gallery.hide_requests_apply,
+        hide_action=gallery.hide_action,
+        results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
+    )
+    text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
+    return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def consent_receipt_create(*, gallery: Gallery) -> ConsentReceipt:
+    """The receipt of one search: the time, the gallery, the privacy text's version."""
+    return ConsentReceipt.objects.create(gallery=gallery, policy_version=privacy_policy(gallery=gallery).version)
+
+
+CONSENT_RECEIPT_COLUMNS = ["time (UTC)", "gallery", "gallery address", "privacy text version"]
+
+
+def consent_receipts_csv(*, receipts: QuerySet[ConsentReceipt]) -> str:
+    """The receipts as CSV, oldest first: the columns of CONSENT_RECEIPT_COLUMNS, nothing else."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CONSENT_RECEIPT_COLUMNS)
+    for created_at, name, slug, version in receipts.order_by("created_at", "id").values_list(
+        "created_at", "gallery__name", "gallery__slug", "policy_version"
+    ):
+        writer.writerow([created_at.astimezone(UTC).isoformat(timespec="seconds"), name, slug, version])
+    return out.getvalue()
+
+
+# --- Deleting face data ----------------------------------------------------------------
+
+
+def galleries_with_face_data() -> QuerySet[Gallery]:
+    """Galleries with Find me on or face data of any kind."""
+    return Gallery.objects.filter(
+        Q(face_search_enabled=True)
+        | Q(pk__in=FaceCollection.objects.values("gallery_id"))
+        | Q(pk__in=PhotoFaces.objects.values("gallery_id"))
+        | Q(pk__in=Face.objects.values("gallery_id"))
+    )
+
+
+def galleries_to_purge(*, slug: str | None = None, older_than_days: int | None = None, now=None) -> list[Gallery]:
+    """The galleries whose face data purge_face_data deletes: the one of `slug`, and/or
+    those whose face data began more than `older_than_days` days ago (their first face
+    indexed then)."""
+    galleries = galleries_with_face_data()
+    if slug is not None:
+        galleries = galleries.filter(slug=slug)
+    if older_than_days is not None:
+        cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+        galleries = galleries.filter(
+            Q(face_collection__created_at__lt=cutoff)
+            | Q(pk__in=Face.objects.filter(created_at__lt=cutoff).values("gallery_id"))
+            | Q(pk__in=PhotoFaces.objects.filter(indexed_at__lt=cutoff).values("gallery_id"))
+        )
+    return list(galleries.distinct().order_by("pk"))
+
+
+def gallery_face_data_purge(*, gallery: Gallery) -> str | None:
+    """Switches Find me off for the gallery and deletes all its face data, as closing
+    does (galleries.services.gallery_close): the rows now, the engine's collection
+    (Rekognition) through the engine once this commits. Returns that collection, if the
+    engine keeps one. Photos whose faces were blurred stay blurred; should they be
+    rendered again, they are hidden instead (there is no face left to blur)."""
+    collection = FaceCollection.objects.filter(gallery=gallery).values_list("external_id", flat=True).first()
+    galleries_services.gallery_close(gallery=gallery)
+    return collection or None
