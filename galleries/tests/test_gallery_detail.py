@@ -139,9 +139,14 @@ def test_a_tile_offers_the_three_sizes_so_that_a_phone_takes_the_middle_one(clie
         f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w"'
         in html
     )
-    # The tile's width: on a 390 px phone (2 columns) 181 px, 543 px at 3x, which the
-    # middle image covers and the thumbnail does not.
-    assert "(min-width: 600px) calc((100vw - 32px) / 3), calc((100vw - 28px) / 2)" in html
+    # The tile's width in its justified row (galleries/layout.py): on a phone 1.5 times
+    # a 110 px row grown by a quarter, 206 px, 618 px at 3x, which the middle image
+    # covers and the thumbnail does not.
+    assert (
+        'sizes="(min-width: 1200px) min(450px, 100vw - 48px), (min-width: 600px) min(375px, 100vw - 48px), 206px"'
+        in html
+    )
+    assert 'style="--ar:1.5"' in html  # the row lays itself out from it, without JavaScript
     assert 'width="400" height="267"' in html
 
 
@@ -179,5 +184,10 @@ def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
         f'srcset="/photos/{photo.key}/thumb 267w, /photos/{photo.key}/middle 683w, /photos/{photo.key}/display 1067w"'
         in html
     )
-    assert 'sizes="(min-width: 1760px) 425px, ' in html and "calc((100vw - 36px) / 2)" in html
+    # Justified rows like the gallery's: a portrait is two thirds of a 110 px row, grown.
+    assert (
+        'sizes="(min-width: 1200px) min(200px, 100vw - 48px), (min-width: 600px) min(167px, 100vw - 48px), 92px"'
+        in html
+    )
+    assert 'style="--ar:0.6667"' in html
     assert 'width="267" height="400"' in html

@@ -145,7 +145,7 @@ def test_an_edit_in_the_admin_shows_at_once(client, organizer_client):
     _admin_change(organizer_client, gallery, name="Summer party 2026", description="Thanks for coming!")
 
     html = client.get(gallery.get_absolute_url()).text
-    assert '<h1 class="page-title">Summer party 2026</h1>' in html
+    assert ">Summer party 2026</h1>" in html
     assert "Thanks for coming!" in html
     assert f"/g/{gallery.slug}/p/{photo.key}/" in html
 
