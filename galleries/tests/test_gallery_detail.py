@@ -191,3 +191,41 @@ def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
     )
     assert 'style="--ar:0.6667"' in html
     assert 'width="267" height="400"' in html
+
+
+def test_the_hero_shows_the_cover_or_else_the_first_photo(client, db):
+    gallery = make_gallery(name="Summer party")
+    first = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 14, 0)))
+    cover = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 15, 0)))
+
+    html = client.get(gallery.get_absolute_url()).text
+    assert f'class="hero-image" src="/photos/{first.key}/display"' in html
+
+    gallery.cover = cover
+    gallery.save()
+    html = client.get(gallery.get_absolute_url()).text
+    assert f'class="hero-image" src="/photos/{cover.key}/display"' in html
+    assert '<h1 class="hero-title" id="gallery-title">Summer party</h1>' in html
+    assert "2 photos" in html
+
+
+def test_a_tile_describes_its_photo(client, db):
+    gallery = make_gallery(name="Summer party", event_date=datetime(2026, 6, 1).date())
+    upload_photo(gallery)
+    upload_photo(gallery)
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert 'alt="Summer party, 1 June 2026: photo 1 of 2"' in html
+    assert 'alt="Summer party, 1 June 2026: photo 2 of 2"' in html
+    assert 'alt="Photo' not in html
+
+
+def test_an_empty_gallery_says_its_photos_are_coming(client, db):
+    gallery = make_gallery(name="Autumn walk")
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert "Photos coming soon" in html
+    assert "will appear on this page as they are published" in html
+    assert "hero-image" not in html
