@@ -229,3 +229,18 @@ def test_an_empty_gallery_says_its_photos_are_coming(client, db):
     assert "Photos coming soon" in html
     assert "will appear on this page as they are published" in html
     assert "hero-image" not in html
+
+
+def test_a_tile_says_how_many_people_its_photo_shows_once_faces_are_indexed(
+    client, db, django_capture_on_commit_callbacks
+):
+    from faces.tests import face_images
+    from faces.tests.find_me import add_photos, face_search_gallery
+
+    gallery = face_search_gallery(name="Summer party")
+    add_photos(gallery, [face_images.group_photo(), face_images.table()], django_capture_on_commit_callbacks)
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert 'alt="Summer party: photo 1 of 2, 6 people"' in html
+    assert 'alt="Summer party: photo 2 of 2"' in html  # the table: nobody to count
