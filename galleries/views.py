@@ -1,5 +1,6 @@
 import mimetypes
 import uuid
+import zlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -146,9 +147,12 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
     if not local:
         # The tiles hold signed URLs: a page served from the cache leaves them most of their life.
         timeout = min(timeout, default_storage.querystring_expire // 6)
+    # The branding is in every page: a changed SITE_* setting never gets an old page from a shared cache.
+    branding = zlib.crc32(f"{settings.SITE_NAME}|{settings.SITE_LOGO_URL}|{settings.SITE_ACCENT_COLOR}".encode())
     key = (
         f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
         f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_MIDDLE_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
+        f":{branding:x}"
     )
     return key, timeout
 
