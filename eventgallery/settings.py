@@ -13,6 +13,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from eventgallery.branding import parse_hex_color
 from eventgallery.s3 import s3_storage_settings
 from ops.logging import logging_config
 
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "eventgallery.branding.branding",
             ],
         },
     },
@@ -188,6 +190,17 @@ PHOTO_MIDDLE_SIZE = env.int("PHOTO_MIDDLE_SIZE", default=1024)
 SLIDESHOW_INTERVAL_S = env.float("SLIDESHOW_INTERVAL_S", default=8)
 SLIDESHOW_POLL_S = env.float("SLIDESHOW_POLL_S", default=15)
 PHOTOS_PER_PAGE = env.int("PHOTOS_PER_PAGE", default=60)
+
+# --- Branding of the guest pages (eventgallery/branding.py) -------------------------
+SITE_NAME = env.str("SITE_NAME", default="Eventgallery")
+# An image shown instead of the name in the header (an absolute URL or a path on this site).
+SITE_LOGO_URL = env.str("SITE_LOGO_URL", default="")
+try:
+    # Buttons take it as is (with black or white text, whichever reads); links a shade
+    # of it that keeps 4.5:1 on the page.
+    SITE_ACCENT_COLOR = parse_hex_color(env.str("SITE_ACCENT_COLOR", default="#9a5b2e"))
+except ValueError as error:
+    raise ImproperlyConfigured(f"SITE_ACCENT_COLOR: {error}") from None
 # Files stream to disk past this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=500)

@@ -37,8 +37,9 @@ def gallery_slideshow(request, slug):
             "photos_url": reverse("galleries:slideshow_photos", args=[gallery.slug]),
             "qr_svg": mark_safe(share.qr_svg_inline(card.url)),  # segno escapes the address it holds
             "short_link": card.short_link,
-            # The room sees the screen as it sees the table cards, which print it too.
-            "access_code": card.access_code,
+            # On the venue's screen, run by its organizer, the room reads the code as on the
+            # table cards; a guest's own screen never shows it (they typed it to get here).
+            "access_code": card.access_code if access.can_manage_gallery(request.user, gallery) else "",
             "interval_s": settings.SLIDESHOW_INTERVAL_S,
             "poll_s": settings.SLIDESHOW_POLL_S,
         },

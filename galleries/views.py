@@ -1,5 +1,6 @@
 import mimetypes
 import uuid
+import zlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, When, Window
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,13 +17,16 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, services
+from galleries import access, downloads, files, layout, services
+from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm
 from galleries.models import Gallery, Photo
 from ops.ratelimits import client_ip, device_id
 
 
 def _photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
+    """A photo's sizes and addresses, for the hero, the home page's cards, the photo
+    page and Find me's tiles."""
     thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
     middle_width, middle_height = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
     display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
@@ -42,6 +46,8 @@ def _photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
         "thumb_height": thumb_height,
         "display_width": display_width,
         "display_height": display_height,
+        "aspect": round(layout.aspect_ratio(photo.width, photo.height), 4),
+        "sizes": layout.tile_sizes(round(layout.aspect_ratio(photo.width, photo.height), 4)),
     }
 
 
@@ -53,6 +59,8 @@ def home(request):
         .annotate(
             first_photo_key=Subquery(first_ready_photo.values("key")[:1]),
             first_photo_thumbnail=Subquery(first_ready_photo.values("thumbnail")[:1]),
+            first_photo_middle=Subquery(first_ready_photo.values("middle")[:1]),
+            first_photo_display=Subquery(first_ready_photo.values("display")[:1]),
             first_photo_width=Subquery(first_ready_photo.values("width")[:1]),
             first_photo_height=Subquery(first_ready_photo.values("height")[:1]),
         )
@@ -64,6 +72,8 @@ def home(request):
             cover = Photo(
                 key=gallery.first_photo_key,
                 thumbnail=gallery.first_photo_thumbnail,
+                middle=gallery.first_photo_middle or "",
+                display=gallery.first_photo_display,
                 width=gallery.first_photo_width,
                 height=gallery.first_photo_height,
             )
@@ -83,7 +93,7 @@ def _url_for_keys(viewname: str, *args) -> Callable[[uuid.UUID], str]:
     return lambda key: f"{before}{key}{after}"
 
 
-def _grid_tiles(gallery: Gallery, photos, *, first_number: int, download_kind: str | None) -> list[dict]:
+def _grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, download_kind: str | None) -> list[dict]:
     photo_page_url = _url_for_keys("galleries:photo", gallery.slug, uuid.UUID)
     if download_kind:
         download_url = _url_for_keys("galleries:photo_file", uuid.UUID, download_kind)
@@ -92,6 +102,7 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int, download_kind: s
         thumb_url = _url_for_keys("galleries:photo_file", uuid.UUID, "thumb")
         middle_url = _url_for_keys("galleries:photo_file", uuid.UUID, "middle")
         display_url = _url_for_keys("galleries:photo_file", uuid.UUID, "display")
+    sizes_by_aspect = {}
     tiles = []
     for number, photo in enumerate(photos, start=first_number):
         thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
@@ -101,6 +112,9 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int, download_kind: s
         # Photos processed before the middle size existed have none until it is made.
         middle = "" if not photo.middle.name else middle_url(photo.key) if local else files.photo_url(photo, "middle")
         display = display_url(photo.key) if local else files.photo_url(photo, "display")
+        aspect = round(layout.aspect_ratio(photo.width, photo.height), 4)
+        if aspect not in sizes_by_aspect:  # most photos of a gallery share two or three ratios
+            sizes_by_aspect[aspect] = layout.tile_sizes(aspect)
         tiles.append(
             {
                 "number": number,
@@ -108,6 +122,9 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int, download_kind: s
                 "thumb_url": thumb,
                 "display_url": display,
                 "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
+                "sizes": sizes_by_aspect[aspect],
+                "aspect": aspect,
+                "alt": photo_alt(gallery=gallery, number=number, total=total, people=getattr(photo, "people", None)),
                 "download_url": f"{download_url(photo.key)}?download=1" if download_kind else None,
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
@@ -130,21 +147,35 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
     if not local:
         # The tiles hold signed URLs: a page served from the cache leaves them most of their life.
         timeout = min(timeout, default_storage.querystring_expire // 6)
+    # The branding is in every page: a changed SITE_* setting never gets an old page from a shared cache.
+    branding = zlib.crc32(f"{settings.SITE_NAME}|{settings.SITE_LOGO_URL}|{settings.SITE_ACCENT_COLOR}".encode())
     key = (
         f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
         f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_MIDDLE_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"
+        f":{branding:x}"
     )
     return key, timeout
 
 
-def _photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, int]:
-    """The number of guest-visible photos, and the bytes of their originals (in the same query)."""
-    counted = cache.get(f"{cache_key}:count")
-    if counted is None:
-        totals = gallery.photos.guest_visible().aggregate(count=Count("pk"), original_bytes=Sum("file_size"))
-        counted = totals["count"], totals["original_bytes"] or 0
-        cache.set(f"{cache_key}:count", counted, timeout)
-    return counted
+def _gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, int, dict | None]:
+    """The number of guest-visible photos, the bytes of their originals, and the hero's tile:
+    the cover if it is ready, else the first photo. One query, the count and the sum
+    being window aggregates over the rows of which the hero is the first."""
+    summary = cache.get(f"{cache_key}:summary")
+    if summary is None:
+        photos = (
+            gallery.photos.guest_visible()
+            .for_tiles()
+            .annotate(total=Window(Count("pk")), bytes=Window(Sum("file_size")))
+        )
+        if gallery.cover_id:
+            photos = photos.order_by(Case(When(pk=gallery.cover_id, then=0), default=1), "sort_at", "id")
+        else:
+            photos = photos.in_display_order()
+        hero = photos.first()
+        summary = (hero.total, hero.bytes or 0, _photo_tile(hero)) if hero else (0, 0, None)
+        cache.set(f"{cache_key}:summary", summary, timeout)
+    return summary
 
 
 def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, download_kind: str | None) -> str:
@@ -157,8 +188,12 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, downloa
         photos = []
         if page.paginator.count:
             photos = gallery.photos.guest_visible().in_display_order().for_tiles()
+            if gallery.face_search_enabled:  # the faces are indexed: the alt text says how many people
+                photos = photos.annotate(people=Count("faces"))
             photos = photos[page.start_index() - 1 : page.end_index()]
-        tiles = _grid_tiles(gallery, photos, first_number=page.start_index(), download_kind=download_kind)
+        tiles = _grid_tiles(
+            gallery, photos, first_number=page.start_index(), total=page.paginator.count, download_kind=download_kind
+        )
         html = render_to_string("galleries/_photo_page.html", {"tiles": tiles, "page": page})
         cache.set(key, html, timeout)
     return html
@@ -214,7 +249,7 @@ def gallery_detail(request, slug):
         return redirect("galleries:access", slug=gallery.slug)
 
     cache_key, timeout = _page_cache(gallery)
-    photo_count, original_bytes = _photo_count(gallery, cache_key=cache_key, timeout=timeout)
+    photo_count, original_bytes, hero = _gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
     # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
     page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     download_kind = access.download_kind(request.user, gallery)
@@ -240,6 +275,7 @@ def gallery_detail(request, slug):
         {
             "gallery": gallery,
             "photo_count": photo_count,
+            "hero": hero,
             "grid": mark_safe(grid),
             "download_kind": download_kind,
             "download_all_size": download_all_size,
@@ -265,6 +301,7 @@ def photo_detail(request, slug, key):
     previous_photo = photos.filter(before).order_by("-sort_at", "-id").only("key").first()
     next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
     position = photos.filter(before).count()
+    people = photo.faces.count() if gallery.face_search_enabled else None
     return render(
         request,
         "galleries/photo_detail.html",
@@ -274,6 +311,7 @@ def photo_detail(request, slug, key):
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
+            "alt": photo_alt(gallery=gallery, number=position + 1, total=photos.count(), people=people),
             "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
             # The photo's own link, shown whole so that it can be copied without JavaScript.
             "share_url": request.build_absolute_uri(request.path),

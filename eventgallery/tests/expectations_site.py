@@ -98,14 +98,14 @@ SITE = {
             "the private gallery's next tiles",
             "/g/{private.slug}/?fragment=1&page=1",
             behind_the_code(),
-            open_to_all=frozenset({"the private photo's key"}),
+            open_to_all=PRIVATE_PAGE,  # the tiles' alt text names the gallery
         ),
         Check("the draft", "/g/{draft.slug}/", managers(), open_to_all=DRAFT_PAGE),
         Check(
             "the draft's next tiles",
             "/g/{draft.slug}/?fragment=1&page=1",
             managers(),
-            open_to_all=frozenset({"the draft photo's key"}),
+            open_to_all=DRAFT_PAGE,
         ),
         Check("the other organizer's draft", "/g/{others_draft.slug}/", others_only()),
         Check(

@@ -3,7 +3,11 @@ the login, the gallery list, adding a gallery (the slug filled in by the admin's
 its change page with the drag-and-drop upload (static/galleries/admin-upload.js), the photo
 list and a photo, the face data and API keys. Any policy violation fails the test."""
 
+import io
+import os
+
 import pytest
+from PIL import Image
 
 from faces.tests import face_images
 from faces.tests.find_me import face_search_gallery, jpeg
@@ -51,10 +55,21 @@ def test_an_organizer_works_through_the_admin_under_the_policy(live_server, tran
         page.wait_for_load_state()
 
         # The script takes the form over: one request per file, a progress bar each.
-        page.locator(".upload-form input[type=file]").set_input_files(str(new_photo))
+        # A file that is not a photo goes up whole too, but its bar turns red and says why.
+        not_a_photo = tmp_path / "notes.jpg"
+        not_a_photo.write_bytes(b"not a photo at all")
+        page.locator(".upload-form input[type=file]").set_input_files([str(new_photo), str(not_a_photo)])
         page.locator(".upload-form button[type=submit]").click()
         expect(page.locator(".upload-files li.done")).to_have_count(1)
-        expect(page.locator(".upload-summary")).to_contain_text("1 of 1 uploaded")
+        refused = page.locator(".upload-files li.failed")
+        expect(refused).to_have_count(1)
+        expect(refused.locator(".message")).to_contain_text("Refused: ")
+        expect(page.locator(".upload-summary")).to_contain_text("1 of 2 uploaded, 1 refused")
+        assert _bar_colour(refused.locator("progress")) == (186, 33, 33)
+        assert _bar_colour(page.locator(".upload-files li.done progress")) == (46, 125, 50)
+        assert _bar_colour(page.locator(".upload-overall")) == (178, 106, 0)  # amber: some were refused
+        if os.environ.get("SCREENSHOTS_DIR"):
+            page.locator(".upload-form").screenshot(path=f"{os.environ['SCREENSHOTS_DIR']}/admin-upload-refused.png")
         page.reload()
         expect(page.locator(".recent-photos li")).to_have_count(1)
 
@@ -80,3 +95,9 @@ def test_an_organizer_works_through_the_admin_under_the_policy(live_server, tran
 
         assert script_errors == []
         assert policy.violations == []
+
+
+def _bar_colour(bar) -> tuple[int, int, int]:
+    """The colour drawn in the middle of a progress bar, as the organizer sees it."""
+    image = Image.open(io.BytesIO(bar.screenshot())).convert("RGB")
+    return image.getpixel((image.width // 2, image.height // 2))

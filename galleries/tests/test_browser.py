@@ -24,10 +24,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Two columns of square tiles (the layout below 600 px), so that one page of tiles is
-# taller than the viewport plus the scroll observer's 800 px margin: the next page
-# must then wait for the visitor to scroll.
-VIEWPORT = {"width": 500, "height": 400}
+# Justified rows of two 4:3 photos (the phone's 110 px rows, grown to the width) under
+# the hero, so that one page of tiles ends lower than the viewport plus the scroll
+# observer's 800 px margin: the next page must then wait for the visitor to scroll.
+VIEWPORT = {"width": 390, "height": 320}
 PER_PAGE = 12
 PHOTO_COUNT = 26  # pages of 12, 12 and 2
 OBSERVER_MARGIN_PX = 800  # rootMargin in gallery.js
@@ -138,10 +138,13 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
                 page.mouse.wheel(0, 10_000)
             assert fragment.value.status == 200
             expect(tiles).to_have_count(2 * PER_PAGE)
+            # The pager says how far the guest has come, not "Page 2 of 3".
+            expect(page.locator(".pager-position")).to_have_text(f"{2 * PER_PAGE} of {PHOTO_COUNT} photos")
             page.mouse.wheel(0, 10_000)
             expect(tiles).to_have_count(PHOTO_COUNT)
             expect(page.locator(".pager-next")).to_have_count(0)
-            expect(page.locator(".pager-position")).to_have_text("Page 3 of 3")
+            expect(page.locator(".pager")).to_have_text(f"All {PHOTO_COUNT} photos shown")
+            expect(page.locator(".pager-previous, .pager-position")).to_have_count(0)
             assert page.url == url
             assert page.evaluate("window.sameDocument") is True
 

@@ -139,9 +139,14 @@ def test_a_tile_offers_the_three_sizes_so_that_a_phone_takes_the_middle_one(clie
         f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w"'
         in html
     )
-    # The tile's width: on a 390 px phone (2 columns) 181 px, 543 px at 3x, which the
-    # middle image covers and the thumbnail does not.
-    assert "(min-width: 600px) calc((100vw - 32px) / 3), calc((100vw - 28px) / 2)" in html
+    # The tile's width in its justified row (galleries/layout.py): on a phone 1.5 times
+    # a 110 px row grown by a quarter, 206 px, 618 px at 3x, which the middle image
+    # covers and the thumbnail does not.
+    assert (
+        'sizes="(min-width: 1200px) min(450px, 100vw - 48px), (min-width: 600px) min(375px, 100vw - 48px), 206px"'
+        in html
+    )
+    assert 'style="--ar:1.5"' in html  # the row lays itself out from it, without JavaScript
     assert 'width="400" height="267"' in html
 
 
@@ -179,5 +184,63 @@ def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
         f'srcset="/photos/{photo.key}/thumb 267w, /photos/{photo.key}/middle 683w, /photos/{photo.key}/display 1067w"'
         in html
     )
-    assert 'sizes="(min-width: 1760px) 425px, ' in html and "calc((100vw - 36px) / 2)" in html
+    # Justified rows like the gallery's: a portrait is two thirds of a 110 px row, grown.
+    assert (
+        'sizes="(min-width: 1200px) min(200px, 100vw - 48px), (min-width: 600px) min(167px, 100vw - 48px), 92px"'
+        in html
+    )
+    assert 'style="--ar:0.6667"' in html
     assert 'width="267" height="400"' in html
+
+
+def test_the_hero_shows_the_cover_or_else_the_first_photo(client, db):
+    gallery = make_gallery(name="Summer party")
+    first = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 14, 0)))
+    cover = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 15, 0)))
+
+    html = client.get(gallery.get_absolute_url()).text
+    assert f'class="hero-image" src="/photos/{first.key}/display"' in html
+
+    gallery.cover = cover
+    gallery.save()
+    html = client.get(gallery.get_absolute_url()).text
+    assert f'class="hero-image" src="/photos/{cover.key}/display"' in html
+    assert '<h1 class="hero-title" id="gallery-title">Summer party</h1>' in html
+    assert "2 photos" in html
+
+
+def test_a_tile_describes_its_photo(client, db):
+    gallery = make_gallery(name="Summer party", event_date=datetime(2026, 6, 1).date())
+    upload_photo(gallery)
+    upload_photo(gallery)
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert 'alt="Summer party, 1 June 2026: photo 1 of 2"' in html
+    assert 'alt="Summer party, 1 June 2026: photo 2 of 2"' in html
+    assert 'alt="Photo' not in html
+
+
+def test_an_empty_gallery_says_its_photos_are_coming(client, db):
+    gallery = make_gallery(name="Autumn walk")
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert "Photos coming soon" in html
+    assert "will appear on this page as they are published" in html
+    assert "hero-image" not in html
+
+
+def test_a_tile_says_how_many_people_its_photo_shows_once_faces_are_indexed(
+    client, db, django_capture_on_commit_callbacks
+):
+    from faces.tests import face_images
+    from faces.tests.find_me import add_photos, face_search_gallery
+
+    gallery = face_search_gallery(name="Summer party")
+    add_photos(gallery, [face_images.group_photo(), face_images.table()], django_capture_on_commit_callbacks)
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert 'alt="Summer party: photo 1 of 2, 6 people"' in html
+    assert 'alt="Summer party: photo 2 of 2"' in html  # the table: nobody to count

@@ -43,3 +43,17 @@ def test_its_query_count_does_not_grow_with_galleries(client, db, django_assert_
         upload_photo(make_gallery())
     with django_assert_max_num_queries(2):
         client.get("/")
+
+
+def test_an_empty_home_page_says_what_this_is(client, db):
+    html = client.get("/").text
+
+    assert "The photos of our events, to browse, download and share." in html
+    assert "private galleries are not listed here" in html
+    assert "Create a gallery" not in html
+
+
+def test_an_empty_home_page_points_an_organizer_to_the_admin(organizer_client, db):
+    html = organizer_client.get("/").text
+
+    assert '<a class="button" href="/admin/galleries/gallery/add/">Create a gallery</a>' in html

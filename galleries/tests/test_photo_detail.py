@@ -62,3 +62,13 @@ def test_it_shows_the_photos_own_link_to_copy_and_a_share_button_for_the_script(
     assert f'<input type="url" readonly value="{link}">' in html
     assert f'data-share-url="{link}"' in html
     assert "galleries/share.js" in html
+
+
+def test_it_describes_the_photo_for_who_does_not_see_it(client, db):
+    gallery = make_gallery(name="Summer party", event_date=datetime(2026, 6, 1).date())
+    photos = [upload_photo(gallery) for _ in range(3)]
+
+    html = client.get(f"/g/{gallery.slug}/p/{photos[1].key}/").text
+
+    assert 'alt="Summer party, 1 June 2026: photo 2 of 3"' in html
+    assert '<h1 class="visually-hidden">Summer party, 1 June 2026: photo 2 of 3</h1>' in html

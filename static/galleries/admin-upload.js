@@ -45,6 +45,7 @@
     let done = 0, ok = 0, failed = 0, next = 0;
     overall.max = total;
     overall.value = 0;
+    overall.className = "upload-overall";
     const rows = files.map(function (file) {
       const li = document.createElement("li");
       const name = document.createElement("span");
@@ -71,8 +72,11 @@
         update();
       }).then(function (result) {
         done++;
+        // A refused file went up whole too: its bar turns red and says why, so that a
+        // full bar never passes for a photo that was taken.
         if (result.ok) { ok++; rows[i].li.className = "done"; } else { failed++; rows[i].li.className = "failed"; }
-        rows[i].message.textContent = result.message;
+        rows[i].message.textContent = (result.ok ? "" : "Refused: ") + result.message;
+        overall.className = "upload-overall" + (failed ? (ok || done < files.length ? " some-failed" : " all-failed") : done === files.length ? " all-done" : "");
         update();
         return worker();
       });

@@ -34,6 +34,7 @@
         const pager = grid.querySelector(".pager");
         if (pager) pager.remove();
         grid.appendChild(template.content);
+        updatePager();
         observe();
         return true;
       })
@@ -43,6 +44,34 @@
       })
       .finally(function () { loading = null; });
     return loading;
+  }
+
+  // The page the visitor opened (?page=N without JavaScript): the link back to the
+  // pages before it is kept when the tiles after it have all been appended.
+  const previousLink = grid.querySelector(".pager-previous");
+  const formatted = new Intl.NumberFormat("en");
+
+  // After an appended page, the pager says how far the visitor has come rather than
+  // "Page 2 of 2": how many photos are shown, and at the end that all of them are.
+  function updatePager() {
+    const pager = grid.querySelector(".pager");
+    if (!pager) return;
+    const total = parseInt(grid.dataset.total || "0", 10);
+    const shown = grid.querySelectorAll(".tile").length;
+    const position = pager.querySelector(".pager-position");
+    const previous = pager.querySelector(".pager-previous");
+    if (previous) previous.remove();
+    if (previousLink) pager.prepend(previousLink);
+    if (nextLink()) {
+      if (position && !previousLink) position.textContent = formatted.format(shown) + " of " + formatted.format(total) + " photos";
+      return;
+    }
+    if (position) position.remove();
+    const done = document.createElement("p");
+    done.className = "pager-done";
+    done.setAttribute("role", "status");
+    done.textContent = previousLink ? "End of the gallery: " + formatted.format(total) + " photos in all" : "All " + formatted.format(total) + " photos shown";
+    pager.append(done);
   }
 
   let observer = null;
