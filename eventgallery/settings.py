@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "galleries",
+    "favourites",
     "faces",
     "ops",
     "ninja",
@@ -175,6 +176,9 @@ PHOTO_MIDDLE_SIZE = env.int("PHOTO_MIDDLE_SIZE", default=1024)
 SLIDESHOW_INTERVAL_S = env.float("SLIDESHOW_INTERVAL_S", default=8)
 SLIDESHOW_POLL_S = env.float("SLIDESHOW_POLL_S", default=15)
 PHOTOS_PER_PAGE = env.int("PHOTOS_PER_PAGE", default=60)
+# Favourites (hearts) one device may keep in one gallery: enough for a guest's pick of
+# a wedding, few enough that a script cannot fill the table.
+FAVOURITES_PER_GALLERY = env.int("FAVOURITES_PER_GALLERY", default=500)
 # Files stream to disk past this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=500)

@@ -35,7 +35,8 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access, downloads
+from galleries import access, downloads, stats
+from galleries.models import GalleryDownload
 from galleries.views import _photo_tile, gallery_closed_page
 from ops.ratelimits import client_ip, device_id
 
@@ -172,6 +173,9 @@ def find_me_results_download(request, slug):
     if refusal is not None:
         refusal["Cache-Control"] = "private, no-store"
         return refusal
+    photos = list(photos)
+    if not access.can_manage_gallery(request.user, gallery):
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.FIND_ME, photo_count=len(photos))
     return downloads.zip_response(
         downloads.photos_zip(photos=photos, kind=kind), filename=f"{gallery.slug}-my-photos.zip"
     )

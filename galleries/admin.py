@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import access, files, services, share
+from galleries import access, files, services, share, stats
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -336,6 +336,10 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
                 photo_counts=counts,
+                overview=stats.gallery_overview(gallery=gallery),
+                favourites_csv_url=reverse("favourites_csv", args=[gallery.pk]),
+                favourites_lightroom_url=reverse("favourites_lightroom", args=[gallery.pk]),
+                favourite_photos_url=photos_url + "&o=-5",
                 photos_url=photos_url,
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
                 recent_photos=[
@@ -457,7 +461,16 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(ManagedByOrganizerAdmin):
-    list_display = ["thumbnail_preview", "original_filename", "gallery", "status", "error", "taken_at", "created_at"]
+    list_display = [
+        "thumbnail_preview",
+        "original_filename",
+        "gallery",
+        "status",
+        "favourite_count",
+        "error",
+        "taken_at",
+        "created_at",
+    ]
     list_display_links = ["thumbnail_preview", "original_filename"]
     # Only the galleries the list holds: never the names of other organizers' galleries.
     list_filter = ["status", ("gallery", admin.RelatedOnlyFieldListFilter)]
@@ -489,6 +502,13 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
 
     def scope(self, queryset, user):
         return access.photos_managed_by(user, queryset)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(favourite_count=Count("favourites"))
+
+    @admin.display(description="♥", ordering="favourite_count")
+    def favourite_count(self, photo):
+        return photo.favourite_count
 
     def has_add_permission(self, request):
         return False  # photos arrive through the gallery's upload or import_photos

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, services
+from galleries import access, downloads, files, services, stats
 from galleries.forms import AccessCodeForm
-from galleries.models import Gallery, Photo
+from galleries.models import Gallery, GalleryDownload, Photo
 from ops.ratelimits import client_ip, device_id
 
 
@@ -260,6 +260,8 @@ def photo_detail(request, slug, key):
     previous_photo = photos.filter(before).order_by("-sort_at", "-id").only("key").first()
     next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
     position = photos.filter(before).count()
+    if not access.can_manage_gallery(request.user, gallery):
+        stats.gallery_view_record(gallery=gallery, device=device_id(request))
     return render(
         request,
         "galleries/photo_detail.html",
@@ -323,6 +325,8 @@ def photo_file(request, key, kind):
     if not name:
         raise Http404
     download = bool(request.GET.get("download"))
+    if download and kind in ("original", "display") and not access.can_manage_gallery(request.user, gallery):
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.PHOTO)
     if not files.storage_is_local():
         return redirect(files.signed_url(photo, kind, download=download))
 
@@ -355,5 +359,8 @@ def gallery_download(request, slug):
     kind = access.download_kind(request.user, gallery)
     if kind is None:
         raise PermissionDenied
-    archive = downloads.photos_zip(photos=_photos_to_download(request, gallery), kind=kind)
+    photos = list(_photos_to_download(request, gallery))
+    archive = downloads.photos_zip(photos=photos, kind=kind)
+    if not access.can_manage_gallery(request.user, gallery):
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.ALL, photo_count=len(photos))
     return downloads.zip_response(archive, filename=f"{gallery.slug}.zip")
