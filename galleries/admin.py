@@ -339,7 +339,8 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 overview=stats.gallery_overview(gallery=gallery),
                 favourites_csv_url=reverse("favourites_csv", args=[gallery.pk]),
                 favourites_lightroom_url=reverse("favourites_lightroom", args=[gallery.pk]),
-                favourite_photos_url=photos_url + "&o=-5",
+                # Sorted by the photo list's hearts column (the 3rd, after the checkbox), most first.
+                favourite_photos_url=photos_url + "&o=-3",
                 photos_url=photos_url,
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
                 recent_photos=[
@@ -464,9 +465,9 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     list_display = [
         "thumbnail_preview",
         "original_filename",
+        "favourite_count",
         "gallery",
         "status",
-        "favourite_count",
         "error",
         "taken_at",
         "created_at",

@@ -69,6 +69,10 @@ class GalleryOverview:
     favourite_photos: int
     favourite_guests: int
 
+    @property
+    def downloads(self) -> int:
+        return self.photo_downloads + self.zip_downloads
+
 
 def gallery_overview(*, gallery: Gallery, today: date | None = None) -> GalleryOverview:
     """The figures of the gallery's admin page, in five queries whatever its size."""
