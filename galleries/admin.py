@@ -505,7 +505,13 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         return access.photos_managed_by(user, queryset)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(favourite_count=Count("favourites"))
+        # The count's GROUP BY drops the model's ordering; lists and autocomplete page by it.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(favourite_count=Count("favourites"))
+            .order_by(*Photo._meta.ordering, "pk")
+        )
 
     @admin.display(description="♥", ordering="favourite_count")
     def favourite_count(self, photo):
