@@ -65,11 +65,6 @@ def favourite_set(*, gallery: Gallery, photo: Photo, guest: str, favourite: bool
     return True
 
 
-def favourite_keys(*, gallery: Gallery, guest: str) -> list[str]:
-    """The keys of the photos the guest hearted in the gallery, oldest heart first."""
-    return [str(key) for key in Favourite.objects.of_guest(gallery, guest).values_list("photo__key", flat=True)]
-
-
 def guest_name(*, gallery: Gallery, guest: str) -> str:
     return GuestName.objects.filter(gallery=gallery, guest=guest).values_list("name", flat=True).first() or ""
 

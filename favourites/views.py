@@ -66,7 +66,8 @@ def favourites_state(request, slug):
     return _no_store(
         JsonResponse(
             {
-                "photos": services.favourite_keys(gallery=gallery, guest=guest),
+                # Of the photos the visitor sees now: not one that has since been hidden or reprocessed.
+                "photos": [str(key) for key in _my_favourites(request, gallery, guest).values_list("key", flat=True)],
                 "limit": settings.FAVOURITES_PER_GALLERY,
             }
         )

@@ -18,6 +18,13 @@ def test_it_lists_the_devices_hearts_and_is_never_cached(client, photos, setting
     assert response["Cache-Control"] == "private, no-store"
 
 
+def test_it_leaves_out_a_photo_no_longer_shown(client, photos, gallery):
+    heart(client, photos[0])
+    heart(client, photos[1])
+    gallery.photos.filter(pk=photos[0].pk).update(status="processing")
+    assert client.get("/g/anna-ben/favourites/state").json()["photos"] == [str(photos[1].key)]
+
+
 def test_a_new_device_gets_its_cookie_and_the_csrf_cookie(photos):
     response = Client().get("/g/anna-ben/favourites/state")
     assert response.json()["photos"] == []
