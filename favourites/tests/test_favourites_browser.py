@@ -110,3 +110,26 @@ def test_the_photo_page_hearts_without_javascript(live_server, gallery, tmp_path
         page.screenshot(path=screenshots / "favourites-photo-page-nojs-390.png", full_page=True)
         assert policy.violations == []
     assert Favourite.objects.get().photo == photo
+
+
+@pytest.mark.browser
+def test_the_photo_pages_form_hearts_in_place_with_javascript(live_server, gallery):
+    from playwright.sync_api import expect
+
+    photo = gallery.photos.ready().in_display_order().first()
+    with watched_browser({"width": 1280, "height": 800}) as (context, policy):
+        page = context.new_page()
+        url = f"{live_server.url}/g/anna-ben/p/{photo.key}/"
+        page.goto(url)
+        page.evaluate("window.samePage = true")
+        button = page.locator(".heart-form .heart-button")
+        with page.expect_response(lambda r: "/favourites/" in r.url and r.request.method == "POST"):
+            button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(button).to_have_text("Favourite")
+        assert page.evaluate("window.samePage") is True and page.url == url  # no reload
+        with page.expect_response(lambda r: "/favourites/" in r.url and r.request.method == "POST"):
+            button.click()
+        expect(button).to_have_attribute("aria-pressed", "false")
+        assert policy.violations == []
+    assert not Favourite.objects.exists()
