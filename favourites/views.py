@@ -21,7 +21,7 @@ from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
 from galleries import access, downloads, files, stats
 from galleries.models import Gallery, GalleryDownload
-from galleries.views import gallery_closed_page
+from galleries.views import gallery_closed_page, guest_view_count
 from ops.ratelimits import device_id
 
 
@@ -40,11 +40,6 @@ def _guest(request) -> str:
     return services.guest_key(device=device_id(request))
 
 
-def _count_view(request, gallery: Gallery) -> None:
-    if not access.can_manage_gallery(request.user, gallery):
-        stats.gallery_view_record(gallery=gallery, device=device_id(request))
-
-
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -61,7 +56,7 @@ def favourites_state(request, slug):
     if refused:
         return refused
     guest = _guest(request)
-    _count_view(request, gallery)
+    guest_view_count(request, gallery, first_request_counts=True)
     get_token(request)  # the CSRF cookie the script sends its hearts with
     return _no_store(
         JsonResponse(
@@ -127,8 +122,8 @@ def my_favourites(request, slug):
     gallery, refused = _open_gallery(request, slug)
     if refused:
         return refused
+    guest_view_count(request, gallery, first_request_counts=False)
     guest = _guest(request)
-    _count_view(request, gallery)
     photos = _my_favourites(request, gallery, guest).only(
         "gallery", "key", "width", "height", "original", "thumbnail", "middle", "display", "original_filename"
     )

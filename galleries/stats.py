@@ -1,9 +1,11 @@
 """What guests did in a gallery, for its organizer: views, downloads, favourites.
 
 - A view is a guest's device seen in the gallery on a day (GalleryVisit): counted by
-  the requests only a person's browser makes (the gallery page's script asking for its
-  hearts, a photo's page, My favourites), never by the cached gallery page itself, which
-  stays as fast as it was. A device coming back the same day is one view.
+  the requests a person's browser makes: the gallery page's script asking for its
+  hearts, and a photo's page or My favourites once the browser has its device cookie
+  (link previews and crawlers keep none: each would be a new device, and a write).
+  Never by the cached gallery page itself, which stays as fast as it was. A device
+  coming back the same day is one view.
 - Cheap: a process remembers for the day, in the cache, which devices it has already
   counted, so a device's first request of the day makes one conditional INSERT (a row
   that is there already is left alone) and the others none.

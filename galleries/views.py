@@ -163,6 +163,19 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, downloa
     return html
 
 
+def guest_view_count(request, gallery: Gallery, *, first_request_counts: bool) -> None:
+    """Counts this device's view of the gallery (galleries/stats.py), unless they manage
+    it. A browser without a device cookie is given one; its request counts only if
+    `first_request_counts` (a request only a browser running the page's script makes)."""
+    if access.can_manage_gallery(request.user, gallery):
+        return
+    device = device_id(request, issue=first_request_counts)
+    if device is None:
+        device_id(request)  # counted from its next request on
+        return
+    stats.gallery_view_record(gallery=gallery, device=device)
+
+
 def gallery_closed_page(request, gallery: Gallery):
     """What a guest gets from every page and file of a gallery that has closed."""
     return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
@@ -260,8 +273,9 @@ def photo_detail(request, slug, key):
     previous_photo = photos.filter(before).order_by("-sort_at", "-id").only("key").first()
     next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
     position = photos.filter(before).count()
-    if not access.can_manage_gallery(request.user, gallery):
-        stats.gallery_view_record(gallery=gallery, device=device_id(request))
+    # A browser's second request on: link previews and crawlers, which keep no cookies,
+    # would otherwise each be a new device, and a write.
+    guest_view_count(request, gallery, first_request_counts=False)
     return render(
         request,
         "galleries/photo_detail.html",

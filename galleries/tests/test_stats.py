@@ -68,6 +68,15 @@ def test_the_photo_page_counts_a_view_and_downloads_are_counted_when_made(galler
     assert sorted(GalleryDownload.objects.values_list("what", flat=True)) == ["all", "photo"]
 
 
+def test_a_visitor_without_cookies_on_the_photo_page_is_no_view_and_no_write(gallery):
+    photo = upload_photo(gallery, content=unique_jpeg())
+    for _ in range(3):
+        crawler = Client()  # a link preview: no cookie jar
+        response = crawler.get(f"/g/party/p/{photo.key}/")
+        assert DEVICE_COOKIE in response.cookies
+    assert not GalleryVisit.objects.exists()
+
+
 def test_those_who_manage_the_gallery_are_not_counted(gallery):
     owner = make_user(staff=True)
     Gallery.objects.filter(pk=gallery.pk).update(owner=owner)
