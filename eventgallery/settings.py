@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "galleries",
+    "favourites",
     "faces",
     "ops",
     "ninja",
@@ -190,6 +191,9 @@ PHOTO_MIDDLE_SIZE = env.int("PHOTO_MIDDLE_SIZE", default=1024)
 SLIDESHOW_INTERVAL_S = env.float("SLIDESHOW_INTERVAL_S", default=8)
 SLIDESHOW_POLL_S = env.float("SLIDESHOW_POLL_S", default=15)
 PHOTOS_PER_PAGE = env.int("PHOTOS_PER_PAGE", default=60)
+# Favourites (hearts) one device may keep in one gallery: enough for a guest's pick of
+# a wedding, few enough that a script cannot fill the table.
+FAVOURITES_PER_GALLERY = env.int("FAVOURITES_PER_GALLERY", default=500)
 
 # --- Branding of the guest pages (eventgallery/branding.py) -------------------------
 SITE_NAME = env.str("SITE_NAME", default="Eventgallery")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.api import api
+from favourites import admin as favourites_admin
 from galleries.admin_access import view_on_site
 
 admin.site.site_header = "Eventgallery"
@@ -13,9 +14,21 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # Before the admin: its "View on site" redirect, for the organizer's own objects only.
     path("admin/r/<path:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
+    # The favourites of an organizer's gallery, for their photo software.
+    path(
+        "admin/favourites/<int:gallery_id>/favourites.csv",
+        admin.site.admin_view(favourites_admin.favourites_csv),
+        name="favourites_csv",
+    ),
+    path(
+        "admin/favourites/<int:gallery_id>/lightroom.txt",
+        admin.site.admin_view(favourites_admin.favourites_lightroom),
+        name="favourites_lightroom",
+    ),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("galleries.urls")),
+    path("", include("favourites.urls")),
     path("", include("faces.urls")),
     path("", include("ops.urls")),
 ]

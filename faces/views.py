@@ -37,7 +37,8 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access, downloads
+from galleries import access, downloads, stats
+from galleries.models import GalleryDownload
 from galleries.views import _photo_tile, gallery_closed_page
 from ops.ratelimits import client_ip, device_id
 
@@ -176,9 +177,11 @@ def find_me_results_download(request, slug):
     if refusal is not None:
         refusal["Cache-Control"] = "private, no-store"
         return refusal
-    archive = downloads.photos_zip(
-        photos=photos, kind=kind, blurred_as_display=not access.can_manage_gallery(request.user, gallery)
-    )
+    photos = list(photos)
+    manager = access.can_manage_gallery(request.user, gallery)
+    if not manager:
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.FIND_ME, photo_count=len(photos))
+    archive = downloads.photos_zip(photos=photos, kind=kind, blurred_as_display=not manager)
     return downloads.zip_response(archive, filename=f"{gallery.slug}-my-photos.zip")
 
 

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
-from galleries import access, files, services, share, watermark
+from galleries import access, files, services, share, stats, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -418,6 +418,11 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
                 photo_counts=counts,
+                overview=stats.gallery_overview(gallery=gallery),
+                favourites_csv_url=reverse("favourites_csv", args=[gallery.pk]),
+                favourites_lightroom_url=reverse("favourites_lightroom", args=[gallery.pk]),
+                # Sorted by the photo list's hearts column (the 3rd, after the checkbox), most first.
+                favourite_photos_url=photos_url + "&o=-3",
                 photos_url=photos_url,
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
                 recent_photos=[
@@ -555,6 +560,7 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     list_display = [
         "thumbnail_preview",
         "original_filename",
+        "favourite_count",
         "gallery",
         "status",
         "guests_see",
@@ -594,6 +600,19 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
 
     def scope(self, queryset, user):
         return access.photos_managed_by(user, queryset)
+
+    def get_queryset(self, request):
+        # The count's GROUP BY drops the model's ordering; lists and autocomplete page by it.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(favourite_count=Count("favourites"))
+            .order_by(*Photo._meta.ordering, "pk")
+        )
+
+    @admin.display(description="♥", ordering="favourite_count")
+    def favourite_count(self, photo):
+        return photo.favourite_count
 
     def has_add_permission(self, request):
         return False  # photos arrive through the gallery's upload or import_photos

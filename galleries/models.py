@@ -371,3 +371,42 @@ class Photo(models.Model):
         """Width and height of a derivative whose long edge is at most `long_edge`."""
         scale = min(1.0, long_edge / max(self.width, self.height))
         return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+
+class GalleryVisit(models.Model):
+    """A guest's device seen in a gallery on a day: the gallery's views are these rows
+    (galleries/stats.py), one per device per day however often it comes back."""
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="visits")
+    # A keyed hash of the device cookie (ops.ratelimits.device_id), never the id itself.
+    visitor = models.CharField(max_length=32)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gallery", "day", "visitor"], name="unique_gallery_visit_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.gallery_id} on {self.day}"
+
+
+class GalleryDownload(models.Model):
+    """One download by a guest: a photo, or a ZIP of many (galleries/stats.py)."""
+
+    class What(models.TextChoices):
+        PHOTO = "photo", "One photo"
+        ALL = "all", "Download all (ZIP)"
+        FAVOURITES = "favourites", "My favourites (ZIP)"
+        FIND_ME = "find_me", "Find me's photos (ZIP)"
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="downloads_made")
+    what = models.CharField(max_length=12, choices=What.choices)
+    photo_count = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["gallery", "what"], name="gallery_download_what")]
+
+    def __str__(self):
+        return f"{self.get_what_display()} ({self.photo_count})"

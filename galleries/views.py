@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, layout, services
+from galleries import access, downloads, files, layout, services, stats
 from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm
-from galleries.models import Gallery, Photo
+from galleries.models import Gallery, GalleryDownload, Photo
 from ops.ratelimits import client_ip, device_id
 
 
@@ -199,6 +199,19 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, downloa
     return html
 
 
+def guest_view_count(request, gallery: Gallery, *, first_request_counts: bool) -> None:
+    """Counts this device's view of the gallery (galleries/stats.py), unless they manage
+    it. A browser without a device cookie is given one; its request counts only if
+    `first_request_counts` (a request only a browser running the page's script makes)."""
+    if access.can_manage_gallery(request.user, gallery):
+        return
+    device = device_id(request, issue=first_request_counts)
+    if device is None:
+        device_id(request)  # counted from its next request on
+        return
+    stats.gallery_view_record(gallery=gallery, device=device)
+
+
 def gallery_closed_page(request, gallery: Gallery):
     """What a guest gets from every page and file of a gallery that has closed."""
     return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
@@ -302,6 +315,9 @@ def photo_detail(request, slug, key):
     next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
     position = photos.filter(before).count()
     people = photo.faces.count() if gallery.face_search_enabled else None
+    # A browser's second request on: link previews and crawlers, which keep no cookies,
+    # would otherwise each be a new device, and a write.
+    guest_view_count(request, gallery, first_request_counts=False)
     return render(
         request,
         "galleries/photo_detail.html",
@@ -367,6 +383,8 @@ def photo_file(request, key, kind):
     if not name:
         raise Http404
     download = bool(request.GET.get("download"))
+    if download and kind in ("original", "display") and not access.can_manage_gallery(request.user, gallery):
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.PHOTO)
     if not files.storage_is_local():
         return redirect(files.signed_url(photo, kind, download=download))
 
@@ -399,9 +417,11 @@ def gallery_download(request, slug):
     kind = access.download_kind(request.user, gallery)
     if kind is None:
         raise PermissionDenied
-    archive = downloads.photos_zip(
-        photos=_photos_to_download(request, gallery), kind=kind, blurred_as_display=_is_guest(request, gallery)
-    )
+    photos = list(_photos_to_download(request, gallery))
+    guest = _is_guest(request, gallery)
+    archive = downloads.photos_zip(photos=photos, kind=kind, blurred_as_display=guest)
+    if guest:
+        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.ALL, photo_count=len(photos))
     return downloads.zip_response(archive, filename=f"{gallery.slug}.zip")
 
 

@@ -607,6 +607,31 @@ ADMIN = {
         ),
         Check("the other organizer's draft's sheet", _url(Gallery, "{others_draft.pk}/share/sheet/"), _theirs()),
     ],
+    # --- Favourites (favourites/admin.py) ---
+    "favourites_csv": [
+        Check(
+            "the private gallery's favourites as CSV",
+            "/admin/favourites/{private.pk}/favourites.csv",
+            staff(200, other=404),
+            shown_to_managers=frozenset({"the private photo's name", "the private gallery's guest's name"}),
+        ),
+        Check(
+            "the other organizer's draft's favourites", "/admin/favourites/{others_draft.pk}/favourites.csv", _theirs()
+        ),
+        Check("a gallery that does not exist", "/admin/favourites/999999/favourites.csv", staff(404)),
+    ],
+    "favourites_lightroom": [
+        Check(
+            "the private gallery's favourites for Lightroom",
+            "/admin/favourites/{private.pk}/lightroom.txt",
+            staff(200, other=404),
+        ),
+        Check(
+            "the other organizer's draft's favourites for Lightroom",
+            "/admin/favourites/{others_draft.pk}/lightroom.txt",
+            _theirs(),
+        ),
+    ],
     # --- Photos ---
     **model_admin(
         Photo,

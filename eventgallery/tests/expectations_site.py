@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventgallery.tests.matrix import Check, Redirect, everyone, expect
+from eventgallery.tests.two_organizers import FAVOURITE_GUEST
 from faces.models import PhotoFaces
+from favourites.models import Favourite, GuestName
 from galleries.models import Photo
 
 TO_PRIVATE_ACCESS = Redirect("/g/{private.slug}/access/")
@@ -76,6 +78,27 @@ def _the_ready_photos_only(*photos):
             assert sorted(archive.namelist()) == sorted(getattr(world, p).original_filename for p in photos)
 
     return after
+
+
+def _hearted(photo):
+    """After a heart: the photo is a favourite of this client's device if the answer let it
+    in (a redirect back to the photo), and nothing was stored otherwise."""
+
+    def after(world, user, response, data):
+        stored = Favourite.objects.filter(photo=getattr(world, photo)).exclude(guest=FAVOURITE_GUEST).exists()
+        let_in = response.status_code == 302 and "/access/" not in response["Location"]
+        assert stored == let_in, f"{photo} hearted as {user}: {stored}"
+
+    return after
+
+
+def _no_heart_stored(world, user, response, data):
+    assert not Favourite.objects.exclude(guest=FAVOURITE_GUEST).exists()
+
+
+def _named(world, user, response, data):
+    stored = GuestName.objects.exclude(guest=FAVOURITE_GUEST).exists()
+    assert stored == ("/access/" not in response.get("Location", "") and response.status_code == 302)
 
 
 def _the_original_services_callback() -> dict:
@@ -302,6 +325,138 @@ SITE = {
             "/photos/{closed_photo.key}/original?download=1",
             closed_to_guests(),
         ),
+    ],
+    "favourites:state": [
+        Check("the public gallery's hearts of this device", "/g/{public.slug}/favourites/state", everyone(200)),
+        Check("the private gallery's hearts", "/g/{private.slug}/favourites/state", behind_the_code()),
+        Check("the draft's hearts", "/g/{draft.slug}/favourites/state", managers()),
+        Check("the closed gallery's hearts", "/g/{closed.slug}/favourites/state", closed_to_guests()),
+        Check("the other organizer's draft's hearts", "/g/{others_draft.slug}/favourites/state", others_only()),
+    ],
+    "favourites:set": [
+        Check(
+            "a heart on a photo of the public gallery",
+            "/g/{public.slug}/favourites/{public_photo.key}/",
+            everyone(Redirect("/g/{public.slug}/p/{public_photo.key}/#favourite", exact=True)),
+            method="POST",
+            data={"favourite": "1"},
+            after=_hearted("public_photo"),
+        ),
+        Check(
+            "a heart on a photo of the private gallery",
+            "/g/{private.slug}/favourites/{private_photo.key}/",
+            behind_the_code(Redirect("/g/{private.slug}/p/{private_photo.key}/#favourite")),
+            method="POST",
+            data={"favourite": "1"},
+            after=_hearted("private_photo"),
+        ),
+        Check(
+            "a heart on a photo of the draft",
+            "/g/{draft.slug}/favourites/{draft_photo.key}/",
+            managers(Redirect("/g/{draft.slug}/p/{draft_photo.key}/#favourite")),
+            method="POST",
+            data={"favourite": "1"},
+            after=_hearted("draft_photo"),
+        ),
+        Check(
+            "a heart on a photo of the closed gallery",
+            "/g/{closed.slug}/favourites/{closed_photo.key}/",
+            closed_to_guests(Redirect("/g/{closed.slug}/p/{closed_photo.key}/#favourite")),
+            method="POST",
+            data={"favourite": "1"},
+            after=_hearted("closed_photo"),
+        ),
+        Check(
+            "a heart on the photo still pending",
+            "/g/{public.slug}/favourites/{pending_photo.key}/",
+            everyone(404),
+            method="POST",
+            data={"favourite": "1"},
+            after=_no_heart_stored,
+        ),
+        Check(
+            "a heart on the private gallery's photo, sent through the public gallery",
+            "/g/{public.slug}/favourites/{private_photo.key}/",
+            everyone(404),
+            method="POST",
+            data={"favourite": "1"},
+            after=_no_heart_stored,
+        ),
+        Check(
+            "a heart without saying on or off",
+            "/g/{public.slug}/favourites/{public_photo.key}/",
+            everyone(400),
+            method="POST",
+            data={"favourite": "maybe"},
+            after=_no_heart_stored,
+        ),
+        Check("a heart asked for with GET", "/g/{public.slug}/favourites/{public_photo.key}/", everyone(405)),
+    ],
+    "favourites:list": [
+        Check("My favourites in the public gallery", "/g/{public.slug}/favourites/", everyone(200)),
+        Check(
+            "My favourites in the private gallery",
+            "/g/{private.slug}/favourites/",
+            behind_the_code(),
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check(
+            "My favourites in the draft",
+            "/g/{draft.slug}/favourites/",
+            managers(),
+            open_to_all=frozenset({"the draft's name"}),
+        ),
+        Check("My favourites in the closed gallery", "/g/{closed.slug}/favourites/", closed_to_guests()),
+    ],
+    # Without hearts of this device, the ZIP sends the guest to My favourites to make some.
+    "favourites:download": [
+        Check(
+            "My favourites' ZIP, with none",
+            "/g/{public.slug}/favourites/download/",
+            everyone(Redirect("/g/{public.slug}/favourites/", exact=True)),
+        ),
+        Check(
+            "My favourites' ZIP in the private gallery",
+            "/g/{private.slug}/favourites/download/",
+            behind_the_code(Redirect("/g/{private.slug}/favourites/")),
+        ),
+        Check(
+            "My favourites' ZIP in the draft",
+            "/g/{draft.slug}/favourites/download/",
+            managers(Redirect("/g/{draft.slug}/favourites/")),
+        ),
+        Check(
+            "My favourites' ZIP in the closed gallery",
+            "/g/{closed.slug}/favourites/download/",
+            closed_to_guests(Redirect("/g/{closed.slug}/favourites/")),
+        ),
+    ],
+    "favourites:name": [
+        Check(
+            "a guest's name in the public gallery",
+            "/g/{public.slug}/favourites/name/",
+            everyone(Redirect("/g/{public.slug}/favourites/", exact=True)),
+            method="POST",
+            data={"name": "Ada"},
+            after=_named,
+        ),
+        Check(
+            "a guest's name in the private gallery",
+            "/g/{private.slug}/favourites/name/",
+            behind_the_code(Redirect("/g/{private.slug}/favourites/")),
+            method="POST",
+            data={"name": "Ada"},
+            after=_named,
+        ),
+        Check(
+            "a guest's name in the draft",
+            "/g/{draft.slug}/favourites/name/",
+            managers(Redirect("/g/{draft.slug}/favourites/")),
+            method="POST",
+            data={"name": "Ada"},
+            after=_named,
+        ),
+        Check("a guest's name asked for with GET", "/g/{public.slug}/favourites/name/", everyone(405)),
     ],
     "faces:find_me": [
         Check("Find me in the public gallery", "/g/{public.slug}/find-me/", everyone(200)),

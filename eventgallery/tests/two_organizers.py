@@ -39,10 +39,15 @@ from faces.services import PhotoMatch, SearchResult, find_me_results_token
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
+from favourites.models import Favourite, GuestName
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_user, unique_jpeg, upload_photo
 
 USERS = ("owner", "other", "superuser", "anonymous", "guest")
+# A guest of the private gallery who hearted its photo and gave their name (as stored:
+# a hash of some device's cookie).
+FAVOURITE_GUEST = "f" * 32
+FAVOURITE_GUEST_NAME = "Thessaly Marchbank"
 # Those who manage the owner's galleries (galleries/access.py).
 MANAGERS = frozenset({"owner", "superuser"})
 
@@ -189,6 +194,8 @@ def build_world() -> World:
     others_pending_upload = pending_upload_create(
         owner=other, upload=ContentFile(unique_jpeg(), name="x.jpg"), filename="others-pending-upload.jpg"
     )
+    Favourite.objects.create(gallery=private, photo=private_photo, guest=FAVOURITE_GUEST)
+    GuestName.objects.create(gallery=private, guest=FAVOURITE_GUEST, name=FAVOURITE_GUEST_NAME)
     selfie = face_images.selfie_of(face_images.group_photo(), _CENTRE, face_px=110)
     buffer = io.BytesIO()
     selfie.save(buffer, "JPEG", quality=90)
@@ -298,6 +305,7 @@ def build_world() -> World:
         "the pending upload's name": Secret(pending_upload.original_filename, "owner"),
         "the owner's key prefix": Secret(f"eg_{owner_api_key.prefix}_", "owner"),
         "the owner's key name": Secret(owner_api_key.name, "owner"),
+        "the private gallery's guest's name": Secret(FAVOURITE_GUEST_NAME, "owner"),
         "the other's draft name": Secret(others_draft.name, "other"),
         "the other's photo's key": Secret(str(others_photo.key), "other"),
         "the other's pending upload's key": Secret(str(others_pending_upload.key), "other"),

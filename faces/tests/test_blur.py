@@ -130,6 +130,11 @@ def test_guests_get_the_blurred_display_image_instead_of_the_original(blurred):
     ) as z:
         assert display in [z.read(name) for name in z.namelist()]
         assert _read(group.original.name) not in [z.read(name) for name in z.namelist()]
+    # Nor from the guest's favourites.
+    assert guest.post(f"/g/{blurred.gallery.slug}/favourites/{group.key}/", {"favourite": "1"}).status_code == 302
+    favourites = guest.get(f"/g/{blurred.gallery.slug}/favourites/download/")
+    with zipfile.ZipFile(io.BytesIO(b"".join(favourites.streaming_content))) as z:
+        assert [z.read(name) for name in z.namelist()] == [display]
     # Its organizer still downloads the original.
     organizer = Client()
     organizer.force_login(blurred.owner)

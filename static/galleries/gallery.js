@@ -120,6 +120,7 @@
     image.alt = tile.querySelector("img").alt;
     if (download) download.href = tile.dataset.download;  // no link when downloads are off
     if (share) share.dataset.shareUrl = tile.href;
+    viewer.dispatchEvent(new CustomEvent("viewer:show", { detail: { tile: tile } }));  // favourites.js
     if (viewer.open) history.replaceState({ viewer: true }, "", tile.href);
     position.textContent = (index + 1) + " / " + (total || all.length);
     viewer.querySelector(".viewer-previous").disabled = index === 0;
