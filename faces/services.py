@@ -540,6 +540,7 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
         confident_distance=settings.FACE_CONFIDENT_DISTANCE,
         person_max_distance=settings.FACE_PERSON_MAX_DISTANCE,
         neighbours=settings.FACE_MATCH_NEIGHBOURS,
+        margin=settings.FACE_MATCH_MARGIN,
     )
     return {
         int(known.face_ids[i]): (
