@@ -37,6 +37,7 @@ _MOST_NEIGHBOURHOODS = 16
 # selfie's own. One: with more, the smallest of their medians is lower than the selfie's
 # typical one, and genuine faces fell to "maybe" (bench/README.md).
 _MOST_ANCHORS = 1
+_LINK_BLOCK = 256
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -198,19 +199,25 @@ def match_tiers(
 
 def _linked(known: GalleryDescriptors, sure: np.ndarray, open_: np.ndarray, link_distance: float) -> np.ndarray:
     """The faces of open_ within link_distance of a face of sure (of another photo),
-    and of the faces so found, three steps at most."""
+    and of the faces so found, three steps at most. The distances are taken in blocks of
+    _LINK_BLOCK faces of sure, so that a person seen thousands of times costs time, not
+    memory."""
     found = np.zeros(len(sure), bool)
     linked_from, open_ = np.flatnonzero(sure), open_.copy()
     for _ in range(3):
         rows = np.flatnonzero(open_)
         if not len(rows) or not len(linked_from):
             break
-        a, b = known.descriptors[rows], known.descriptors[linked_from]
-        squared = known.squared_norms[rows][:, None] + known.squared_norms[linked_from][None, :] - 2 * (a @ b.T)
-        close = (squared <= link_distance**2) & (
-            known.photo_ids[rows][:, None] != known.photo_ids[linked_from][None, :]
-        )
-        newly = rows[close.any(axis=1)]
+        close = np.zeros(len(rows), bool)
+        for start in range(0, len(linked_from), _LINK_BLOCK):
+            block = linked_from[start : start + _LINK_BLOCK]
+            squared = known.descriptors[rows] @ known.descriptors[block].T
+            squared *= -2
+            squared += known.squared_norms[rows][:, None]
+            squared += known.squared_norms[block][None, :]
+            other_photo = known.photo_ids[rows][:, None] != known.photo_ids[block][None, :]
+            close |= ((squared <= link_distance**2) & other_photo).any(axis=1)
+        newly = rows[close]
         found[newly] = True
         open_[newly] = False
         linked_from = newly
