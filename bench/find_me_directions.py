@@ -4,13 +4,14 @@
 takes minutes per set; trying a search rule should take seconds. So this script
 describes each labelled set once, with the local engine as indexing and Find me run it
 (the original upright at full size for gallery photos, the selfie at 2048 px), and
-caches under bench/out/: every gallery face's descriptor, box, landmarks and 150 px
+caches under ../cache/find-me/ (or $FIND_ME_CACHE): every gallery face's descriptor, box, landmarks and 150 px
 chip, and each selfie's. It then replays the shipped search (person grouping in
 upload order, "you" and "maybe you" as faces/services.py decides them, the best face
 per photo) and the directions below on those descriptors.
 
     .venv/bin/python bench/find_me_directions.py            # every set, every direction
     .venv/bin/python bench/find_me_directions.py --sets lfw-dev --only baseline,calibration
+    .venv/bin/python bench/find_me_directions.py --sets lfw-dev --only margin --split 0 --split 1
 
 The replay of the old rule agrees with `evaluate_faces`: the same figures on dev and
 the event sets, one photo apart on lfw-dev (bench/README.md).
@@ -30,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+# Descriptors of the sets, kept outside the repository: describing them takes minutes.
+OUT = Path(os.environ.get("FIND_ME_CACHE", ROOT.parent / "cache" / "find-me"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -425,7 +427,7 @@ def direction_quality(s, d, persons):
             yield f"gate {name} ({'<' if worse_below else '>'} {cut:.3g}, worst {q:.0%})", Decision(sure, base.any)
 
 
-def neighbourhood_tiers(s, d, persons, neighbours: int, t: dict = DEFAULTS) -> Decision:
+def neighbourhood_tiers(s, d, persons, neighbours: int, t: dict = DEFAULTS, margin: float = 0.0) -> Decision:
     """The shipped faces.search.match_tiers, selfie by selfie."""
     _django()
     from faces.search import GalleryDescriptors, match_tiers
@@ -450,6 +452,7 @@ def neighbourhood_tiers(s, d, persons, neighbours: int, t: dict = DEFAULTS) -> D
             confident_distance=t["confident"],
             person_max_distance=t["person_max"],
             neighbours=neighbours,
+            margin=margin,
         )
         sure[qi], any_[qi] = tiers.sure, tiers.maybe
     return Decision(sure, any_)
@@ -462,6 +465,18 @@ def direction_neighbourhood(s, d, persons):
         yield f"neighbourhood of {k} faces (0: the old rule)", neighbourhood_tiers(s, d, persons, k)
 
 
+def direction_margin(s, d, persons):
+    """The selfie is one person: a "you" whose neighbourhood is more than a margin farther
+    than the nearest "you" face's drops to "maybe you", faces within the confident distance
+    of a "you" become "you", and faces up to 0.65 with a neighbourhood within 0.55 "maybe
+    you" (faces.search.match_tiers, shipped with FACE_MATCH_MARGIN=0.12)."""
+    for margin in (0.0, 0.1, 0.12, 0.15, 0.18, 0.2):
+        yield (
+            f"neighbourhood of 5, margin {margin} (0: the rule before)",
+            neighbourhood_tiers(s, d, persons, 5, margin=margin),
+        )
+
+
 DIRECTIONS = {
     "baseline": direction_baseline,
     "calibration": direction_calibration,
@@ -470,7 +485,32 @@ DIRECTIONS = {
     "selfie_views": direction_selfie_views,
     "quality": direction_quality,
     "neighbourhood": direction_neighbourhood,
+    "margin": direction_margin,
 }
+
+
+def people_halves(s: LabelledSet, seed: int) -> list[LabelledSet]:
+    """The set cut in two by people (a random half each, from the seed): each half keeps
+    the photos whose people are all its own, and their selfies. Rules tuned on one half
+    are then judged on the other, whose people they have never seen."""
+    people = sorted({p for photo in s.photo_people for p in photo})
+    order = np.random.default_rng(seed).permutation(people)
+    halves = []
+    for name, own in (("A", set(order[: len(people) // 2])), ("B", set(order[len(people) // 2 :]))):
+        photos = [p for p in range(len(s.files)) if s.photo_people[p] and s.photo_people[p] <= own]
+        index = {p: i for i, p in enumerate(photos)}
+        faces = np.isin(s.g["photo"], photos)
+        g = {k: v[faces] for k, v in s.g.items()}
+        g["photo"] = np.array([index[p] for p in g["photo"]])
+        selfies = np.array([own_photo in index for own_photo in s.q["own"]])
+        q = {k: v[selfies] for k, v in s.q.items()}
+        q["own"] = np.array([index[p] for p in q["own"]])
+        halves.append(
+            LabelledSet(
+                f"{s.name} half {name} (seed {seed})", s.files[photos], [s.photo_people[p] for p in photos], g, q
+            )
+        )
+    return halves
 
 
 def run_directions(sets: list[LabelledSet], only: list[str]) -> None:
@@ -490,11 +530,13 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--sets", default="dev,lfw-dev,event seed 1,event seed 2")
     parser.add_argument("--only", default="")
+    parser.add_argument("--split", type=int, action="append", default=[], help="also each half of people (seed)")
     args = parser.parse_args()
     tmp = Path(tempfile.gettempdir()) / "find-me-directions"
     sets = labelled_sets(args.shared, tmp)
     wanted = [s.strip() for s in args.sets.split(",")]
     loaded = [load_set(name, describe_set(name, *sets[name])) for name in wanted]
+    loaded += [half for seed in args.split for s in loaded if s.name == "lfw-dev" for half in people_halves(s, seed)]
     run_directions(loaded, only=[d for d in args.only.split(",") if d])
     return 0
 

@@ -233,6 +233,10 @@ FACE_PERSON_MAX_DISTANCE = env.float("FACE_PERSON_MAX_DISTANCE", default=0.65)
 # nearest faces (faces.search.match_tiers), which tells lookalikes apart. 0 judges each
 # face by its own distance alone (FACE_MATCH_DISTANCE for "you").
 FACE_MATCH_NEIGHBOURS = env.int("FACE_MATCH_NEIGHBOURS", default=5)
+# The selfie is one person: a "you" face whose neighbourhood is more than this farther
+# from the selfie than the nearest "you" neighbourhood is a lookalike's, and only "maybe
+# you"; faces close to a "you" face are "you" too (faces.search.match_tiers). 0: off.
+FACE_MATCH_MARGIN = env.float("FACE_MATCH_MARGIN", default=0.12)
 FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
 # Rekognition: similarities (0-100) for "you" and "maybe you".
 FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)

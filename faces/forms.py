@@ -22,3 +22,10 @@ class SelfieForm(forms.Form):
         super().__init__(*args, **kwargs)
         if consent_given:
             del self.fields["consent"]
+
+
+class NotMeForm(forms.Form):
+    """ "That's not me": the results (their token) and the photo to leave out of them."""
+
+    r = forms.CharField(max_length=8192)
+    photo = forms.CharField(max_length=64)

@@ -33,6 +33,11 @@ _CACHED_GALLERIES = 8
 _IDLE_S = 600
 # See match_tiers: the most faces whose neighbourhoods one search looks at.
 _MOST_NEIGHBOURHOODS = 16
+# See match_tiers: the nearest confident faces whose neighbourhoods stand for the
+# selfie's own. One: with more, the smallest of their medians is lower than the selfie's
+# typical one, and genuine faces fell to "maybe" (bench/README.md).
+_MOST_ANCHORS = 1
+_LINK_BLOCK = 256
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -121,6 +126,7 @@ def match_tiers(
     confident_distance: float,
     person_max_distance: float,
     neighbours: int,
+    margin: float = 0.0,
 ) -> Tiers:
     """Which faces of the gallery are the selfie's person ("you") and which may be.
 
@@ -137,13 +143,26 @@ def match_tiers(
     match_distance, "maybe you" when within maybe_distance, and neither beyond. A face
     without such neighbours (a person seen once) is judged on its own distance, as all
     faces are when neighbours is 0.
+
+    With a margin (0 keeps the rule above exactly), the selfie is one person:
+    - the nearest neighbourhood among the faces found "you" (the nearest face's among
+      them) is theirs, and a face whose neighbourhood is more than `margin` farther is
+      someone else's photos that resemble them: only "maybe you", unless the face itself
+      is within confident_distance;
+    - a face within maybe_distance and within confident_distance of a face found "you"
+      (of another photo) is "you" too: the same person seen twice, as the index-time
+      grouping would have put it, followed three steps at most;
+    - a face a little beyond maybe_distance, up to person_max_distance, is "maybe you"
+      when its neighbourhood is as near as a "you" one's (within match_distance).
     """
     distances = known.distances(descriptor)
     sure = distances <= confident_distance
     confident_persons = np.unique(known.persons[sure & (known.persons >= 0)])
     if len(confident_persons):
         sure |= np.isin(known.persons, confident_persons) & (distances <= person_max_distance)
-    undecided = np.flatnonzero(~sure & (distances <= maybe_distance))
+    # With a margin, faces up to person_max_distance are looked at (see "Beyond" below).
+    band = max(maybe_distance, person_max_distance) if neighbours > 0 and margin > 0 else maybe_distance
+    undecided = np.flatnonzero(~sure & (distances <= band))
     # The neighbourhood's distance stands in for the face's own where it has one.
     judged = distances.copy()
     alone = np.ones(len(distances), bool)
@@ -151,17 +170,58 @@ def match_tiers(
         # Each neighbourhood costs a pass over the gallery: the nearest
         # _MOST_NEIGHBOURHOODS faces get one, in one matrix product for those not
         # looked at before (about 1 ms per face at 100,000 faces), any farther are
-        # judged on their own distance.
+        # judged on their own distance. With a margin, the nearest confident face
+        # too: its neighbourhood is the selfie's own.
         looked_at = undecided[np.argsort(distances[undecided], kind="stable")[:_MOST_NEIGHBOURHOODS]]
+        if margin > 0:
+            confident = np.flatnonzero(sure)
+            anchors = confident[np.argsort(distances[confident], kind="stable")[:_MOST_ANCHORS]]
+            looked_at = np.concatenate([anchors, looked_at])
         for face, close in _neighbourhoods(known, looked_at, neighbours, match_distance).items():
             if len(close):
                 judged[face] = float(np.median(distances[close]))
                 alone[face] = False
     candidates = np.zeros(len(distances), bool)
     candidates[undecided] = True
-    sure |= candidates & (judged <= match_distance)
-    maybe = sure | (candidates & ((judged <= maybe_distance) | alone))
-    return Tiers(distances=distances, sure=sure, maybe=maybe)
+    sure |= candidates & (judged <= match_distance) & (distances <= maybe_distance)
+    # Beyond maybe_distance, only a face whose neighbourhood is as near as a "you" one's.
+    maybe = candidates & np.where(
+        distances <= maybe_distance, judged <= maybe_distance, ~alone & (judged <= match_distance)
+    )
+    if margin > 0 and neighbours > 0:
+        seen = sure & ~alone
+        if seen.any():
+            far_off = sure & ~alone & (distances > confident_distance) & (judged > judged[seen].min() + margin)
+            sure &= ~far_off
+        sure |= _linked(known, sure, maybe & ~sure & (distances <= maybe_distance), confident_distance)
+    return Tiers(distances=distances, sure=sure, maybe=sure | maybe)
+
+
+def _linked(known: GalleryDescriptors, sure: np.ndarray, open_: np.ndarray, link_distance: float) -> np.ndarray:
+    """The faces of open_ within link_distance of a face of sure (of another photo),
+    and of the faces so found, three steps at most. The distances are taken in blocks of
+    _LINK_BLOCK faces of sure, so that a person seen thousands of times costs time, not
+    memory."""
+    found = np.zeros(len(sure), bool)
+    linked_from, open_ = np.flatnonzero(sure), open_.copy()
+    for _ in range(3):
+        rows = np.flatnonzero(open_)
+        if not len(rows) or not len(linked_from):
+            break
+        close = np.zeros(len(rows), bool)
+        for start in range(0, len(linked_from), _LINK_BLOCK):
+            block = linked_from[start : start + _LINK_BLOCK]
+            squared = known.descriptors[rows] @ known.descriptors[block].T
+            squared *= -2
+            squared += known.squared_norms[rows][:, None]
+            squared += known.squared_norms[block][None, :]
+            other_photo = known.photo_ids[rows][:, None] != known.photo_ids[block][None, :]
+            close |= ((squared <= link_distance**2) & other_photo).any(axis=1)
+        newly = rows[close]
+        found[newly] = True
+        open_[newly] = False
+        linked_from = newly
+    return found
 
 
 def _neighbourhoods(

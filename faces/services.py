@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -567,6 +568,7 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
         confident_distance=settings.FACE_CONFIDENT_DISTANCE,
         person_max_distance=settings.FACE_PERSON_MAX_DISTANCE,
         neighbours=settings.FACE_MATCH_NEIGHBOURS,
+        margin=settings.FACE_MATCH_MARGIN,
     )
     return {
         int(known.face_ids[i]): (
@@ -760,16 +762,34 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
         )
         previous = match.photo.pk
     payload = {"g": gallery.pk, "f": result.faces_in_selfie, "p": rows}
-    return signing.dumps(payload, salt=FIND_ME_RESULTS_SALT, compress=True)
+    return _ResultsSigner().sign_object(payload, compress=True)
 
 
-def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
-    """The results a token holds, for this gallery, with the photos that are still
-    there and ready; raises FindMeResultsExpired after FIND_ME_RESULTS_MAX_AGE_S and
-    FindMeResultsInvalid for a token that is forged, changed or of another gallery.
-    Whether the visitor may see the gallery is the caller's to check, on every request."""
+class FindMeResultsPhotoUnknown(FindMeResultsInvalid):
+    """A photo that the results do not hold."""
+
+
+class _ResultsSigner(signing.TimestampSigner):
+    """Django's timestamp signer, that can sign with the time the results were made:
+    results narrowed by "that's not me" expire when the search's own did."""
+
+    def __init__(self, *, made_at: int | None = None):
+        super().__init__(salt=FIND_ME_RESULTS_SALT)
+        self.made_at = made_at
+
+    def timestamp(self) -> str:
+        return super().timestamp() if self.made_at is None else signing.b62_encode(self.made_at)
+
+    def made_at_of(self, token: str) -> int:
+        """The time a token, already checked by unsign_object, was made at."""
+        return signing.b62_decode(signing.Signer.unsign(self, token).rsplit(self.sep, 1)[1])
+
+
+def _results_payload(*, gallery: Gallery, token: str) -> tuple[dict, dict[int, tuple[bool, float, tuple]]]:
+    """The token's payload and its rows (photo id -> sure, similarity, box in per mille),
+    or the errors of find_me_results_read."""
     try:
-        payload = signing.loads(token, salt=FIND_ME_RESULTS_SALT, max_age=settings.FIND_ME_RESULTS_MAX_AGE_S)
+        payload = _ResultsSigner().unsign_object(token, max_age=settings.FIND_ME_RESULTS_MAX_AGE_S)
     except signing.SignatureExpired as exc:
         raise FindMeResultsExpired("These results have expired.") from exc
     except signing.BadSignature as exc:
@@ -783,10 +803,19 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
             delta, sure, similarity, left, top, width, height, *face = row
             photo_id += delta
             rows[photo_id] = (bool(sure), similarity / 10, (left, top, width, height), int(face[0]) if face else 0)
-        faces_in_selfie = int(payload["f"])
+        int(payload["f"])
     except (KeyError, TypeError, ValueError) as exc:
         # Signed by us, yet not of this shape: a token of an older version of this code.
         raise FindMeResultsInvalid("These results cannot be read.") from exc
+    return payload, rows
+
+
+def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
+    """The results a token holds, for this gallery, with the photos that are still
+    there and ready; raises FindMeResultsExpired after FIND_ME_RESULTS_MAX_AGE_S and
+    FindMeResultsInvalid for a token that is forged, changed or of another gallery.
+    Whether the visitor may see the gallery is the caller's to check, on every request."""
+    payload, rows = _results_payload(gallery=gallery, token=token)
     photos = Photo.objects.guest_visible().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
     found = []
     for photo in photos:
@@ -802,7 +831,31 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
         )
     # Stable: among equals, the gallery's own order (as the search ranks them).
     found.sort(key=lambda f: (not f.is_sure, -f.similarity))
-    return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=faces_in_selfie, found=found)
+    return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=int(payload["f"]), found=found)
+
+
+def find_me_results_without(*, gallery: Gallery, token: str, photo_key: str) -> str:
+    """The token of these results less one photo, which the guest said is not them.
+
+    Nothing is stored: the new token is the old one's payload without that photo's row,
+    signed again with the time the search was made, so narrowing results never makes
+    them last longer. Raises as find_me_results_read for a bad token, and
+    FindMeResultsPhotoUnknown for a photo that the results do not hold."""
+    payload, rows = _results_payload(gallery=gallery, token=token)
+    try:
+        photo_id = Photo.objects.filter(gallery=gallery, key=photo_key).values_list("pk", flat=True).first()
+    except ValidationError:  # not a key at all
+        photo_id = None
+    if photo_id not in rows:
+        raise FindMeResultsPhotoUnknown("That photo is not among these results.")
+    kept, previous = [], 0
+    for kept_id in sorted(rows.keys() - {photo_id}):
+        sure, similarity, box, face_id = rows[kept_id]
+        kept.append([kept_id - previous, int(sure), round(similarity * 10), *box, face_id])
+        previous = kept_id
+    signer = _ResultsSigner()
+    made_at = signer.made_at_of(token)
+    return _ResultsSigner(made_at=made_at).sign_object({**payload, "p": kept}, compress=True)
 
 
 def find_me_results_photos(*, gallery: Gallery, token: str, with_maybe: bool) -> list[Photo]:

@@ -7,6 +7,7 @@ app_name = "faces"
 urlpatterns = [
     path("g/<slug:slug>/find-me/", views.find_me, name="find_me"),
     path("g/<slug:slug>/find-me/results/", views.find_me_results, name="find_me_results"),
+    path("g/<slug:slug>/find-me/results/not-me/", views.find_me_results_not_me, name="find_me_results_not_me"),
     path(
         "g/<slug:slug>/find-me/results/download/",
         views.find_me_results_download,

@@ -19,19 +19,21 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from faces import privacy
-from faces.forms import SelfieForm
+from faces.forms import NotMeForm, SelfieForm
 from faces.services import (
     ConsentRequired,
     FaceSearchDisabled,
     FaceSearchError,
     FindMeResultsExpired,
     FindMeResultsInvalid,
+    FindMeResultsPhotoUnknown,
     SelfieFormInvalid,
     SelfieTooLarge,
     TooManySearches,
     find_me_results_photos,
     find_me_results_read,
     find_me_results_token,
+    find_me_results_without,
     find_me_search,
     find_me_selfie,
     selfie_upload_prepare,
@@ -108,10 +110,9 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
         return _form_page(request, gallery, SelfieForm(consent_given=True), problem=str(exc), status=_status_of(exc))
 
     token = find_me_results_token(gallery=gallery, result=result)
-    url = reverse("faces:find_me_results", args=[gallery.slug])
     # 303 See Other: the browser asks for the results with a GET, and its history holds
     # that GET, not the POST (Back does not offer to send the selfie again).
-    response = HttpResponseRedirect(f"{url}?{urlencode({RESULTS_PARAMETER: token})}")
+    response = HttpResponseRedirect(_results_url(gallery, token))
     response.status_code = 303
     return response
 
@@ -150,6 +151,37 @@ def find_me_results(request, slug):
             "with_maybe_count": len(you) + len(maybe_you),
         },
     )
+
+
+@never_cache
+@require_POST
+def find_me_results_not_me(request, slug):
+    """ "That's not me" on a photo of the results: the same results without it, for the
+    rest of this search, and nothing stored (the link's token is signed again without
+    the photo). The enhanced page posts the same form and follows the redirect."""
+    gallery, refusal = _results_gallery(request, slug)
+    if refusal is not None:
+        return refusal
+    form = NotMeForm(request.POST)
+    if not form.is_valid():
+        return _results_gone(request, gallery, expired=False)
+    token = form.cleaned_data["r"]
+    try:
+        token = find_me_results_without(gallery=gallery, token=token, photo_key=form.cleaned_data["photo"])
+    except FindMeResultsExpired:
+        return _results_gone(request, gallery, expired=True)
+    except FindMeResultsPhotoUnknown as exc:
+        # The same results, unchanged, with the reason: a tile sent twice, or a forged key.
+        messages.error(request, str(exc))
+    except FindMeResultsInvalid:
+        return _results_gone(request, gallery, expired=False)
+    response = HttpResponseRedirect(_results_url(gallery, token))
+    response.status_code = 303
+    return response
+
+
+def _results_url(gallery, token: str) -> str:
+    return f"{reverse('faces:find_me_results', args=[gallery.slug])}?{urlencode({RESULTS_PARAMETER: token})}"
 
 
 @require_GET

@@ -47,6 +47,15 @@ def _selfie(world, user):
     return {"consent": "on", "selfie": SimpleUploadedFile("selfie.jpg", world.selfie, content_type="image/jpeg")}
 
 
+def _not_me(results: str, photo: str):
+    """The "Not me" form: these results, and the photo to leave out of them."""
+
+    def data(world, user):
+        return {"r": world.find_me_results[results], "photo": str(getattr(world, photo).key)}
+
+    return data
+
+
 def _nothing_indexed_again(world, user, response, data):
     assert PhotoFaces.objects.filter(photo=world.draft_photo, status=PhotoFaces.Status.INDEXED).exists()
 
@@ -549,6 +558,47 @@ SITE = {
             method="POST",
             data={},
         ),
+    ],
+    # "That's not me": the same results without a photo, re-signed; every check of the results page, made again.
+    "faces:find_me_results_not_me": [
+        Check(
+            "a photo of the public gallery's results that is not me",
+            "/g/{public.slug}/find-me/results/not-me/",
+            everyone(Redirect("/g/{public.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_not_me("public", "public_photo"),
+        ),
+        Check(
+            "a photo of the private gallery's results that is not me",
+            "/g/{private.slug}/find-me/results/not-me/",
+            behind_the_code(Redirect("/g/{private.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_not_me("private", "private_photo"),
+            open_to_all=PRIVATE_PAGE,
+        ),
+        Check(
+            "a photo of the draft's results that is not me",
+            "/g/{draft.slug}/find-me/results/not-me/",
+            managers(Redirect("/g/{draft.slug}/find-me/results/?r=")),
+            method="POST",
+            data=_not_me("draft", "draft_photo"),
+            open_to_all=DRAFT_PAGE,
+        ),
+        Check(
+            "a photo of the closed gallery's results that is not me (Find me went off when it closed)",
+            "/g/{closed.slug}/find-me/results/not-me/",
+            closed_to_guests(404),
+            method="POST",
+            data=_not_me("public", "public_photo"),
+        ),
+        Check(
+            "the draft's photo left out of the public gallery's results",
+            "/g/{public.slug}/find-me/results/not-me/",
+            everyone(400),
+            method="POST",
+            data=_not_me("draft", "draft_photo"),
+        ),
+        Check("not me, asked for with a GET", "/g/{public.slug}/find-me/results/not-me/", everyone(405)),
     ],
     # The results' photos in a ZIP: every check of the results page, made again.
     "faces:find_me_results_download": [

@@ -33,6 +33,25 @@ def selfie_file(image: Image.Image | None = None, *, content: bytes | None = Non
     return SimpleUploadedFile(name, content if content is not None else jpeg(image), content_type="image/jpeg")
 
 
+def results_token(gallery, *, you: list[Photo], maybe: list[Photo] = ()) -> str:
+    """The results token of a search that found these photos, strongest first: those
+    that are "you", then the maybes."""
+    from faces import services
+
+    matches = [
+        services.PhotoMatch(
+            photo=photo,
+            # An id, as the face index gives one: hide requests name the face to blur by it.
+            face=Face(pk=1000 + number, box_left=0.25, box_top=0.125, box_width=0.2, box_height=0.3),
+            similarity=99.0 - number,
+            is_sure=photo in you,
+        )
+        for number, photo in enumerate([*you, *maybe])
+    ]
+    result = services.SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
+    return services.find_me_results_token(gallery=gallery, result=result)
+
+
 def face_search_gallery(**fields):
     gallery = make_gallery(face_search_enabled=True, **fields)
     # Each process keeps searched galleries' faces by gallery id, and a test database

@@ -17,27 +17,10 @@ import pytest
 from django.core import signing
 from django.http import StreamingHttpResponse
 
-from faces import services
-from faces.models import Face
-from faces.tests.find_me import face_search_gallery
+from faces.tests.find_me import face_search_gallery, results_token
 from galleries import services as gallery_services
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, make_user, unique_jpeg, upload_photo
-
-
-def _token(gallery, *, you: list[Photo], maybe: list[Photo] = ()) -> str:
-    """A token as a search that found these photos makes it."""
-    matches = [
-        services.PhotoMatch(
-            photo=photo,
-            face=Face(box_left=0.25, box_top=0.125, box_width=0.2, box_height=0.3),
-            similarity=99.0 - number,
-            is_sure=photo in you,
-        )
-        for number, photo in enumerate([*you, *maybe])
-    ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
-    return services.find_me_results_token(gallery=gallery, result=result)
 
 
 def download_url(gallery, token: str, *, with_maybe: bool = False) -> str:
@@ -72,7 +55,7 @@ def photos(gallery):
 def test_it_holds_the_photos_that_are_you_and_nothing_else(client, gallery, photos):
     you, maybe, _not_found = photos[:2], photos[2:3], photos[3]
 
-    response = client.get(download_url(gallery, _token(gallery, you=you, maybe=maybe)))
+    response = client.get(download_url(gallery, results_token(gallery, you=you, maybe=maybe)))
 
     archive = _archive(response)
     assert archive.namelist() == ["IMG_0.jpg", "IMG_1.jpg"]
@@ -85,7 +68,7 @@ def test_it_holds_the_photos_that_are_you_and_nothing_else(client, gallery, phot
 
 
 def test_with_the_maybes_it_holds_those_too(client, gallery, photos):
-    token = _token(gallery, you=photos[:1], maybe=photos[2:4])
+    token = results_token(gallery, you=photos[:1], maybe=photos[2:4])
 
     archive = _archive(client.get(download_url(gallery, token, with_maybe=True)))
 
@@ -93,7 +76,7 @@ def test_with_the_maybes_it_holds_those_too(client, gallery, photos):
 
 
 def test_the_results_page_links_to_my_photos_and_to_them_with_the_maybes(client, gallery, photos):
-    token = _token(gallery, you=photos[:2], maybe=photos[2:3])
+    token = results_token(gallery, you=photos[:2], maybe=photos[2:3])
 
     page = client.get(f"/g/{gallery.slug}/find-me/results/?r={token}")
 
@@ -104,7 +87,7 @@ def test_the_results_page_links_to_my_photos_and_to_them_with_the_maybes(client,
 
 
 def test_only_maybes_get_one_link_that_says_so(client, gallery, photos):
-    token = _token(gallery, you=[], maybe=photos[:1])
+    token = results_token(gallery, you=[], maybe=photos[:1])
 
     page = client.get(f"/g/{gallery.slug}/find-me/results/?r={token}")
 
@@ -113,14 +96,14 @@ def test_only_maybes_get_one_link_that_says_so(client, gallery, photos):
 
 
 def test_nothing_found_offers_no_download(client, gallery):
-    page = client.get(f"/g/{gallery.slug}/find-me/results/?r={_token(gallery, you=[])}")
+    page = client.get(f"/g/{gallery.slug}/find-me/results/?r={results_token(gallery, you=[])}")
 
     assert _download_links(page.text) == []
 
 
 def test_display_size_downloads_give_the_display_images(client, gallery, photos):
     Gallery.objects.filter(pk=gallery.pk).update(downloads=Gallery.Downloads.DISPLAY)
-    token = _token(gallery, you=photos[:1])
+    token = results_token(gallery, you=photos[:1])
 
     archive = _archive(client.get(download_url(gallery, token)))
 
@@ -132,7 +115,7 @@ def test_display_size_downloads_give_the_display_images(client, gallery, photos)
 
 def test_without_downloads_there_is_no_link_and_the_route_refuses(client, gallery, photos):
     Gallery.objects.filter(pk=gallery.pk).update(downloads=Gallery.Downloads.NONE)
-    token = _token(gallery, you=photos[:1])
+    token = results_token(gallery, you=photos[:1])
 
     page = client.get(f"/g/{gallery.slug}/find-me/results/?r={token}")
     response = client.get(download_url(gallery, token))
@@ -146,13 +129,13 @@ def test_its_organizer_gets_the_originals_whatever_the_policy(client, gallery, p
     Gallery.objects.filter(pk=gallery.pk).update(downloads=Gallery.Downloads.NONE, owner=owner)
     client.force_login(owner)
 
-    archive = _archive(client.get(download_url(gallery, _token(gallery, you=photos[:1]))))
+    archive = _archive(client.get(download_url(gallery, results_token(gallery, you=photos[:1]))))
 
     assert archive.namelist() == ["IMG_0.jpg"]
 
 
 def test_a_forged_token_is_refused(client, gallery, photos):
-    token = _token(gallery, you=photos[:1])
+    token = results_token(gallery, you=photos[:1])
     forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
 
     response = client.get(download_url(gallery, forged))
@@ -165,14 +148,14 @@ def test_another_gallerys_token_is_refused(client, gallery, photos):
     elsewhere = face_search_gallery()
     theirs = upload_photo(elsewhere)
 
-    response = client.get(download_url(gallery, _token(elsewhere, you=[theirs])))
+    response = client.get(download_url(gallery, results_token(elsewhere, you=[theirs])))
 
     assert response.status_code == 400
 
 
 def test_an_expired_token_is_refused(client, gallery, photos, settings, monkeypatch):
     settings.FIND_ME_RESULTS_MAX_AGE_S = 1
-    url = download_url(gallery, _token(gallery, you=photos[:1]))
+    url = download_url(gallery, results_token(gallery, you=photos[:1]))
     now = time.time()
     monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: now + 2))
 
@@ -183,7 +166,7 @@ def test_an_expired_token_is_refused(client, gallery, photos, settings, monkeypa
 
 
 def test_photos_deleted_since_the_search_are_left_out(client, gallery, photos):
-    token = _token(gallery, you=photos[:2])
+    token = results_token(gallery, you=photos[:2])
     gallery_services.photo_delete(photo=photos[0])
 
     archive = _archive(client.get(download_url(gallery, token)))
@@ -192,7 +175,7 @@ def test_photos_deleted_since_the_search_are_left_out(client, gallery, photos):
 
 
 def test_photos_no_longer_ready_are_left_out(client, gallery, photos):
-    token = _token(gallery, you=photos[:2])
+    token = results_token(gallery, you=photos[:2])
     Photo.objects.filter(pk=photos[1].pk).update(status=Photo.Status.PROCESSING)
 
     archive = _archive(client.get(download_url(gallery, token)))
@@ -201,7 +184,7 @@ def test_photos_no_longer_ready_are_left_out(client, gallery, photos):
 
 
 def test_with_find_me_off_the_route_is_not_there(client, gallery, photos):
-    token = _token(gallery, you=photos[:1])
+    token = results_token(gallery, you=photos[:1])
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=False)
 
     assert client.get(download_url(gallery, token)).status_code == 404
@@ -209,7 +192,7 @@ def test_with_find_me_off_the_route_is_not_there(client, gallery, photos):
 
 def test_a_private_gallery_asks_for_its_code_first(client, db):
     private = face_search_gallery(visibility=Gallery.Visibility.PRIVATE)
-    token = _token(private, you=[upload_photo(private)])
+    token = results_token(private, you=[upload_photo(private)])
 
     response = client.get(download_url(private, token))
 
@@ -220,4 +203,4 @@ def test_a_private_gallery_asks_for_its_code_first(client, db):
 def test_a_gallery_without_find_me_from_the_start_is_not_found(client, db):
     plain = make_gallery()
 
-    assert client.get(download_url(plain, _token(plain, you=[upload_photo(plain)]))).status_code == 404
+    assert client.get(download_url(plain, results_token(plain, you=[upload_photo(plain)]))).status_code == 404

@@ -133,3 +133,63 @@ def test_a_faces_neighbourhood_is_found_once_per_snapshot_of_the_gallery(monkeyp
 
     assert passes == [6]
     assert first.sure.tolist() == second.sure.tolist() and first.maybe.tolist() == second.maybe.tolist()
+
+
+# With a margin: the selfie is one person (FACE_MATCH_MARGIN).
+
+
+def _person_near(axis: int, distance: float, spread: float, first_extra_axis: int) -> list[np.ndarray]:
+    """A face `distance` from the selfie and five more `spread` from it, on axes of their own."""
+    face = _axis(axis, distance)
+    return [face] + [face + _axis(first_extra_axis + j, spread) for j in range(5)]
+
+
+def test_with_a_margin_a_lookalike_whose_neighbourhood_is_farther_than_the_selfies_is_only_maybe_you():
+    you = _person_near(1, 0.3, 0.265, 20)  # 0.3, and five at 0.40: confident
+    lookalike = _person_near(2, 0.5, 0.2, 40)  # 0.5, and five at 0.539: each other's neighbourhood
+    known = _gallery(you + lookalike)
+
+    without = _tiers(known)
+    tiers = match_tiers(known, SELFIE, neighbours=5, margin=0.12, **THRESHOLDS)
+
+    assert without.sure.all()  # every neighbourhood is within 0.55
+    assert tiers.sure.tolist() == [True] * 6 + [False] * 6
+    assert tiers.maybe.all()
+
+
+def test_with_a_margin_a_face_within_the_confident_distance_stays_you():
+    you = _person_near(1, 0.3, 0.265, 20)
+    lookalike = _person_near(2, 0.44, 0.46, 40)  # 0.44, and its neighbourhood at 0.637
+    tiers = match_tiers(_gallery(you + lookalike), SELFIE, neighbours=5, margin=0.12, **THRESHOLDS)
+
+    assert tiers.sure[:7].all() and not tiers.sure[7:].any()
+
+
+def test_with_a_margin_faces_close_to_a_face_that_is_you_are_you():
+    anchor = _axis(1, 0.44)  # confident
+    far_view = anchor + _axis(3, 0.4)  # 0.595 from the selfie, 0.4 from the anchor
+    others = [anchor + _axis(3, 0.2) + _axis(50 + j, 0.3) for j in range(4)]  # 0.569, 0.36 from both
+    known = _gallery([anchor, far_view, *others])
+
+    without = _tiers(known)
+    tiers = match_tiers(known, SELFIE, neighbours=5, margin=0.12, **THRESHOLDS)
+
+    assert tiers.distances[1] == pytest.approx(0.595, abs=1e-3)
+    assert without.sure.tolist() == [True] + [False] * 5 and without.maybe.all()
+    assert tiers.sure.all()
+
+
+def test_with_a_margin_a_face_a_little_beyond_the_maybe_distance_with_a_near_neighbourhood_is_maybe_you():
+    beyond = _person_near(4, 0.63, 0.1, 60)
+    beyond[1:] = [_axis(4, 0.5) + _axis(60 + j, 0.1) for j in range(5)]  # five at 0.51, 0.164 from it
+    known = _gallery(beyond + _lookalike(0.45))
+
+    without = _tiers(known)
+    tiers = match_tiers(known, SELFIE, neighbours=5, margin=0.12, **THRESHOLDS)
+
+    assert not without.maybe[0]
+    assert tiers.maybe[0] and not tiers.sure[0]
+    assert tiers.sure[1:6].all()
+    # A face as far without such a neighbourhood stays out.
+    lone = match_tiers(_gallery([_axis(5, 0.63)]), SELFIE, neighbours=5, margin=0.12, **THRESHOLDS)
+    assert not lone.maybe.any()

@@ -51,3 +51,52 @@
     });
   });
 })();
+
+// "Not me", enhanced: the tile goes at once, the same form is posted in the background,
+// and the page takes the narrowed results that its redirect answers with (counts,
+// download links, the next token) and their address. Without it, the form posts and
+// the browser follows the redirect.
+(function () {
+  "use strict";
+  const form = document.getElementById("not-me");
+  if (!form || !window.fetch || !window.DOMParser) return;
+  let queue = Promise.resolve();
+
+  function send(photo) {
+    // Read the form when it is sent: an earlier answer may have brought a newer token.
+    const current = document.getElementById("not-me");
+    const body = new FormData(current);
+    body.append("photo", photo);
+    return fetch(current.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok || !response.redirected) throw new Error("not narrowed");
+      return response.text().then(function (html) {
+        const page = new DOMParser().parseFromString(html, "text/html");
+        const fresh = page.querySelector(".find-me-results");
+        const shown = document.querySelector(".find-me-results");
+        if (!fresh || !shown) throw new Error("no results in the answer");
+        shown.replaceWith(fresh);
+        history.replaceState(null, "", response.url);
+      });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("button.not-me[form=not-me]");
+    if (!button) return;
+    event.preventDefault();
+    const tile = button.closest(".match");
+    const photo = button.value;
+    if (tile) tile.hidden = true;
+    queue = queue.then(function () { return send(photo); }).catch(function () {
+      // Something went wrong in the background: do it the plain way, which shows why.
+      if (tile) tile.hidden = false;
+      const fallback = document.getElementById("not-me");
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "photo";
+      input.value = photo;
+      fallback.appendChild(input);
+      fallback.submit();
+    });
+  });
+})();
