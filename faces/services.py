@@ -32,7 +32,7 @@ from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, PhotoFaces
 from faces.uploads import SelfieUploadHandler
 from galleries.imaging import ImageRejected, open_upright_rgb
-from galleries.models import Gallery, Photo
+from galleries.models import Gallery, Photo, shown_to_guests_q
 from ops import ratelimits
 from ops import services as ops_services
 from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
@@ -95,8 +95,12 @@ def collection_name(gallery_id: int) -> str:
 
 
 def photo_faces_queue(*, photo: Photo) -> bool:
-    """Queue the indexing of a processed photo, if its gallery has face search on."""
-    if not photo.is_ready or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
+    """Queue the indexing of a processed photo that guests see, if its gallery has face
+    search on (a guest's photo waiting for approval is indexed once approved)."""
+    if (
+        not photo.is_shown_to_guests
+        or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists()
+    ):
         return False
     PhotoFaces.objects.update_or_create(
         photo=photo,
@@ -115,11 +119,11 @@ def photo_faces_queue(*, photo: Photo) -> bool:
 def gallery_faces_queue(*, gallery: Gallery, reindex: bool = False) -> int:
     """Queue the gallery's ready photos that are not indexed yet (all of them with
     reindex). Returns how many were queued."""
-    photos = gallery.photos.ready()
+    photos = gallery.photos.shown_to_guests()
     if not reindex:
         photos = photos.exclude(face_index__status=PhotoFaces.Status.INDEXED)
     count = 0
-    for photo in photos.only("pk", "gallery_id", "status"):
+    for photo in photos.only("pk", "gallery_id", "status", "review"):
         count += photo_faces_queue(photo=photo)
     return count
 
@@ -179,7 +183,7 @@ def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
 
 def _photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
     photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
-    if photo is None or not photo.is_ready or not photo.gallery.face_search_enabled:
+    if photo is None or not photo.is_shown_to_guests or not photo.gallery.face_search_enabled:
         PhotoFaces.objects.filter(photo_id=photo_id).exclude(status=PhotoFaces.Status.INDEXED).delete()
         return None
     engine = get_engine()
@@ -562,7 +566,7 @@ def _search_collection(engine, gallery: Gallery, face) -> dict[int, tuple[float,
 def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
     if not scored:
         return []
-    faces = Face.objects.filter(pk__in=list(scored), photo__status=Photo.Status.READY).select_related("photo")
+    faces = Face.objects.filter(shown_to_guests_q("photo__"), pk__in=list(scored)).select_related("photo")
     best: dict[int, PhotoMatch] = {}
     for face in faces:
         similarity_, sure = scored[face.pk]
@@ -747,7 +751,7 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
     except (KeyError, TypeError, ValueError) as exc:
         # Signed by us, yet not of this shape: a token of an older version of this code.
         raise FindMeResultsInvalid("These results cannot be read.") from exc
-    photos = Photo.objects.ready().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
+    photos = Photo.objects.shown_to_guests().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()
     found = []
     for photo in photos:
         sure, similarity, (left, top, width, height) = rows[photo.pk]
@@ -772,7 +776,7 @@ def find_me_results_photos(*, gallery: Gallery, token: str, with_maybe: bool) ->
     ids = [found.photo.pk for found in results.found if found.is_sure or with_maybe]
     # download_name() reads the uploaded name, which the tiles' columns leave out.
     return list(
-        Photo.objects.ready()
+        Photo.objects.shown_to_guests()
         .filter(gallery=gallery, pk__in=ids)
         .in_display_order()
         .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename")

@@ -9,7 +9,9 @@ and the admin.
   unlisted one is open to whoever has its link; a published private one is open once
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
-- A guest sees the ready photos of an open gallery, and nothing else of it, and
+- A guest sees the photos of an open gallery that are shown to guests (ready, and not a
+  guest's upload held back for approval or in the drop box: Photo.objects.shown_to_guests),
+  and nothing else of it, and
   downloads what the gallery's download policy allows: the originals, the display
   images, or nothing (looking at the display images is not downloading). Those who
   manage a gallery always download its originals.
@@ -118,29 +120,35 @@ def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
 
 
 def photo_is_visible(request, photo: Photo) -> bool:
-    """May this visitor see the photo's files: a ready photo of a published gallery open
-    to them and not closed, or any photo of a gallery they manage (the admin shows those
-    in progress)."""
+    """May this visitor see the photo's files: a photo shown to guests (ready, not held
+    back: models.shown_to_guests_q) of a published gallery open to them and not closed,
+    or any photo of a gallery they manage (the admin shows those in progress and the
+    guests' uploads waiting for approval)."""
     gallery = photo.gallery
     if can_manage_gallery(request.user, gallery):
         return True
-    return gallery.is_published and photo.is_ready and not gallery.is_closed() and gallery_is_open(request, gallery)
+    return (
+        gallery.is_published
+        and photo.is_shown_to_guests
+        and not gallery.is_closed()
+        and gallery_is_open(request, gallery)
+    )
 
 
 def photo_is_closed_to(request, photo: Photo) -> bool:
     """Would this visitor see the photo's files but for its gallery having closed: they
     are told so (410) rather than "not found". Drafts and unready photos stay not found."""
     gallery = photo.gallery
-    return gallery.is_published and photo.is_ready and gallery_is_closed_to(request, gallery)
+    return gallery.is_published and photo.is_shown_to_guests and gallery_is_closed_to(request, gallery)
 
 
 def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
     """The photos this visitor sees in a gallery that gallery_for_visitor and
-    gallery_is_open let them into: the ready ones (of a draft too, for those who
-    manage it)."""
+    gallery_is_open let them into: those shown to guests (of a draft too, for those who
+    manage it; guests' uploads held back are for the admin only)."""
     if not gallery.is_published and not can_manage_gallery(request.user, gallery):
         return gallery.photos.none()
-    return gallery.photos.ready()
+    return gallery.photos.shown_to_guests()
 
 
 def download_kind(user, gallery: Gallery) -> str | None:

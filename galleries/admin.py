@@ -79,6 +79,7 @@ class GalleryForm(forms.ModelForm):
             "face_search_enabled",
             "closes_at",
             "downloads",
+            "guest_uploads",
             "owner",
         ]
 
@@ -87,6 +88,8 @@ class GalleryForm(forms.ModelForm):
         # A form sent without the policy (a page opened before it existed, a script)
         # leaves it as it was: the default for a new gallery, the gallery's own otherwise.
         self.fields["downloads"].required = False
+        if "guest_uploads" in self.fields:
+            self.fields["guest_uploads"].required = False
 
     def clean_slug(self):
         # A taken address gets a suffix rather than an error, which would tell an
@@ -120,6 +123,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         ("Find me", {"fields": ["face_search_enabled"]}),
         ("Closing", {"fields": ["closes_at"]}),
         ("Downloads", {"fields": ["downloads"]}),
+        ("Guests' photos", {"fields": ["guest_uploads"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -198,7 +202,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         form = super().get_form(request, obj, **kwargs)
         cover_field = form.base_fields.get("cover")
         if cover_field is not None:
-            cover_field.queryset = obj.photos.ready() if obj else Photo.objects.none()
+            cover_field.queryset = obj.photos.shown_to_guests() if obj else Photo.objects.none()
             cover_field.label_from_instance = lambda photo: photo.original_filename
         owner_field = form.base_fields.get("owner")
         if owner_field is not None:
@@ -317,6 +321,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 ready=Count("id", filter=Q(status=Photo.Status.READY)),
                 waiting=Count("id", filter=Q(status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING])),
                 failed=Count("id", filter=Q(status=Photo.Status.FAILED)),
+                awaiting_review=Count("id", filter=Q(review=Photo.Review.PENDING)),
             )
             photos_url = (
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
@@ -338,6 +343,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 photo_counts=counts,
                 photos_url=photos_url,
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
+                review_photos_url=photos_url + "&" + urlencode({"review__exact": Photo.Review.PENDING}),
                 recent_photos=[
                     {"photo": photo, "thumbnail": _thumbnail_html(photo, 64)}
                     for photo in gallery.photos.order_by("-created_at", "-id")[:12]
@@ -457,14 +463,25 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(ManagedByOrganizerAdmin):
-    list_display = ["thumbnail_preview", "original_filename", "gallery", "status", "error", "taken_at", "created_at"]
+    list_display = [
+        "thumbnail_preview",
+        "original_filename",
+        "gallery",
+        "status",
+        "review",
+        "guest_name",
+        "error",
+        "taken_at",
+        "created_at",
+    ]
     list_display_links = ["thumbnail_preview", "original_filename"]
     # Only the galleries the list holds: never the names of other organizers' galleries.
-    list_filter = ["status", ("gallery", admin.RelatedOnlyFieldListFilter)]
+    # "Review: waiting for approval" is the queue of guests' photos to approve or reject.
+    list_filter = ["status", "review", "uploaded_by_guest", ("gallery", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["gallery"]
     search_fields = ["original_filename", "gallery__name"]
     list_per_page = 60
-    actions = ["make_cover", "reprocess"]
+    actions = ["approve_guest_photos", "reject_guest_photos", "make_cover", "reprocess"]
     readonly_fields = [
         "large_preview",
         "faces",
@@ -479,6 +496,9 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "taken_at",
         "camera_make",
         "camera_model",
+        "review",
+        "uploaded_by_guest",
+        "guest_name",
         "content_hash",
         "derivatives",
         "key",
@@ -532,6 +552,24 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         for photo in queryset.select_related("gallery"):
             services.gallery_set_cover(gallery=photo.gallery, photo=photo)
         self.message_user(request, "Cover updated.", messages.SUCCESS)
+
+    @admin.action(description="Approve guests' photos: show them in the gallery")
+    def approve_guest_photos(self, request, queryset):
+        self._review_guest_photos(
+            request, queryset, services.guest_photos_approve, "approved: guests see them once processed"
+        )
+
+    @admin.action(description="Reject guests' photos: delete them")
+    def reject_guest_photos(self, request, queryset):
+        self._review_guest_photos(request, queryset, services.guest_photos_reject, "rejected and deleted")
+
+    def _review_guest_photos(self, request, queryset, review, done: str) -> None:
+        total = queryset.count()
+        count = review(photos=queryset)
+        message = f"{count} guest photo(s) {done}."
+        if total > count:
+            message += f" {total - count} already shown or not from a guest left as they were."
+        self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(description="Process again")
     def reprocess(self, request, queryset):

@@ -86,12 +86,12 @@ def gallery_delete(request, gallery_id: int):
 @router.get("/{gallery_id}/photos", auth=key_optional, response={200: PhotoPage, ERROR_STATUSES: ErrorOut})
 def photo_list(request, gallery_id: int, query: Query[PageQuery]):
     """The gallery's photos in display order, a page at a time. The organizer's key
-    sees every photo with its processing status; others see the ready ones."""
+    sees every photo with its processing status; others see those shown to guests."""
     gallery = visible_gallery(request, gallery_id)
     photos = gallery.photos.in_display_order()
     user = request.auth.user
     if not access.can_manage_gallery(user, gallery):
-        photos = photos.ready()
+        photos = photos.shown_to_guests()
     page_size = min(query.page_size, PAGE_SIZE_MAX)
     paginator = Paginator(photos, page_size)
     number = query.page

@@ -625,6 +625,31 @@ ADMIN = {
                 ),
             ),
             Check(
+                "the guests' photos waiting for approval",
+                _url(Photo, "?review__exact=pending"),
+                staff(200),
+                shown_to_managers=frozenset({"the guest photo's name", "the guest photo's uploader"}),
+            ),
+            Check(
+                "the guest photo approved",
+                _url(Photo),
+                staff(Redirect(_url(Photo))),
+                method="POST",
+                data=action("approve_guest_photos", "guest_photo.pk"),
+                after=_unchanged_unless_managed(
+                    "the guest photo",
+                    lambda world: Photo.objects.get(pk=world.guest_photo.pk).review == Photo.Review.PENDING,
+                ),
+            ),
+            Check(
+                "the guest photo rejected",
+                _url(Photo),
+                staff(Redirect(_url(Photo))),
+                method="POST",
+                data=action("reject_guest_photos", "guest_photo.pk"),
+                after=_unchanged_unless_managed("the guest photo", _exists(Photo, "guest_photo")),
+            ),
+            Check(
                 "the draft photo deleted from the list",
                 _url(Photo),
                 staff(Redirect(_url(Photo))),
