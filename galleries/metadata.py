@@ -53,14 +53,37 @@ class _Edit:
     data: bytes
 
 
+def _jpeg_header_end(upload: File) -> int | None:
+    """Where a JPEG's image data begins (its metadata all lies before), or None for
+    another format, or a JPEG that holds more images (an MPO: a second image has its
+    own EXIF further on), which are searched whole."""
+    upload.seek(0)
+    if upload.read(2) != b"\xff\xd8":
+        return None
+    position = 2
+    while True:
+        marker = upload.read(4)
+        if len(marker) < 4 or marker[0] != 0xFF:
+            return None  # not a JPEG we can walk: searched whole
+        kind, length = marker[1], int.from_bytes(marker[2:], "big")
+        if kind == 0xDA:  # start of scan
+            return position
+        if kind == 0xE2 and upload.read(4) == b"MPF\x00":
+            return None
+        position += 2 + length
+        upload.seek(position)
+
+
 def _scan(upload: File):
-    """Yields (offset, window) for each TIFF header and XMP packet in the file."""
+    """Yields (signature, offset) for each TIFF header and XMP packet in the file (in a
+    JPEG, in its segments before the image data)."""
     overlap = max(len(XMP_START), len(TIFF_SIGNATURES[0])) - 1
+    limit = _jpeg_header_end(upload)
     upload.seek(0)
     position = 0
     tail = b""
-    while True:
-        chunk = upload.read(CHUNK)
+    while limit is None or position < limit:
+        chunk = upload.read(CHUNK if limit is None else min(CHUNK, limit - position))
         if not chunk:
             break
         data = tail + chunk

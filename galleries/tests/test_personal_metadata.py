@@ -13,7 +13,7 @@ from PIL import ExifTags, Image
 from galleries import services
 from galleries.metadata import strip_personal_metadata
 from galleries.tests.factories import make_gallery
-from galleries.tests.images import SERIAL_NUMBER, jpeg_bytes, located_photo_bytes
+from galleries.tests.images import SERIAL_NUMBER, jpeg_bytes, located_photo_bytes, photo, private_exif_bytes
 
 FORMATS = ["JPEG", "HEIF", "PNG", "WEBP", "TIFF"]
 
@@ -120,3 +120,19 @@ def test_the_same_located_photo_sent_twice_is_a_duplicate(db):
 
     with pytest.raises(services.DuplicatePhoto):
         services.photo_create(gallery=gallery, upload=ContentFile(content, name="b.jpg"), filename="b.jpg")
+
+
+def test_each_image_of_an_mpo_loses_its_location():
+    frames = [photo(640, 480, color=(200, 80, 40)), photo(160, 120, color=(0, 0, 0))]
+    frames[1].encoderinfo = {"exif": private_exif_bytes()}
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "MPO", save_all=True, append_images=frames[1:], exif=private_exif_bytes())
+    content = buffer.getvalue()
+    # The second image carries the position too, after the first one's data.
+    second = content.index(b"\xff\xd8", 2)
+    assert any(latitude in content[second:] for latitude in _latitude_bytes())
+
+    stripped = strip_personal_metadata(ContentFile(content, name="a"), guest=False).read()
+
+    assert not any(latitude in stripped for latitude in _latitude_bytes())
+    assert _pixels(stripped) == _pixels(content)
