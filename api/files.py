@@ -50,7 +50,7 @@ def photo_urls(request, photo, *, listed: bool, original_allowed: bool = True, o
         name = files.stored_name(photo, kind)
         if not name or (kind != "original" and not photo.is_ready) or (kind == "original" and not original_allowed):
             urls[key] = None
-        elif files.storage_is_local() and listed and photo.is_ready:
+        elif files.storage_is_local() and listed and photo.is_guest_visible:
             urls[key] = request.build_absolute_uri(files.photo_view_url(photo, kind))
         else:
             urls[key] = stored_file_url(request, name)

@@ -283,6 +283,12 @@ ACCESS_CODE_TRIES_PER_DEVICE = env.int("ACCESS_CODE_TRIES_PER_DEVICE", default=1
 ACCESS_CODE_TRIES_PER_ADDRESS = env.int("ACCESS_CODE_TRIES_PER_ADDRESS", default=30)
 ACCESS_CODE_TRIES_PER_GALLERY = env.int("ACCESS_CODE_TRIES_PER_GALLERY", default=60)
 ACCESS_CODE_WINDOW_S = env.int("ACCESS_CODE_WINDOW_S", default=900)
+# Guests' uploads (a gallery's "guest uploads" mode): files per device, per address (a
+# venue's Wi-Fi is one address) and per gallery in a window, each up to PHOTO_MAX_UPLOAD_MB.
+GUEST_UPLOADS_PER_DEVICE = env.int("GUEST_UPLOADS_PER_DEVICE", default=100)
+GUEST_UPLOADS_PER_ADDRESS = env.int("GUEST_UPLOADS_PER_ADDRESS", default=600)
+GUEST_UPLOADS_PER_GALLERY = env.int("GUEST_UPLOADS_PER_GALLERY", default=2000)
+GUEST_UPLOAD_WINDOW_S = env.int("GUEST_UPLOAD_WINDOW_S", default=3600)
 # Admin log-in (django-axes): locked per username and address together (an office or a
 # venue shares one address), for a cool-off; single sign-on is the provider's to throttle.
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)

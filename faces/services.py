@@ -33,7 +33,7 @@ from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.uploads import SelfieUploadHandler
 from galleries.imaging import ImageRejected, open_upright_rgb
-from galleries.models import Gallery, Photo
+from galleries.models import Gallery, Photo, guest_visible_q
 from ops import ratelimits
 from ops import services as ops_services
 from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
@@ -96,8 +96,9 @@ def collection_name(gallery_id: int) -> str:
 
 
 def photo_faces_queue(*, photo: Photo) -> bool:
-    """Queue the indexing of a processed photo, if its gallery has face search on."""
-    if not photo.is_ready or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
+    """Queue the indexing of a processed photo that guests see, if its gallery has face
+    search on (a guest's photo waiting for approval is indexed once approved)."""
+    if not photo.is_guest_visible or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
         return False
     PhotoFaces.objects.update_or_create(
         photo=photo,
@@ -116,11 +117,11 @@ def photo_faces_queue(*, photo: Photo) -> bool:
 def gallery_faces_queue(*, gallery: Gallery, reindex: bool = False) -> int:
     """Queue the gallery's ready photos that are not indexed yet (all of them with
     reindex). Returns how many were queued."""
-    photos = gallery.photos.ready()
+    photos = gallery.photos.guest_visible()
     if not reindex:
         photos = photos.exclude(face_index__status=PhotoFaces.Status.INDEXED)
     count = 0
-    for photo in photos.only("pk", "gallery_id", "status"):
+    for photo in photos.only("pk", "gallery_id", "status", "review"):
         count += photo_faces_queue(photo=photo)
     return count
 
@@ -180,7 +181,7 @@ def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
 
 def _photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
     photo = Photo.objects.select_related("gallery").filter(pk=photo_id).first()
-    if photo is None or not photo.is_ready or not photo.gallery.face_search_enabled:
+    if photo is None or not photo.is_guest_visible or not photo.gallery.face_search_enabled:
         PhotoFaces.objects.filter(photo_id=photo_id).exclude(status=PhotoFaces.Status.INDEXED).delete()
         return None
     engine = get_engine()
@@ -592,7 +593,7 @@ def _search_collection(engine, gallery: Gallery, face) -> dict[int, tuple[float,
 def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
     if not scored:
         return []
-    faces = Face.objects.filter(pk__in=list(scored), photo__in=Photo.objects.guest_visible()).select_related("photo")
+    faces = Face.objects.filter(guest_visible_q("photo__"), pk__in=list(scored)).select_related("photo")
     best: dict[int, PhotoMatch] = {}
     for face in faces:
         similarity_, sure = scored[face.pk]
@@ -812,8 +813,8 @@ def _results_payload(*, gallery: Gallery, token: str) -> tuple[dict, dict[int, t
 
 def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
     """The results a token holds, for this gallery, with the photos that are still
-    there and ready; raises FindMeResultsExpired after FIND_ME_RESULTS_MAX_AGE_S and
-    FindMeResultsInvalid for a token that is forged, changed or of another gallery.
+    there and guests still see; raises FindMeResultsExpired after FIND_ME_RESULTS_MAX_AGE_S
+    and FindMeResultsInvalid for a token that is forged, changed or of another gallery.
     Whether the visitor may see the gallery is the caller's to check, on every request."""
     payload, rows = _results_payload(gallery=gallery, token=token)
     photos = Photo.objects.guest_visible().filter(gallery=gallery, pk__in=list(rows)).for_tiles().in_display_order()

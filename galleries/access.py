@@ -9,14 +9,14 @@ and the admin.
   unlisted one is open to whoever has its link; a published private one is open once
   its access code was given in this session. Drafts exist only for those who manage
   them: to a guest they are not found, never forbidden.
-- A guest sees the ready photos of an open gallery that no hide request hides
-  (Photo.objects.guest_visible, the one rule every guest page, download and the API
-  use), and nothing else of it, and downloads what the gallery's download policy
-  allows: the originals, the display images, or nothing (looking at the display
-  images is not downloading). A photo whose faces were blurred on a guest's request
-  never gives a guest its original: its downloads are the blurred display image.
-  Those who manage a gallery always download its originals, and see every photo in
-  the admin; the guest pages show them what guests see.
+- A guest sees the photos of an open gallery that guests may see (Photo.objects.guest_visible,
+  the one rule every guest page, download and the API use: ready, not a guest's upload held
+  back for approval or in the drop box, not hidden by a guest's hide request), and nothing
+  else of it, and downloads what the gallery's download policy allows: the originals, the
+  display images, or nothing (looking at the display images is not downloading). A photo
+  whose faces were blurred on a guest's request never gives a guest its original: its
+  downloads are the blurred display image. Those who manage a gallery always download its
+  originals, and see every photo in the admin; the guest pages show them what guests see.
 - A gallery past its closing time (`closes_at`) has closed to guests: every guest page,
   file and download of it, and the API, say so (410 Gone) instead; it is no longer
   listed. Those who manage it still see everything. Drafts stay not found.
@@ -122,9 +122,10 @@ def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
 
 
 def photo_is_visible(request, photo: Photo) -> bool:
-    """May this visitor see the photo's files: a ready photo of a published gallery open
-    to them and not closed, or any photo of a gallery they manage (the admin shows those
-    in progress)."""
+    """May this visitor see the photo's files: a photo shown to guests (ready, not held
+    back: models.guest_visible_q) of a published gallery open to them and not closed,
+    or any photo of a gallery they manage (the admin shows those in progress and the
+    guests' uploads waiting for approval)."""
     gallery = photo.gallery
     if can_manage_gallery(request.user, gallery):
         return True
@@ -144,9 +145,9 @@ def photo_is_closed_to(request, photo: Photo) -> bool:
 
 
 def photos_visible_to(request, gallery: Gallery) -> QuerySet[Photo]:
-    """The photos this visitor sees on the guest pages of a gallery that
-    gallery_for_visitor and gallery_is_open let them into: the guest-visible ones (of a
-    draft too, for those who manage it)."""
+    """The photos this visitor sees in a gallery that gallery_for_visitor and
+    gallery_is_open let them into: those shown to guests (of a draft too, for those who
+    manage it; guests' uploads held back are for the admin only)."""
     if not gallery.is_published and not can_manage_gallery(request.user, gallery):
         return gallery.photos.none()
     return gallery.photos.guest_visible()

@@ -96,6 +96,7 @@ class GalleryForm(forms.ModelForm):
             "closes_at",
             "downloads",
             *WATERMARK_FIELDS,
+            "guest_uploads",
             "owner",
         ]
 
@@ -103,7 +104,7 @@ class GalleryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A form sent without the policy (a page opened before it existed, a script)
         # leaves it as it was: the default for a new gallery, the gallery's own otherwise;
-        # the same for the watermark's and the hide requests' settings.
+        # the same for the watermark's, the hide requests' and the guest uploads' settings.
         for name in (
             "downloads",
             "watermark",
@@ -112,6 +113,7 @@ class GalleryForm(forms.ModelForm):
             "watermark_size",
             "hide_requests_apply",
             "hide_action",
+            "guest_uploads",
         ):
             self.fields[name].required = False
 
@@ -178,6 +180,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         ("Closing", {"fields": ["closes_at"]}),
         ("Downloads", {"fields": ["downloads"]}),
         ("Watermark", {"fields": [*WATERMARK_FIELDS, "watermark_preview"]}),
+        ("Guests' photos", {"fields": ["guest_uploads"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -271,7 +274,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         form = super().get_form(request, obj, **kwargs)
         cover_field = form.base_fields.get("cover")
         if cover_field is not None:
-            cover_field.queryset = obj.photos.ready() if obj else Photo.objects.none()
+            cover_field.queryset = obj.photos.guest_visible() if obj else Photo.objects.none()
             cover_field.label_from_instance = lambda photo: photo.original_filename
         owner_field = form.base_fields.get("owner")
         if owner_field is not None:
@@ -399,6 +402,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 ready=Count("id", filter=Q(status=Photo.Status.READY)),
                 waiting=Count("id", filter=Q(status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING])),
                 failed=Count("id", filter=Q(status=Photo.Status.FAILED)),
+                awaiting_review=Count("id", filter=Q(review=Photo.Review.PENDING)),
             )
             photos_url = (
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
@@ -425,6 +429,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 favourite_photos_url=photos_url + "&o=-3",
                 photos_url=photos_url,
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
+                review_photos_url=photos_url + "&" + urlencode({"review__exact": Photo.Review.PENDING}),
                 recent_photos=[
                     {"photo": photo, "thumbnail": _thumbnail_html(photo, 64)}
                     for photo in gallery.photos.order_by("-created_at", "-id")[:12]
@@ -564,17 +569,26 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "gallery",
         "status",
         "guests_see",
+        "guest_name",
         "error",
         "taken_at",
         "created_at",
     ]
     list_display_links = ["thumbnail_preview", "original_filename"]
     # Only the galleries the list holds: never the names of other organizers' galleries.
-    list_filter = ["status", "hidden", "faces_blurred", ("gallery", admin.RelatedOnlyFieldListFilter)]
+    # "Review: waiting for approval" is the queue of guests' photos to approve or reject.
+    list_filter = [
+        "status",
+        "review",
+        "uploaded_by_guest",
+        "hidden",
+        "faces_blurred",
+        ("gallery", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["gallery"]
     search_fields = ["original_filename", "gallery__name"]
     list_per_page = 60
-    actions = ["make_cover", "reprocess"]
+    actions = ["approve_guest_photos", "reject_guest_photos", "make_cover", "reprocess"]
     readonly_fields = [
         "large_preview",
         "faces",
@@ -590,6 +604,9 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "taken_at",
         "camera_make",
         "camera_model",
+        "review",
+        "uploaded_by_guest",
+        "guest_name",
         "content_hash",
         "derivatives",
         "key",
@@ -649,7 +666,10 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
 
     @admin.display(description="Guests see")
     def guests_see(self, photo):
-        """Hidden or blurred on a guest's request, with the link to undo it."""
+        """A guest's upload held back (waiting for approval, in the drop box), or hidden or
+        blurred on a guest's request, with the link to undo it; "—" when guests see it."""
+        if photo.review != Photo.Review.SHOWN:
+            return photo.get_review_display()
         if not photo.hidden and not photo.faces_blurred:
             return "—"
         requests_url = reverse("admin:faces_hiderequest_changelist") + "?" + urlencode({"entries__photo": photo.pk})
@@ -665,6 +685,24 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         for photo in queryset.select_related("gallery"):
             services.gallery_set_cover(gallery=photo.gallery, photo=photo)
         self.message_user(request, "Cover updated.", messages.SUCCESS)
+
+    @admin.action(description="Approve guests' photos: show them in the gallery")
+    def approve_guest_photos(self, request, queryset):
+        self._review_guest_photos(
+            request, queryset, services.guest_photos_approve, "approved: guests see them once processed"
+        )
+
+    @admin.action(description="Reject guests' photos: delete them")
+    def reject_guest_photos(self, request, queryset):
+        self._review_guest_photos(request, queryset, services.guest_photos_reject, "rejected and deleted")
+
+    def _review_guest_photos(self, request, queryset, review, done: str) -> None:
+        total = queryset.count()
+        count = review(photos=queryset)
+        message = f"{count} guest photo(s) {done}."
+        if total > count:
+            message += f" {total - count} already shown or not from a guest left as they were."
+        self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(description="Process again")
     def reprocess(self, request, queryset):

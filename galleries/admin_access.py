@@ -1,6 +1,7 @@
 """The admin's side of the access policy (galleries/access.py)."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -28,6 +29,19 @@ class ManagedByOrganizerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+    def response_action(self, request, queryset):
+        # Ids that are not ids (a forged form) would fail Django's own filter with a 500:
+        # the action does nothing and says so. Ids of rows outside `scope` are dropped by
+        # the queryset, as always.
+        pk = self.model._meta.pk
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                pk.to_python(value)
+            except ValidationError:
+                self.message_user(request, "Nothing was done: the rows chosen are not rows of this list.", "error")
+                return None
+        return super().response_action(request, queryset)
 
 
 def view_on_site(request, content_type_id, object_id):

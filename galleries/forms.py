@@ -30,3 +30,22 @@ class PhotoUploadForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*,.heic,.heif"}),
         help_text="JPEG, PNG, WebP, HEIC, GIF or TIFF. Choose as many as you like.",
     )
+
+
+class GuestUploadForm(forms.Form):
+    """A guest's upload: their name (optional, remembered on the device) and the files,
+    which the view takes one by one for a message each."""
+
+    name = forms.CharField(
+        label="Your name (optional)",
+        max_length=80,
+        required=False,
+        strip=True,
+        help_text="Shown with your photos. Remembered on this device.",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "enterkeyhint": "done"}),
+    )
+    photos = MultipleFileField(
+        label="Choose photos",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*,.heic,.heif"}),
+    )

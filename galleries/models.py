@@ -83,6 +83,12 @@ class Gallery(models.Model):
         DISPLAY = "display", "Display size only: guests download the images they see"
         NONE = "none", "No downloads: guests only look"
 
+    class GuestUploads(models.TextChoices):
+        OFF = "off", "Off: only organizers add photos"
+        APPROVAL = "approval", "With approval: guests' photos are shown once you approve them"
+        OPEN = "open", "Open: guests' photos are shown as soon as they are processed"
+        DROP_BOX = "drop_box", "Drop box: guests send you photos; no guest sees anyone else's"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=100, unique=True, help_text="The end of the gallery's address: summer-party is at /g/summer-party/."
@@ -104,6 +110,16 @@ class Gallery(models.Model):
         choices=Downloads.choices,
         default=Downloads.ORIGINALS,
         help_text="What guests may download, one photo or all at once. Organizers always get the originals.",
+    )
+    guest_uploads = models.CharField(
+        "guest uploads",
+        max_length=10,
+        choices=GuestUploads.choices,
+        default=GuestUploads.OFF,
+        help_text=(
+            "Guests add their own photos at the gallery's address + upload/. In a drop box the gallery "
+            "shows your photos only (or nothing but the upload button if you add none)."
+        ),
     )
 
     class Watermark(models.TextChoices):
@@ -269,27 +285,45 @@ class Gallery(models.Model):
     def is_listed(self):
         return self.visibility == self.Visibility.PUBLIC and self.is_published
 
+    @property
+    def takes_guest_uploads(self) -> bool:
+        return self.guest_uploads != self.GuestUploads.OFF
+
 
 # Published public galleries: on the home page, and in the API's list without a key.
 LISTED = Q(visibility=Gallery.Visibility.PUBLIC, is_published=True)
 
 
+def guest_visible_q(prefix: str = "") -> Q:
+    """THE rule for which photos guests see (pages, files, viewer, slideshow, Find me,
+    downloads, favourites, the API): processed, not a guest's upload that waits for
+    approval or went to the drop box, and not hidden by a guest's hide request. `prefix`
+    is a lookup path to the photo ("photo__"). Photo.is_guest_visible says the same of
+    one loaded photo: change both together. The admin shows all."""
+    return Q(**{f"{prefix}status": Photo.Status.READY, f"{prefix}review": Photo.Review.SHOWN, f"{prefix}hidden": False})
+
+
 class PhotoQuerySet(models.QuerySet):
     def ready(self):
+        """Processed: what organizers see in their lists. Guests: guest_visible()."""
         return self.filter(status=Photo.Status.READY)
 
     def guest_visible(self):
-        """The photos guests may see, wherever they see them (gallery page, photo page,
-        viewer, slideshow, Find me, downloads, the API): ready, and not hidden by a
-        guest's hide request. The one place that rule is written; the admin shows all."""
-        return self.filter(status=Photo.Status.READY, hidden=False)
+        """The photos any guest may see (guest_visible_q)."""
+        return self.filter(guest_visible_q())
+
+    def awaiting_review(self):
+        """Guests' uploads that wait for the organizer's approval."""
+        return self.filter(review=Photo.Review.PENDING)
 
     def in_display_order(self):
         return self.order_by("sort_at", "id")
 
     def for_tiles(self):
         """Only the columns a thumbnail tile needs (files.stored_name reads every file name)."""
-        return self.only("gallery", "key", "width", "height", "original", "thumbnail", "middle", "display")
+        return self.only(
+            "gallery", "key", "width", "height", "original", "thumbnail", "middle", "display", "guest_name"
+        )
 
 
 class Photo(models.Model):
@@ -298,6 +332,11 @@ class Photo(models.Model):
         PROCESSING = "processing", "Processing"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+
+    class Review(models.TextChoices):
+        SHOWN = "shown", "Shown to guests"
+        PENDING = "pending", "Waiting for approval"
+        DROP_BOX = "drop_box", "In the drop box: for organizers only"
 
     gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="photos")
     # The public handle of a photo (URLs, storage keys): never the sequential id.
@@ -324,6 +363,12 @@ class Photo(models.Model):
     # one non-null column keeps ordering and previous/next simple on every database.
     sort_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Whether guests may see it once ready: a guest's upload may wait for approval, or
+    # stay in the drop box (guest_visible_q).
+    review = models.CharField(max_length=10, choices=Review.choices, default=Review.SHOWN)
+    uploaded_by_guest = models.BooleanField(default=False, editable=False)
+    # The name a guest gave with the upload (optional), shown with the photo.
+    guest_name = models.CharField("uploaded by", max_length=80, blank=True)
     error = models.TextField(blank=True)
     # Kept by faces.privacy from the hide requests applied to the photo: hidden from
     # guests, or its derivatives made with faces blurred (guests then never get the
@@ -345,9 +390,16 @@ class Photo(models.Model):
         ordering = ["sort_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["gallery", "content_hash"], name="unique_photo_content_per_gallery"),
+            models.CheckConstraint(
+                condition=Q(review="shown") | Q(uploaded_by_guest=True),
+                name="photo_held_back_only_if_a_guests",
+                violation_error_message="Only a guest's upload waits for approval or stays in the drop box.",
+            ),
         ]
         indexes = [
             models.Index(fields=["gallery", "status", "sort_at", "id"], name="photo_gallery_order"),
+            # The admin's queue of guests' photos waiting for approval.
+            models.Index(fields=["gallery", "created_at"], condition=Q(review="pending"), name="photo_awaiting_review"),
         ]
 
     def __str__(self):
@@ -358,9 +410,9 @@ class Photo(models.Model):
         return self.status == self.Status.READY
 
     @property
-    def is_guest_visible(self):
-        """As PhotoQuerySet.guest_visible, for a photo already loaded."""
-        return self.is_ready and not self.hidden
+    def is_guest_visible(self) -> bool:
+        """guest_visible_q for one photo already loaded (the file view's check)."""
+        return self.status == self.Status.READY and self.review == self.Review.SHOWN and not self.hidden
 
     @property
     def stored_names(self):

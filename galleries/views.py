@@ -2,6 +2,7 @@ import mimetypes
 import uuid
 import zlib
 from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, When, Window
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from galleries import access, downloads, files, layout, services, stats
 from galleries.alt_text import photo_alt
-from galleries.forms import AccessCodeForm
+from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.models import Gallery, GalleryDownload, Photo
 from ops.ratelimits import client_ip, device_id
 
@@ -118,13 +119,20 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, down
         tiles.append(
             {
                 "number": number,
+                "guest_name": photo.guest_name,
                 "url": photo_page_url(photo.key),
                 "thumb_url": thumb,
                 "display_url": display,
                 "srcset": files.srcset(((thumb, thumb_width), (middle, middle_width), (display, display_width))),
                 "sizes": sizes_by_aspect[aspect],
                 "aspect": aspect,
-                "alt": photo_alt(gallery=gallery, number=number, total=total, people=getattr(photo, "people", None)),
+                "alt": photo_alt(
+                    gallery=gallery,
+                    number=number,
+                    total=total,
+                    people=getattr(photo, "people", None),
+                    guest_name=photo.guest_name,
+                ),
                 "download_url": f"{download_url(photo.key)}?download=1" if download_kind else None,
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
@@ -327,7 +335,9 @@ def photo_detail(request, slug, key):
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
-            "alt": photo_alt(gallery=gallery, number=position + 1, total=photos.count(), people=people),
+            "alt": photo_alt(
+                gallery=gallery, number=position + 1, total=photos.count(), people=people, guest_name=photo.guest_name
+            ),
             "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
             # The photo's own link, shown whole so that it can be copied without JavaScript.
             "share_url": request.build_absolute_uri(request.path),
@@ -427,3 +437,107 @@ def gallery_download(request, slug):
 
 def _is_guest(request, gallery: Gallery) -> bool:
     return not access.can_manage_gallery(request.user, gallery)
+
+
+# --- Guests' uploads ------------------------------------------------------------------
+
+UPLOADER_NAME_COOKIE = "eventgallery_uploader"
+UPLOADER_NAME_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -> tuple[list[dict], int, int]:
+    """A result ({name, ok, message, retry}) for each file, the status that answers them
+    (201 when all went in, else that of the first refusal: 429 over a limit, 503 when
+    the storage failed, 403 when the gallery takes none, 400 for the file itself), and
+    the seconds to wait before trying again (0: no need to wait)."""
+    results, status, retry_after = [], 201, 0
+    for upload in uploads:
+        refused = None
+        try:
+            services.guest_photo_upload(
+                gallery=gallery,
+                upload=upload,
+                filename=upload.name,
+                guest_name=guest_name,
+                device=f"cookie:{device_id(request)}",
+                address=client_ip(request),
+            )
+        except services.DuplicatePhoto:
+            # Most often the same file again after an answer that got lost: it is in.
+            results.append({"name": upload.name, "ok": True, "message": "Already in the gallery."})
+        except services.GuestUploadRefused as exc:
+            refused = (429 if exc.retry_after_s else 403), str(exc), bool(exc.retry_after_s)
+            retry_after = max(retry_after, exc.retry_after_s)
+        except services.StorageUnavailable as exc:
+            refused = 503, str(exc), True
+        except services.PhotoUploadError as exc:
+            refused = 400, str(exc), False
+        else:
+            results.append({"name": upload.name, "ok": True, "message": services.guest_upload_message(gallery=gallery)})
+        if refused:
+            code, message, retry = refused
+            results.append({"name": upload.name, "ok": False, "message": message, "retry": retry})
+            status = code if status == 201 else status
+    if not uploads:
+        results.append({"name": "", "ok": False, "message": "Choose at least one photo."})
+        status = 400
+    return results, status, retry_after
+
+
+@require_http_methods(["GET", "POST"])
+def gallery_upload(request, slug):
+    """Guests add their photos: one file per request from the page's script (JSON
+    answers, a progress bar each), or all at once from the plain form (messages on the
+    same page, after a redirect). Let in as the gallery page is."""
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
+    if not access.gallery_is_open(request, gallery):
+        return redirect("galleries:access", slug=gallery.slug)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not gallery.takes_guest_uploads:
+        message = "This gallery does not take guests' photos."
+        if wants_json:
+            return JsonResponse({"results": [{"name": "", "ok": False, "message": message}]}, status=403)
+        return render(request, "galleries/guest_upload_off.html", {"gallery": gallery}, status=403)
+
+    remembered = unquote(request.COOKIES.get(UPLOADER_NAME_COOKIE, ""))
+    form = GuestUploadForm(request.POST or None, initial={"name": remembered})
+    if request.method == "GET":
+        return render(
+            request,
+            "galleries/guest_upload.html",
+            {"gallery": gallery, "form": form, "max_mb": settings.PHOTO_MAX_UPLOAD_MB},
+        )
+
+    uploads = request.FILES.getlist("photos")
+    if not form.is_valid():
+        results = [{"name": "", "ok": False, "message": " ".join(form.errors.get("name", ["Check the form."]))}]
+        status, retry_after, name = 400, 0, remembered
+    else:
+        name = form.cleaned_data["name"]
+        results, status, retry_after = _guest_upload_results(request, gallery, uploads, name)
+    if wants_json:
+        response = JsonResponse({"results": results}, status=status)
+    else:
+        for result in results:
+            level = messages.SUCCESS if result["ok"] else messages.ERROR
+            messages.add_message(
+                request, level, f"{result['name']}: {result['message']}" if result["name"] else result["message"]
+            )
+        response = redirect("galleries:upload", slug=gallery.slug)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    if name != remembered:
+        if name:
+            response.set_cookie(
+                UPLOADER_NAME_COOKIE,
+                quote(name),
+                max_age=UPLOADER_NAME_COOKIE_MAX_AGE_S,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        else:
+            response.delete_cookie(UPLOADER_NAME_COOKIE, samesite="Lax")
+    return response

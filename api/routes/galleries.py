@@ -87,7 +87,7 @@ def gallery_delete(request, gallery_id: int):
 def photo_list(request, gallery_id: int, query: Query[PageQuery]):
     """The gallery's photos in display order, a page at a time. The organizer's key
     sees every photo with its processing status; others see those guests see (ready,
-    and not hidden on a guest's request)."""
+    not a guest's upload held back, not hidden on a guest's request)."""
     gallery = visible_gallery(request, gallery_id)
     photos = gallery.photos.in_display_order()
     user = request.auth.user

@@ -90,7 +90,7 @@ def _all_faces_indexed(world):
     return not PhotoFaces.objects.filter(gallery__owner=world.owner).exclude(status=PhotoFaces.Status.INDEXED).exists()
 
 
-def _draft_photo_shown_to_guests(world):
+def _draft_photo_guest_visible(world):
     return not Photo.objects.get(pk=world.draft_photo.pk).hidden
 
 
@@ -688,6 +688,31 @@ ADMIN = {
                 ),
             ),
             Check(
+                "the guests' photos waiting for approval",
+                _url(Photo, "?review__exact=pending"),
+                staff(200),
+                shown_to_managers=frozenset({"the guest photo's name", "the guest photo's uploader"}),
+            ),
+            Check(
+                "the guest photo approved",
+                _url(Photo),
+                staff(Redirect(_url(Photo))),
+                method="POST",
+                data=action("approve_guest_photos", "guest_photo.pk"),
+                after=_unchanged_unless_managed(
+                    "the guest photo",
+                    lambda world: Photo.objects.get(pk=world.guest_photo.pk).review == Photo.Review.PENDING,
+                ),
+            ),
+            Check(
+                "the guest photo rejected",
+                _url(Photo),
+                staff(Redirect(_url(Photo))),
+                method="POST",
+                data=action("reject_guest_photos", "guest_photo.pk"),
+                after=_unchanged_unless_managed("the guest photo", _exists(Photo, "guest_photo")),
+            ),
+            Check(
                 "the draft photo deleted from the list",
                 _url(Photo),
                 staff(Redirect(_url(Photo))),
@@ -828,7 +853,7 @@ ADMIN = {
                 staff(Redirect(_url(HideRequest))),
                 method="POST",
                 data=action("apply_hide", "draft_hide_request.pk"),
-                after=_unchanged_unless_managed("the draft photo's visibility", _draft_photo_shown_to_guests),
+                after=_unchanged_unless_managed("the draft photo's visibility", _draft_photo_guest_visible),
             ),
             Check(
                 "the hide request rejected",

@@ -14,6 +14,7 @@ from eventgallery.tests.two_organizers import FAVOURITE_GUEST
 from faces.models import PhotoFaces
 from favourites.models import Favourite, GuestName
 from galleries.models import Photo
+from galleries.tests.factories import unique_jpeg
 
 TO_PRIVATE_ACCESS = Redirect("/g/{private.slug}/access/")
 
@@ -97,6 +98,30 @@ def _hearted(photo):
         stored = Favourite.objects.filter(photo=getattr(world, photo)).exclude(guest=FAVOURITE_GUEST).exists()
         let_in = response.status_code == 302 and "/access/" not in response["Location"]
         assert stored == let_in, f"{photo} hearted as {user}: {stored}"
+
+    return after
+
+
+def _a_guests_photo(world, user):
+    return {
+        "name": f"Guest {user}",
+        "photos": SimpleUploadedFile(f"sent-by-{user}.jpg", unique_jpeg(), content_type="image/jpeg"),
+    }
+
+
+def _taken_from(*users, gallery="private"):
+    """The photo was taken, into the gallery and waiting for approval, from these users only."""
+
+    def after(world, user, response, data):
+        sent = Photo.objects.filter(original_filename=f"sent-by-{user}.jpg")
+        assert sent.exists() == (user in users)
+        if sent.exists():
+            photo = sent.get()
+            assert (photo.gallery_id, photo.review, photo.guest_name) == (
+                getattr(world, gallery).pk,
+                Photo.Review.PENDING,
+                f"Guest {user}",
+            )
 
     return after
 
@@ -207,6 +232,44 @@ SITE = {
             after=_the_ready_photos_only("others_photo"),
         ),
         Check("all of a gallery that does not exist", "/g/no-such-gallery/download/", everyone(404)),
+    ],
+    # Guests' uploads: let in as the gallery page; only the private gallery takes them (with approval).
+    "galleries:upload": [
+        Check(
+            "the private gallery's upload page",
+            "/g/{private.slug}/upload/",
+            behind_the_code(),
+            open_to_all=frozenset({"the private gallery's name"}),
+        ),
+        Check(
+            "a photo sent to the private gallery",
+            "/g/{private.slug}/upload/",
+            behind_the_code(Redirect("/g/{private.slug}/upload/")),
+            method="POST",
+            data=_a_guests_photo,
+            after=_taken_from("owner", "superuser", "guest"),
+        ),
+        Check("the public gallery's upload page (it takes none)", "/g/{public.slug}/upload/", everyone(403)),
+        Check(
+            "a photo sent to the public gallery",
+            "/g/{public.slug}/upload/",
+            everyone(403),
+            method="POST",
+            data=_a_guests_photo,
+            after=_taken_from(),
+        ),
+        Check("the draft's upload page", "/g/{draft.slug}/upload/", managers(403)),
+        Check(
+            "a photo sent to the draft",
+            "/g/{draft.slug}/upload/",
+            managers(403),
+            method="POST",
+            data=_a_guests_photo,
+            after=_taken_from(),
+        ),
+        Check("the other organizer's draft's upload page", "/g/{others_draft.slug}/upload/", others_only(403)),
+        Check("the closed gallery's upload page", "/g/{closed.slug}/upload/", closed_to_guests(403)),
+        Check("the upload page of a gallery that does not exist", "/g/no-such-gallery/upload/", everyone(404)),
     ],
     # The live slideshow: let in as the gallery page; its JSON says 403 where the page asks for the code.
     "galleries:slideshow": [
@@ -322,6 +385,9 @@ SITE = {
         Check("the pending photo's original", "/photos/{pending_photo.key}/original", managers()),
         Check("the pending photo's thumbnail (none yet)", "/photos/{pending_photo.key}/thumb", everyone(404)),
         Check("the failed photo's original", "/photos/{failed_photo.key}/original", managers()),
+        # A guest's photo waiting for approval: its organizer reviews it, guests never see it.
+        Check("the guest photo's thumbnail", "/photos/{guest_photo.key}/thumb", managers()),
+        Check("the guest photo's original", "/photos/{guest_photo.key}/original?download=1", managers()),
         Check("the other organizer's photo", "/photos/{others_photo.key}/display", others_only()),
         Check("a kind of file that does not exist", "/photos/{public_photo.key}/secret", everyone(404)),
         Check(

@@ -40,6 +40,7 @@ from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
 from favourites.models import Favourite, GuestName
+from galleries import services as galleries_services
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_user, unique_jpeg, upload_photo
 
@@ -82,6 +83,7 @@ class World:
     public_photo: Photo
     pending_photo: Photo
     failed_photo: Photo
+    guest_photo: Photo  # a guest's, in the private gallery, processed and waiting for approval
     unlisted_photo: Photo
     private_photo: Photo
     draft_photo: Photo
@@ -159,6 +161,7 @@ def build_world() -> World:
         visibility=Gallery.Visibility.PRIVATE,
         access_code=ACCESS_CODE,
         face_search_enabled=True,
+        guest_uploads=Gallery.GuestUploads.APPROVAL,
     )
     draft = gallery("Secret Draft Oleander", "secret-draft-oleander", is_published=False, face_search_enabled=True)
     no_find_me = gallery("Quiet Picnic", "quiet-picnic")
@@ -177,11 +180,19 @@ def build_world() -> World:
         closed_photo = upload_photo(closed, filename="closed-wisteria-photo.jpg", process=False)
         failed_photo = upload_photo(public, filename="public-failed-damaged.jpg", process=False)
         _damage(failed_photo)
+        # A guest's upload to the private gallery, processed and waiting for approval.
+        guest_photo = galleries_services.photo_create(
+            gallery=private,
+            upload=ContentFile(unique_jpeg(), name="x.jpg"),
+            filename="guest-heliotrope-photo.jpg",
+            review=Photo.Review.PENDING,
+            guest_name="Guest Heliotrope",
+        )
     pending_photo = upload_photo(public, filename="public-pending-waiting.jpg", process=False)
     photos = (public_photo, private_photo, draft_photo, unlisted_photo, others_photo, closed_photo)
-    for photo in (*photos, failed_photo, pending_photo):
+    for photo in (*photos, failed_photo, pending_photo, guest_photo):
         photo.refresh_from_db()
-    assert [p.status for p in photos] == [Photo.Status.READY] * 6
+    assert [p.status for p in (*photos, guest_photo)] == [Photo.Status.READY] * 7
     assert failed_photo.status == Photo.Status.FAILED, failed_photo.status
     assert pending_photo.status == Photo.Status.PENDING
     draft_faces = PhotoFaces.objects.get(photo=draft_photo)
@@ -216,6 +227,7 @@ def build_world() -> World:
         public_photo=public_photo,
         pending_photo=pending_photo,
         failed_photo=failed_photo,
+        guest_photo=guest_photo,
         unlisted_photo=unlisted_photo,
         private_photo=private_photo,
         draft_photo=draft_photo,
@@ -295,6 +307,10 @@ def build_world() -> World:
         "the failed photo's key": Secret(str(failed_photo.key), "owner"),
         "the failed photo's name": Secret(failed_photo.original_filename, "owner"),
         "the failed photo's error": Secret(failed_photo.error, "owner"),
+        # Waiting for approval: for those who manage the gallery only, wherever guests look.
+        "the guest photo's key": Secret(str(guest_photo.key), "owner"),
+        "the guest photo's name": Secret(guest_photo.original_filename, "owner"),
+        "the guest photo's uploader": Secret(guest_photo.guest_name, "owner"),
         # A closed gallery is gone for guests: its closed page names it (it was public),
         # but no list holds it and nothing shows its photos.
         "the closed gallery's slug": Secret(closed.slug, "owner"),

@@ -22,6 +22,15 @@ def make_user(*, staff=False, superuser=False, username=None):
     )
 
 
+def make_organizer(*, username=None):
+    """A staff user in the Organizers group, as the admin makes them (not a superuser)."""
+    from accounts.services import organizers_group
+
+    user = make_user(staff=True, username=username)
+    user.groups.add(organizers_group())
+    return user
+
+
 def make_gallery(**fields) -> Gallery:
     n = next(_sequence)
     fields.setdefault("name", f"Gallery {n}")

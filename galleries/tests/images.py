@@ -212,3 +212,45 @@ def _encode(im: Image.Image, image_format: str, **options: object) -> bytes:
     buffer = io.BytesIO()
     im.save(buffer, image_format, **options)
     return buffer.getvalue()
+
+
+# Where the photos of private_exif_bytes() were "taken": 52°31'12.5"N 13°24'1"E.
+GPS_LATITUDE = (52.0, 31.0, 12.5)
+GPS_LONGITUDE = (13.0, 24.0, 1.0)
+SERIAL_NUMBER = "SN-4815162342"
+
+
+def private_exif_bytes(*, make: str = "Apple", model: str = "iPhone 15") -> bytes:
+    """EXIF as a phone writes it, with what must not reach guests: a GPS position, the
+    owner's name, a serial number and a maker note; and what may: camera, copyright,
+    orientation and date."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = make
+    exif[ExifTags.Base.Model] = model
+    exif[ExifTags.Base.Artist] = "Jane Guest"
+    exif[ExifTags.Base.Copyright] = "(c) Jane Guest"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = GPS_LATITUDE
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = GPS_LONGITUDE
+    exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    exif_ifd[ExifTags.Base.DateTimeOriginal] = "2026:06:13 17:30:00"
+    exif_ifd[ExifTags.Base.BodySerialNumber] = SERIAL_NUMBER
+    exif_ifd[ExifTags.Base.MakerNote] = b"Apple iOS\x00" + bytes(range(256)) * 4
+    return exif.tobytes()
+
+
+def located_photo_bytes(fmt: str = "JPEG", *, color: Color = (30, 120, 200), xmp: bool = True, **size) -> bytes:
+    """A photo in `fmt` (JPEG, HEIF, PNG, WEBP, TIFF) carrying private_exif_bytes(), and in
+    a JPEG an XMP packet that names the position again."""
+    buffer = io.BytesIO()
+    options = {"exif": private_exif_bytes()}
+    if fmt == "JPEG" and xmp:
+        options["xmp"] = (
+            b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.208N"/>'
+            b"</rdf:RDF></x:xmpmeta>"
+        )
+    photo(size.get("width", 640), size.get("height", 480), color=color, marker=True).save(buffer, fmt, **options)
+    return buffer.getvalue()

@@ -221,6 +221,28 @@ def test_a_tile_describes_its_photo(client, db):
     assert 'alt="Photo' not in html
 
 
+def test_a_guests_photo_is_credited_in_its_tile_and_on_its_page(client, db):
+    gallery = make_gallery(name="Summer party", guest_uploads=Gallery.GuestUploads.OPEN)
+    photo = upload_photo(gallery)
+    Photo.objects.filter(pk=photo.pk).update(uploaded_by_guest=True, guest_name="Ann")
+    services.galleries_touch(gallery_ids=[gallery.pk])
+
+    html = client.get(gallery.get_absolute_url()).text
+    page = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
+
+    assert 'alt="Summer party: photo 1 of 1, added by Ann"' in html
+    assert '<figcaption class="photo-credit">Added by Ann</figcaption>' in page
+
+
+def test_an_empty_gallery_that_takes_guests_photos_invites_them(client, db):
+    gallery = make_gallery(name="Autumn walk", guest_uploads=Gallery.GuestUploads.DROP_BOX)
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert f'<a href="/g/{gallery.slug}/upload/">add your photos</a>' in html
+    assert f'href="/g/{gallery.slug}/upload/">Add your photos</a>' in html
+
+
 def test_an_empty_gallery_says_its_photos_are_coming(client, db):
     gallery = make_gallery(name="Autumn walk")
 
