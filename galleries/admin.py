@@ -569,7 +569,6 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
         "gallery",
         "status",
         "guests_see",
-        "guest_name",
         "error",
         "taken_at",
         "created_at",
@@ -588,6 +587,10 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     list_select_related = ["gallery"]
     search_fields = ["original_filename", "gallery__name"]
     list_per_page = 60
+
+    class Media:
+        css = {"all": ["galleries/admin-photo-list.css"]}
+
     actions = ["approve_guest_photos", "reject_guest_photos", "make_cover", "reprocess"]
     readonly_fields = [
         "large_preview",
@@ -668,10 +671,11 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     def guests_see(self, photo):
         """A guest's upload held back (waiting for approval, in the drop box), or hidden or
         blurred on a guest's request, with the link to undo it; "—" when guests see it."""
+        by = f" · from {photo.guest_name}" if photo.guest_name else ""
         if photo.review != Photo.Review.SHOWN:
-            return photo.get_review_display()
+            return photo.get_review_display() + by
         if not photo.hidden and not photo.faces_blurred:
-            return "—"
+            return f"Shown{by}" if by else "—"
         requests_url = reverse("admin:faces_hiderequest_changelist") + "?" + urlencode({"entries__photo": photo.pk})
         state = "Hidden (hide request)" if photo.hidden else "Face blurred (hide request)"
         return format_html('<strong>{}</strong> · <a href="{}">requests, undo</a>', state, requests_url)
