@@ -41,7 +41,7 @@ _TOP_LEVEL_PIXELS = 18_000_000
 _FIRST_LEVEL_STEP = 1.2
 _LEVEL_STEP = 1.44
 # How far below the detector's own threshold a coarse window still counts as a
-# candidate. -1.2 found the same faces on the event sets with twice the fine scans.
+# candidate. -1.2 (the threshold before) made 3-5x the fine scans in trials (bench/README.md).
 _CANDIDATE_THRESHOLD = -0.8
 # Faces smaller than a candidate's box can be inside it; the fine pass looks for faces
 # down to this share of the box (and never below min_face_px).
