@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from faces.engines.local import Box, LocalFace, describe_largest_face, find_faces
+from faces.engines.local.models import loaded_models
 from faces.search import MATCH_DISTANCE, distance
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
@@ -131,6 +132,24 @@ def test_it_finds_small_faces_in_a_24_megapixel_photo(group_faces, scale):
         assert len(found) == 1, (centre, [f.box for f in faces])
         # Described from the full-resolution pixels, the small face is still the same person.
         assert distance(found[0].descriptor, _face_at(group_faces, centre).descriptor) < MATCH_DISTANCE
+
+
+def test_it_scans_only_the_image_given_with_the_single_level_detector():
+    # The sparse pyramid's levels are scanned by a copy of the frontal detector whose
+    # pyramid is cut to one level (models._single_level): it finds the faces of its
+    # window's size (73 px boxes), not the group's faces of 104-126 px, which dlib's
+    # own pyramid finds one level down; shrunk to that size, they are all found.
+    models = loaded_models()
+    gray = face_images.group_photo().convert("L")
+
+    full, _, _ = models.detector.run(np.asarray(gray), 0, 0.0)
+    single, _, _ = models.single_level_detector.run(np.asarray(gray), 0, 0.0)
+    shrunk = gray.resize((round(gray.width * 0.7), round(gray.height * 0.7)), Image.Resampling.BILINEAR)
+    single_shrunk, _, _ = models.single_level_detector.run(np.asarray(shrunk), 0, 0.0)
+
+    assert len(full) == 6 and all(r.height() > 100 for r in full)
+    assert all(r.height() == 73 for r in single)
+    assert len(single_shrunk) == 6 and all(r.height() == 73 for r in single_shrunk)
 
 
 def test_it_applies_the_exif_orientation():

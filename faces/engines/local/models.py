@@ -4,6 +4,7 @@ per process, on first use."""
 from __future__ import annotations
 
 import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,20 @@ import face_recognition_models
 
 from faces.engines.local.resnet import DescriptorNet
 
+# How dlib serializes the frontal face detector's scanner (scan_fhog_pyramid) up to its
+# pyramid settings: object_detector version 2, scanner version 1, the feature extractor,
+# no cached features, cell size 8, padding 0, a window of 80 x 80, at most 1000 pyramid
+# levels, no level smaller than 64 x 64. Integers are a length byte and little-endian bytes.
+_FRONTAL_HEADER = bytes.fromhex("0102 0101 0100 0100 0108 0100 0150 0150")
+_MAX_PYRAMID_LEVELS_1000 = bytes.fromhex("02e803")
+
 
 @dataclass(frozen=True)
 class Models:
     detector: dlib.fhog_object_detector
+    # The same detector scanning only the image it is given, none of the smaller levels
+    # of its pyramid: detection.py builds a sparser pyramid of its own from it.
+    single_level_detector: dlib.fhog_object_detector
     cnn_detector: dlib.cnn_face_detection_model_v1
     shape_predictor: dlib.shape_predictor
     descriptor_net: DescriptorNet
@@ -23,9 +34,28 @@ class Models:
 
 @functools.cache
 def loaded_models() -> Models:
+    detector = dlib.get_frontal_face_detector()
     return Models(
-        detector=dlib.get_frontal_face_detector(),
+        detector=detector,
+        single_level_detector=_single_level(detector),
         cnn_detector=dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location()),
         shape_predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
         descriptor_net=DescriptorNet.load(Path(face_recognition_models.face_recognition_model_location())),
     )
+
+
+def _single_level(detector: dlib.fhog_object_detector) -> dlib.fhog_object_detector:
+    """The detector with its scanner's max_pyramid_levels set to 1 (dlib's Python API
+    has no setter; its serialized form does, and dlib loads it back)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "frontal.svm"
+        detector.save(str(path))
+        data = path.read_bytes()
+        settings = len(_FRONTAL_HEADER)
+        if not (
+            data.startswith(_FRONTAL_HEADER)
+            and data[settings : settings + len(_MAX_PYRAMID_LEVELS_1000)] == _MAX_PYRAMID_LEVELS_1000
+        ):
+            raise ValueError(f"dlib {dlib.__version__} serializes the frontal face detector in an unknown layout")
+        path.write_bytes(data[:settings] + bytes([1, 1]) + data[settings + len(_MAX_PYRAMID_LEVELS_1000) :])
+        return dlib.fhog_object_detector(str(path))
