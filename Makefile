@@ -74,6 +74,7 @@ browser:
 
 bench: install-dev
 	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@bin/install-wrk
 	$(PY) bench/derivatives.py
 	$(PY) bench/gallery_page.py
 
