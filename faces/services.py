@@ -328,6 +328,9 @@ def _store_faces(photo: Photo, engine: FaceEngine, found: list[IndexedFace]) -> 
         error="",
         indexed_at=timezone.now(),
     )
+    # The gallery page's alt texts count the people in each photo: a page cached before
+    # the faces were indexed is made again.
+    Gallery.objects.filter(pk=photo.gallery_id).update(updated_at=timezone.now())
     return [external_id for _, external_id in old_faces if external_id]
 
 
