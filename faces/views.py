@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
@@ -41,7 +41,7 @@ from faces.services import (
 from faces.uploads import SelfieUploadHandler
 from galleries import access, downloads, stats
 from galleries.models import GalleryDownload
-from galleries.views import _photo_tile, gallery_closed_page
+from galleries.views import gallery_for_guest_page, photo_tile
 from ops.ratelimits import client_ip, device_id
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
@@ -65,11 +65,9 @@ def find_me(request, slug):
 
 @csrf_protect
 def _find_me(request, slug, upload: SelfieUploadHandler):
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
     if not gallery.face_search_enabled:
         return _face_search_off(request, gallery)
 
@@ -295,11 +293,9 @@ def _results_url(gallery, token: str) -> str:
 def _results_gallery(request, slug):
     """The gallery whose Find me results this visitor may see, and None; or the gallery
     and the page that says why they may not (not found, closed, its code, Find me off)."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery, gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return gallery, redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return gallery, refusal
     if not gallery.face_search_enabled:
         return gallery, _face_search_off(request, gallery)
     return gallery, None
@@ -338,7 +334,7 @@ def _status_of(exc: FaceSearchError) -> int:
 
 def _match_tile(found, *, download_kind: str | None) -> dict:
     return {
-        **_photo_tile(found.photo, download_kind=download_kind),
+        **photo_tile(found.photo, download_kind=download_kind),
         "face_box": found.face_box,
         "similarity": found.similarity,
     }

@@ -21,19 +21,8 @@ from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
 from galleries import access, downloads, files, stats
 from galleries.models import Gallery, GalleryDownload
-from galleries.views import gallery_closed_page, guest_view_count
+from galleries.views import gallery_for_guest_page, guest_view_count
 from ops.ratelimits import device_id
-
-
-def _open_gallery(request, slug) -> tuple[Gallery | None, object]:
-    """The gallery if this visitor may see its photos, else (None, the answer to give):
-    not found, closed, or the access code's page."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return None, gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return None, redirect("galleries:access", slug=gallery.slug)
-    return gallery, None
 
 
 def _guest(request) -> str:
@@ -52,7 +41,7 @@ def _no_store(response):
 @require_GET
 def favourites_state(request, slug):
     """The device's hearts in the gallery, for the gallery page's script."""
-    gallery, refused = _open_gallery(request, slug)
+    gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
     guest = _guest(request)
@@ -80,7 +69,7 @@ def _back(request, gallery: Gallery, key) -> str:
 @require_POST
 def favourite_set(request, slug, key):
     """Hearts or un-hearts a photo: the script gets JSON, the form is sent back where it was."""
-    gallery, refused = _open_gallery(request, slug)
+    gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
     wants_json = _wants_json(request)
@@ -119,7 +108,7 @@ def _my_favourites(request, gallery: Gallery, guest: str):
 @require_GET
 def my_favourites(request, slug):
     """My favourites: the photos this device hearted, to look at again, remove, download."""
-    gallery, refused = _open_gallery(request, slug)
+    gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
     guest_view_count(request, gallery, first_request_counts=False)
@@ -156,7 +145,7 @@ def my_favourites(request, slug):
 @require_GET
 def favourites_download(request, slug):
     """My favourites as one ZIP, of the files the gallery's download policy gives this visitor."""
-    gallery, refused = _open_gallery(request, slug)
+    gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
     kind = access.download_kind(request.user, gallery)
@@ -181,7 +170,7 @@ def favourites_download(request, slug):
 @require_POST
 def guest_name(request, slug):
     """The name the guest gives, so that the organizer knows whose favourites these are."""
-    gallery, refused = _open_gallery(request, slug)
+    gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
     form = GuestNameForm(request.POST)

@@ -4,23 +4,21 @@ whom the gallery page lets in (galleries/access.py)."""
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 
 from galleries import access, share, slideshow
-from galleries.views import gallery_closed_page
+from galleries.views import gallery_for_guest_page
 
 
 def gallery_slideshow(request, slug):
     """The slideshow page. Without JavaScript it still shows the photos: one at a time,
     the next one after each refresh (?n=), with the QR code in its corner."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
 
     shown = slideshow.slides_since(photos=access.photos_visible_to(request, gallery), after=None)
     number = request.GET.get("n", "0")

@@ -25,7 +25,7 @@ from galleries.models import Gallery, GalleryDownload, Photo
 from ops.ratelimits import client_ip, device_id
 
 
-def _photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
+def photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
     """A photo's sizes and addresses, for the hero, the home page's cards, the photo
     page and Find me's tiles."""
     thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
@@ -78,7 +78,7 @@ def home(request):
                 width=gallery.first_photo_width,
                 height=gallery.first_photo_height,
             )
-        cards.append({"gallery": gallery, "cover": _photo_tile(cover) if cover else None})
+        cards.append({"gallery": gallery, "cover": photo_tile(cover) if cover else None})
     return render(request, "galleries/home.html", {"cards": cards})
 
 
@@ -181,7 +181,7 @@ def _gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple
         else:
             photos = photos.in_display_order()
         hero = photos.first()
-        summary = (hero.total, hero.bytes or 0, _photo_tile(hero)) if hero else (0, 0, None)
+        summary = (hero.total, hero.bytes or 0, photo_tile(hero)) if hero else (0, 0, None)
         cache.set(f"{cache_key}:summary", summary, timeout)
     return summary
 
@@ -225,6 +225,19 @@ def gallery_closed_page(request, gallery: Gallery):
     return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
 
 
+def gallery_for_guest_page(request, slug) -> tuple[Gallery, HttpResponse | None]:
+    """The gallery of a guest page (of any app), and None when this visitor may have the
+    page; else the answer to give instead: the closed page (410) once the gallery has
+    closed to them, the access code's page while a private gallery's code is not in their
+    session. A gallery they may not know of is not found (404, raised)."""
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery, gallery_closed_page(request, gallery)
+    if not access.gallery_is_open(request, gallery):
+        return gallery, redirect("galleries:access", slug=gallery.slug)
+    return gallery, None
+
+
 def _photos_to_download(request, gallery: Gallery):
     # stored_name() reads the four file names; download_name() the uploaded one.
     return (
@@ -262,12 +275,10 @@ def gallery_detail(request, slug):
     ones, who see the same page; what differs between anonymous visitors (messages,
     a CSRF token) is never cached.
     """
-    gallery = access.gallery_for_visitor(request, slug)
     # Before any cache: a page made for a visitor who may see it never reaches one who may not.
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
 
     cache_key, timeout = _page_cache(gallery)
     photo_count, original_bytes, hero = _gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
@@ -310,11 +321,9 @@ def gallery_detail(request, slug):
 
 def photo_detail(request, slug, key):
     """The viewer without JavaScript: one photo, previous / next, download."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
     photos = access.photos_visible_to(request, gallery)
     photo = get_object_or_404(photos, key=key)
     before = Q(sort_at__lt=photo.sort_at) | Q(sort_at=photo.sort_at, id__lt=photo.id)
@@ -331,7 +340,7 @@ def photo_detail(request, slug, key):
         "galleries/photo_detail.html",
         {
             "gallery": gallery,
-            "tile": _photo_tile(photo, download_kind=access.download_kind(request.user, gallery)),
+            "tile": photo_tile(photo, download_kind=access.download_kind(request.user, gallery)),
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
@@ -419,11 +428,9 @@ def photo_file(request, key, kind):
 def gallery_download(request, slug):
     """Download all: every photo of the gallery this visitor sees, in one ZIP of the
     files the gallery's download policy gives them, streamed as it is made."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
     kind = access.download_kind(request.user, gallery)
     if kind is None:
         raise PermissionDenied
@@ -489,11 +496,9 @@ def gallery_upload(request, slug):
     """Guests add their photos: one file per request from the page's script (JSON
     answers, a progress bar each), or all at once from the plain form (messages on the
     same page, after a redirect). Let in as the gallery page is."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
-        return gallery_closed_page(request, gallery)
-    if not access.gallery_is_open(request, gallery):
-        return redirect("galleries:access", slug=gallery.slug)
+    gallery, refusal = gallery_for_guest_page(request, slug)
+    if refusal is not None:
+        return refusal
     wants_json = "application/json" in request.headers.get("Accept", "")
     if not gallery.takes_guest_uploads:
         message = "This gallery does not take guests' photos."

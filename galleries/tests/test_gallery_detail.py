@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from galleries import services
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
-from galleries.views import _photo_tile
+from galleries.views import photo_tile
 
 
 def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
@@ -176,7 +176,7 @@ def test_the_photo_page_offers_the_three_sizes_for_its_width(client, db):
 def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
     gallery = make_gallery()
     photo = upload_photo(gallery, content=unique_jpeg(width=2000, height=3000))
-    tile = {**_photo_tile(photo), "face_box": {"left": 10, "top": 10, "width": 20, "height": 20}}
+    tile = {**photo_tile(photo), "face_box": {"left": 10, "top": 10, "width": 20, "height": 20}}
 
     html = render_to_string("faces/_match_tiles.html", {"tiles": [tile], "gallery": gallery, "label": "You"})
 
