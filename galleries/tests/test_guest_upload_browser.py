@@ -84,7 +84,7 @@ def test_a_phone_uploads_three_photos_with_progress_one_refused_and_one_retried(
 
         page.goto(live_server.url + gallery.get_absolute_url())
         page.screenshot(path=str(shots / "gallery-390.png"), full_page=True)
-        page.get_by_role("link", name="Add your photos").click()
+        page.get_by_role("link", name="Add your photos", exact=True).click()
         expect(page).to_have_url(upload_url)
         page.screenshot(path=str(shots / "upload-390.png"), full_page=True)
         page.route(upload_url, drop_the_first_dance)
