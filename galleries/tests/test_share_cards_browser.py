@@ -1,7 +1,8 @@
 """The printed share cards in headless Chromium, under the Content-Security-Policy: the
 A6 card prints on one A6 page, the sheet on one A4 page, and the QR code on the printed
 page reads back as the gallery's address. SHARE_CARD_SHOTS=<folder> keeps the PDFs and
-print-media screenshots there, to look at."""
+print-media screenshots there, to look at. The cards are printed (on a desktop's
+printer, as paper sizes): no phone-sized run, since a phone does not change the page."""
 
 import io
 import os
