@@ -68,6 +68,8 @@ def test_its_owner_and_superusers_still_see_everything(closed, owner):
         client.force_login(user)
         page = client.get(f"/g/{closed.slug}/")
         assert page.status_code == 200 and str(closed.photo.key) in page.text
+        # with a word that guests no longer see it
+        assert '<span class="badge">Closed to guests</span>' in page.text
         assert client.get(f"/g/{closed.slug}/p/{closed.photo.key}/").status_code == 200
         assert client.get(f"/photos/{closed.photo.key}/original?download=1").status_code == 200
 
