@@ -23,10 +23,11 @@ def storage_is_local() -> bool:
     return isinstance(default_storage, FileSystemStorage)
 
 
+_FIELD_OF_KIND = {"thumb": "thumbnail", "middle": "middle", "display": "display", "original": "original"}
+
+
 def stored_name(photo, kind: str) -> str:
-    return {"thumb": photo.thumbnail, "middle": photo.middle, "display": photo.display, "original": photo.original}[
-        kind
-    ].name
+    return getattr(photo, _FIELD_OF_KIND[kind]).name
 
 
 def download_name(photo, kind: str) -> str:
@@ -78,6 +79,10 @@ def srcset(candidates) -> str:
 # Read a remote file in pieces of this size: big enough that the requests' overhead
 # vanishes, small enough that many downloads at once hold little.
 CHUNK_BYTES = 1024 * 1024
+# A local file in pieces of this size: a piece still in the CPU's cache when it is
+# checksummed for a ZIP and sent on. With 1 MB pieces a 2,000-photo ZIP ran at 0.80
+# of a plain read of its files, with 256 KB at 0.90 (bench/README.md, ZIP download).
+LOCAL_CHUNK_BYTES = 256 * 1024
 
 
 def _s3_key(name: str) -> str:
@@ -111,8 +116,9 @@ def stored_chunks(name: str) -> Iterator[bytes]:
     never the whole file in memory (django-storages' S3 file would download it all
     into memory on its first read)."""
     if storage_is_local():
-        with default_storage.open(name, "rb") as fh:
-            while chunk := fh.read(CHUNK_BYTES):
+        # Unbuffered: each read goes straight into the piece it returns.
+        with open(default_storage.path(name), "rb", buffering=0) as fh:
+            while chunk := fh.read(LOCAL_CHUNK_BYTES):
                 yield chunk
         return
     body = default_storage.bucket.Object(_s3_key(name)).get()["Body"]
