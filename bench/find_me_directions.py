@@ -232,23 +232,43 @@ def score(s: LabelledSet, decision: Decision) -> dict:
     return figures
 
 
-def query_distances(s: LabelledSet, descriptors: np.ndarray | None = None) -> np.ndarray:
-    q = s.q["descriptor"] if descriptors is None else descriptors
+def query_distances(s: LabelledSet, descriptors: np.ndarray | None = None, *, centre: bool = True) -> np.ndarray:
+    chosen, refused = selfie_faces(s, centre=centre)
+    q = chosen if descriptors is None else descriptors
     d = pairwise(np.nan_to_num(q, nan=10.0), s.g["descriptor"])
-    d[np.isnan(s.q["descriptor"]).any(1) | refused_selfies(s)] = np.inf
+    d[np.isnan(s.q["descriptor"]).any(1) | refused] = np.inf
     return d
 
 
-def refused_selfies(s: LabelledSet) -> np.ndarray:
-    """Selfies Find me refuses for a second face of about the same size (area ratio 0.5
-    or more); the sizes come from the faces indexed in the selfie's own photo."""
+def selfie_faces(s: LabelledSet, *, centre: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The descriptor each selfie is searched with, and the selfies Find me refuses, as
+    faces.engines.base.selfie_face_index decides: the largest face, unless another is at
+    least half its area; then the one of those that holds the image's centre, if only one
+    does (`centre`; without it, refused). The faces come from those indexed in the
+    selfie's own photo (the same image, described the same way)."""
+    descriptors = s.q["descriptor"].copy()
     refused = np.zeros(len(s.q["file"]), bool)
-    sizes = s.g["box"][:, 2:].max(1).astype(float)
     for qi, own in enumerate(s.q["own"]):
-        if s.q["faces"][qi] > 1 and own >= 0:
-            own_sizes = np.sort(sizes[s.g["photo"] == own])[::-1]
-            refused[qi] = len(own_sizes) > 1 and (own_sizes[1] / own_sizes[0]) ** 2 >= 0.5
-    return refused
+        if s.q["faces"][qi] <= 1 or own < 0:
+            continue
+        faces = np.flatnonzero(s.g["photo"] == own)
+        boxes = s.g["box"][faces].astype(float)
+        areas = boxes[:, 2] * boxes[:, 3]
+        contenders = faces[areas >= 0.5 * areas.max()]
+        if len(contenders) < 2:
+            continue
+        if centre:
+            width, height = s.g["image_size"][contenders[0]]
+            left, top, w, h = s.g["box"][contenders].astype(float).T
+            middle_x, middle_y = width / 2, height / 2
+            holding = contenders[
+                (left <= middle_x) & (middle_x <= left + w) & (top <= middle_y) & (middle_y <= top + h)
+            ]
+            if len(holding) == 1:
+                descriptors[qi] = s.g["descriptor"][holding[0]]
+                continue
+        refused[qi] = True
+    return descriptors, refused
 
 
 def line(name: str, figures: dict) -> str:
@@ -477,6 +497,14 @@ def direction_margin(s, d, persons):
         )
 
 
+def direction_selfie_centre(s, d, persons):
+    """A selfie with two faces of about the same size: refused (before), or searched
+    with the one that holds the image's centre (shipped)."""
+    largest_only = query_distances(s, centre=False)
+    yield "equal faces refused, margin 0.12", neighbourhood_tiers(s, largest_only, persons, 5, margin=0.12)
+    yield "equal faces: the one at the centre, margin 0.12", neighbourhood_tiers(s, d, persons, 5, margin=0.12)
+
+
 DIRECTIONS = {
     "baseline": direction_baseline,
     "calibration": direction_calibration,
@@ -486,6 +514,7 @@ DIRECTIONS = {
     "quality": direction_quality,
     "neighbourhood": direction_neighbourhood,
     "margin": direction_margin,
+    "selfie_centre": direction_selfie_centre,
 }
 
 

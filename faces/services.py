@@ -46,10 +46,6 @@ logger = logging.getLogger(__name__)
 SELFIE_LONG_EDGE = 2048
 # The original service's threshold for compare.
 COMPARE_MATCH_SIMILARITY = 80.0
-# A selfie with several faces is searched with the largest only when the next one is
-# clearly smaller (under half its area: someone in the background); faces of about
-# the same size are a group selfie, and the guest is asked for one of just them.
-SELFIE_NEXT_FACE_MAX_AREA_RATIO = 0.5
 
 
 class FaceSearchError(Exception):
@@ -539,7 +535,7 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
             "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
             "with your face filling much of the frame."
         )
-    if face.next_largest_area_ratio >= SELFIE_NEXT_FACE_MAX_AREA_RATIO:
+    if face.ambiguous:
         raise SeveralFacesFound(
             f"Your photo shows {face.faces_in_image} faces of about the same size, so we cannot tell which one "
             "is you. Take a selfie with only your face in it, or crop the photo to your face."

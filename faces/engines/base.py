@@ -9,6 +9,7 @@ display derivative and a thumbnail. Confidences and similarities are percentages
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -77,11 +78,37 @@ class SelfieFace(DetectedFace):
     """
 
     faces_in_image: int = 1
-    # The second largest face's area over this one's (0 when it is alone): a group
-    # selfie of equals cannot say which face is the guest's.
-    next_largest_area_ratio: float = 0.0
+    # Several faces of about the same size and none of them alone in the middle (see
+    # selfie_face_index): which one is the guest's cannot be told, and this face (the
+    # largest) is not to be searched.
+    ambiguous: bool = False
     descriptor: bytes | None = None
     image: Image.Image | None = None
+
+
+# A face of a selfie of at least this share of the largest face's area may as well be
+# the guest's; a smaller one is someone in the background.
+SELFIE_RIVAL_AREA_RATIO = 0.5
+
+
+def selfie_face_index(boxes: Sequence[FaceBox]) -> int | None:
+    """Which of a selfie's faces is the guest's: the largest, when every other is under
+    half its area; otherwise, of the faces of about its size, the only one that holds
+    the middle of the picture, since a selfie is framed on the one who takes it and a
+    friend leaning in is beside them. None when there is no face, or when none or
+    several of the faces of about the same size hold the middle: a group selfie."""
+    if not boxes:
+        return None
+    largest = max(box.width * box.height for box in boxes)
+    rivals = [i for i, box in enumerate(boxes) if box.width * box.height >= SELFIE_RIVAL_AREA_RATIO * largest]
+    if len(rivals) == 1:
+        return rivals[0]
+    in_the_middle = [i for i in rivals if _holds_the_middle(boxes[i])]
+    return in_the_middle[0] if len(in_the_middle) == 1 else None
+
+
+def _holds_the_middle(box: FaceBox) -> bool:
+    return box.left <= 0.5 <= box.left + box.width and box.top <= 0.5 <= box.top + box.height
 
 
 @dataclass(frozen=True)
@@ -108,7 +135,7 @@ class FaceEngine:
         raise NotImplementedError
 
     def describe_selfie(self, image: Image.Image) -> SelfieFace | None:
-        """The largest face of the selfie, or None when there is none."""
+        """The guest's face of the selfie (selfie_face_index), or None when there is none."""
         raise NotImplementedError
 
     def search_collection(self, selfie: SelfieFace, *, collection: str, limit: int) -> list[CollectionMatch]:

@@ -49,6 +49,7 @@ from faces.engines.base import (
     IndexedFace,
     Landmark,
     SelfieFace,
+    selfie_face_index,
 )
 
 # The service model's ImageBlob max: 5 MiB of raw bytes (botocore does not check it,
@@ -145,13 +146,13 @@ class RekognitionEngine(FaceEngine):
         if not faces:
             return None
         faces.sort(key=lambda fields: fields["box"].width * fields["box"].height, reverse=True)
-        largest = faces[0]
-        areas = [fields["box"].width * fields["box"].height for fields in faces[:2]]
+        chosen = selfie_face_index([fields["box"] for fields in faces])
+        face = faces[chosen if chosen is not None else 0]
         return SelfieFace(
-            **largest,
+            **face,
             faces_in_image=len(faces),
-            next_largest_area_ratio=areas[1] / areas[0] if len(areas) > 1 and areas[0] else 0.0,
-            image=_crop_around(upright, largest["box"]),
+            ambiguous=chosen is None,
+            image=_crop_around(upright, face["box"]),
         )
 
     def compare(self, source: Image.Image, target: Image.Image) -> float | None:

@@ -145,7 +145,7 @@ def test_a_selfie_with_people_in_the_background_is_searched_with_the_largest_fac
     response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(photo)}, follow=True)
 
     assert response.status_code == 200
-    assert "Your selfie shows 4 faces. We searched for the largest face" in response.text
+    assert "Your selfie shows 4 faces. We searched for the face in the middle, or the largest" in response.text
     assert {tile["photo"].pk for tile in response.context["you"]} == {group.pk, alone.pk}
     assert str(others.key) not in response.text
 
@@ -163,6 +163,23 @@ def test_a_group_selfie_of_faces_of_the_same_size_asks_for_one_of_just_you(
     assert "Your photo shows 6 faces of about the same size" in response.text
     assert "Take a selfie with only your face in it" in response.text
     assert "you" not in response.context
+
+
+def test_a_selfie_with_a_friend_beside_finds_the_photos_of_the_one_in_the_middle(
+    consenting_client, django_capture_on_commit_callbacks
+):
+    gallery, (group, alone, others) = _gallery_of_three(django_capture_on_commit_callbacks)
+    # The person in the middle, a neighbour of about their size at the right (108 px
+    # each) and one a little smaller at the left: searched, not refused.
+    x, y = CENTRE
+    two = face_images.reencoded(face_images.group_photo().crop((x - 330, y - 250, x + 330, y + 250)))
+
+    response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(two)}, follow=True)
+
+    assert response.status_code == 200
+    assert set(_keys_in_order(response.text)) >= {str(group.key), str(alone.key)}
+    assert str(others.key) not in response.text
+    assert "Your selfie shows 3 faces." in response.text
 
 
 def test_someone_who_is_not_in_the_gallery_is_told_so(consenting_client, django_capture_on_commit_callbacks):

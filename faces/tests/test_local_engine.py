@@ -1,5 +1,5 @@
-"""The local engine on real photos (see face_images.py). Django-free: run with
-`pytest faces/tests/test_local_engine.py -p no:django`."""
+"""The local engine on real photos (see face_images.py). Nothing here touches the
+database: it is the engine's pure functions on Pillow images."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faces.engines.local import Box, LocalFace, describe_largest_face, find_faces
+from faces.engines.local import Box, LocalFace, describe_largest_face, describe_selfie_face, find_faces
 from faces.engines.local.models import loaded_models
 from faces.search import MATCH_DISTANCE, distance
 from faces.tests import face_images
@@ -109,6 +109,29 @@ def test_it_finds_the_face_of_a_selfie_tilted_too_far_for_the_hog_detector(group
 
     assert face is not None
     assert distance(face.descriptor, _face_at(group_faces, centre).descriptor) < MATCH_DISTANCE
+
+
+def test_a_selfie_of_two_is_described_by_the_face_in_its_middle(group_faces):
+    # Two people of the group: one in the middle (108 px), and a neighbour the frame cuts
+    # at the left who looks larger (139 px) and would have been taken as the largest.
+    in_the_middle = GROUP_PHOTO_FACE_CENTRES[3]
+    selfie = face_images.reencoded(face_images.group_photo().crop((450, 172, 1110, 672)))
+
+    face, detections, ambiguous = describe_selfie_face(selfie)
+
+    assert len(detections) == 2 and not ambiguous
+    assert face.box.width < max(d.right - d.left for d in detections)
+    assert distance(face.descriptor, _face_at(group_faces, in_the_middle).descriptor) < MATCH_DISTANCE
+    assert distance(face.descriptor, _face_at(group_faces, GROUP_PHOTO_FACE_CENTRES[2]).descriptor) > MATCH_DISTANCE
+
+
+def test_a_selfie_of_two_beside_its_middle_cannot_say_which_is_the_guest():
+    selfie = face_images.reencoded(face_images.group_photo().crop((312, 172, 972, 672)))
+
+    face, detections, ambiguous = describe_selfie_face(selfie)
+
+    assert len(detections) == 2 and ambiguous
+    assert face is not None  # the largest, described for the message; never searched
 
 
 def test_it_keeps_tom_hanks_far_from_everyone_in_the_group(group_faces):

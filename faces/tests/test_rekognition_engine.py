@@ -338,7 +338,8 @@ def test_it_describes_the_largest_face_of_a_selfie_and_crops_around_it(engine, s
     selfie = engine.describe_selfie(photo)
 
     assert selfie.faces_in_image == 3
-    assert selfie.next_largest_area_ratio == pytest.approx((120 / 140) ** 2, rel=1e-3)
+    # Three faces of about one size, none of them in the middle: a group selfie.
+    assert selfie.ambiguous is True
     assert selfie.confidence == 99.0
     assert selfie.box == FaceBox(
         left=largest["Left"], top=largest["Top"], width=largest["Width"], height=largest["Height"]
@@ -352,6 +353,22 @@ def test_it_describes_the_largest_face_of_a_selfie_and_crops_around_it(engine, s
     assert _mean_difference(selfie.image, photo.crop(region)) == 0
     inside = [(x, y) for x, y in GROUP_PHOTO_FACE_CENTRES if region[0] <= x < region[2] and region[1] <= y < region[3]]
     assert inside == [GROUP_PHOTO_FACE_CENTRES[2]]
+
+
+def test_of_two_faces_of_about_one_size_it_takes_the_one_in_the_middle(engine, stubber):
+    photo = face_images.group_photo().crop((312, 172, 972, 672))  # 660 x 500
+    beside, in_the_middle = _box_around((100, 200), 130, (660, 500)), _box_around((330, 250), 110, (660, 500))
+    stubber.add_response(
+        "detect_faces",
+        {"FaceDetails": [_face_detail(beside), _face_detail(in_the_middle, confidence=98.0)]},
+        expected_params={"Image": {"Bytes": SentJpeg()}, "Attributes": ["DEFAULT"]},
+    )
+
+    selfie = engine.describe_selfie(photo)
+
+    assert selfie.faces_in_image == 2 and selfie.ambiguous is False
+    assert selfie.confidence == 98.0
+    assert selfie.box.left == in_the_middle["Left"] and selfie.box.width == in_the_middle["Width"]
 
 
 def test_it_crops_a_selfie_face_at_the_edge_within_the_photo(engine, stubber):

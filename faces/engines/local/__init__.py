@@ -8,6 +8,21 @@ and implements the FaceEngine interface. Comparing descriptors belongs to the se
 """
 
 from faces.engines.local.detection import DEFAULT_MIN_FACE_PX
-from faces.engines.local.engine import Box, LocalEngine, LocalFace, describe_largest_face, find_faces
+from faces.engines.local.engine import (
+    Box,
+    LocalEngine,
+    LocalFace,
+    describe_largest_face,
+    describe_selfie_face,
+    find_faces,
+)
 
-__all__ = ["DEFAULT_MIN_FACE_PX", "Box", "LocalEngine", "LocalFace", "describe_largest_face", "find_faces"]
+__all__ = [
+    "DEFAULT_MIN_FACE_PX",
+    "Box",
+    "LocalEngine",
+    "LocalFace",
+    "describe_largest_face",
+    "describe_selfie_face",
+    "find_faces",
+]

@@ -1,4 +1,4 @@
-"""The local engine: every face of a photo, or the largest of a selfie, with its
+"""The local engine: every face of a photo, or the guest's of a selfie, with its
 5-point landmarks and its ResNet descriptor, and the FaceEngine that gives them to the
 application as the interface's dataclasses.
 
@@ -15,7 +15,15 @@ import dlib
 import numpy as np
 from PIL import Image
 
-from faces.engines.base import DetectedFace, FaceBox, FaceEngine, IndexedFace, Landmark, SelfieFace
+from faces.engines.base import (
+    DetectedFace,
+    FaceBox,
+    FaceEngine,
+    IndexedFace,
+    Landmark,
+    SelfieFace,
+    selfie_face_index,
+)
 from faces.engines.local.detection import (
     DEFAULT_MIN_FACE_PX,
     Detection,
@@ -68,24 +76,48 @@ def find_faces(image: Image.Image, *, min_face_px: int | None = None) -> list[Lo
 
 def describe_largest_face(image: Image.Image) -> tuple[LocalFace | None, list[float]]:
     """The largest face of a selfie (or None) and the sizes of every face the selfie
-    has, largest first.
-
-    The HOG detector misses faces tilted by more than about 45 degrees, which selfies
-    often are; only when it finds nothing does the slower CNN detector get a turn.
-    """
+    has, largest first."""
     image = upright(image)
+    detections = _selfie_detections(image)
+    faces = _describe(_rgb(image), detections[:1])
+    return (faces[0] if faces else None), [d.size for d in detections]
+
+
+def describe_selfie_face(image: Image.Image) -> tuple[LocalFace | None, list[Detection], bool]:
+    """The guest's face of a selfie (faces.engines.base.selfie_face_index) described,
+    or None when it has none; every face it has, largest first; and whether which one is
+    the guest's could not be told (then the face described is the largest)."""
+    image = upright(image)
+    detections = _selfie_detections(image)
+    boxes = [
+        FaceBox(
+            left=d.left / image.width,
+            top=d.top / image.height,
+            width=(d.right - d.left) / image.width,
+            height=(d.bottom - d.top) / image.height,
+        )
+        for d in detections
+    ]
+    chosen = selfie_face_index(boxes)
+    faces = _describe(_rgb(image), [detections[chosen if chosen is not None else 0]] if detections else [])
+    return (faces[0] if faces else None), detections, bool(detections) and chosen is None
+
+
+def _selfie_detections(image: Image.Image) -> list[Detection]:
+    """Every face of a selfie, largest first. The HOG detector misses faces tilted by
+    more than about 45 degrees, which selfies often are; only when it finds nothing does
+    the slower CNN detector get a turn."""
     if image.width < 8 or image.height < 8:
-        return None, []
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
+        return []
     # The face of a selfie is big: 80 px is plenty, and it keeps a 12 MP selfie quick.
     detections = detect(image.convert("L"), min_face_px=max(80, min(image.size) // 12))
     if not detections:
-        detections = detect_with_cnn(rgb)
-    if not detections:
-        return None, []
-    detections.sort(key=lambda d: d.size, reverse=True)
-    faces = _describe(rgb, detections[:1])
-    return (faces[0] if faces else None), [d.size for d in detections]
+        detections = detect_with_cnn(_rgb(image))
+    return sorted(detections, key=lambda d: d.size, reverse=True)
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _describe(rgb: Image.Image, detections: list[Detection]) -> list[LocalFace]:
@@ -166,13 +198,13 @@ class LocalEngine(FaceEngine):
 
     def describe_selfie(self, image: Image.Image) -> SelfieFace | None:
         image = upright(image)
-        face, sizes = describe_largest_face(image)
+        face, detections, ambiguous = describe_selfie_face(image)
         if face is None:
             return None
         return SelfieFace(
             **_as_detected(face, *image.size),
-            faces_in_image=len(sizes),
-            next_largest_area_ratio=(sizes[1] / sizes[0]) ** 2 if len(sizes) > 1 else 0.0,
+            faces_in_image=len(detections),
+            ambiguous=ambiguous,
             descriptor=face.descriptor.tobytes(),
         )
 
