@@ -1,7 +1,8 @@
 """Speed and memory of "Download all": a 2,000-photo ZIP streamed through the real view,
 against reading the same files.
 
-    .venv/bin/python bench/zip_download.py [--photos 2000] [--distinct 40] [--rounds 3] [--http]
+    .venv/bin/python bench/zip_download.py [--photos 2000] [--distinct 40] [--rounds 3]
+                                           [--source disk|memory|both] [--http]
 
 The requirement: the ZIP of a gallery of 2,000 camera JPEGs (2-5 MB each) on local
 storage is sent at no less than 80 % of the speed at which the same files are read
@@ -9,15 +10,23 @@ from the same storage (the baseline, in the same run), in flat memory.
 
 The script works in a temporary folder: its own SQLite database and media. It makes
 `--distinct` JPEGs once (4000x3000, gradients and noise, quality 90: 2.4-5 MB) and
-gives each of the 2,000 photos one of them as its original through a hard link, so
-the data fits the page cache and both sides read from memory, as a busy server does:
-what is measured is the work of the code, not of the disk. Each round reads every
-original in display order in 1 MB pieces (the baseline), then streams the ZIP through
-`GET /g/<slug>/download/` with Django's test client, reading the streaming response
-to its end; the median round of each counts. The resident set of this process is
-noted when the response starts, half way and at the end (and its largest value,
-sampled every 100 MB). With --http the ZIP is also fetched from gunicorn on loopback
-(the project's gunicorn.conf.py) once, with the worker's resident set sampled.
+gives each of the 2,000 photos a copy of one of them as its original (7 GB; with
+`--source memory` a hard link, which takes no room). Each round reads every original in
+display order in 1 MB pieces (the baseline), then streams the ZIP through
+`GET /g/<slug>/download/` with Django's test client, reading the streaming response to
+its end; the median round of each counts. Both sides read the files
+
+- from the disk (`disk`): each file is dropped from the page cache before each side, as
+  a gallery of 7 GB is read by a server that serves more than one gallery. This is what
+  the budget judges;
+- from the page cache (`memory`): the files read at memory speed, so that what is
+  measured is the code's own cost (the CRC-32 every ZIP entry needs, the streaming);
+  reported for information.
+
+The resident set of this process is noted when the response starts, half way and at the
+end (and its largest value, sampled every 100 MB). With --http the ZIP is also fetched
+from gunicorn on loopback (the project's gunicorn.conf.py) once, with the worker's
+resident set sampled.
 
 Exits 1 on FAIL.
 """
@@ -110,10 +119,12 @@ def seed(media: Path, sources: list[Path], photos: int, *, copies: bool = False)
 
 
 def evict(media: Path, names: list[str]) -> None:
-    """The files out of the page cache: the next read of each comes from the disk."""
+    """The files out of the page cache: the next read of each comes from the disk.
+    (Pages not yet written back stay: each file is synced first.)"""
     for name in names:
         fd = os.open(media / name, os.O_RDONLY)
         try:
+            os.fsync(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
@@ -228,11 +239,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--http", action="store_true", help="also fetch the ZIP once from gunicorn")
     parser.add_argument(
-        "--from-disk",
-        action="store_true",
-        help="a copy of its own for each photo (7 GB on disk), out of the page cache before each read and ZIP",
+        "--source",
+        choices=("disk", "memory", "both"),
+        default="both",
+        help="where both sides read the files from: the disk (a copy of its own per photo, 7 GB, out of the page "
+        "cache before each read and each ZIP: the budget's measure), the page cache (the code's own cost), or both "
+        "(default)",
     )
     args = parser.parse_args()
+    sources_to_run = ["memory", "disk"] if args.source == "both" else [args.source]
 
     with tempfile.TemporaryDirectory(prefix="eventgallery-bench-zip-") as directory:
         root = Path(directory)
@@ -264,7 +279,7 @@ def main() -> None:
         sources_folder = root / "sources"
         sources_folder.mkdir()
         sources = make_jpegs(sources_folder, args.distinct)
-        gallery = seed(media, sources, args.photos, copies=args.from_disk)
+        gallery = seed(media, sources, args.photos, copies="disk" in sources_to_run)
         names = [photo.original.name for photo in gallery.photos.ready().in_display_order().only("original")]
         sizes = [source.stat().st_size / 1e6 for source in sources]
         print(
@@ -273,28 +288,33 @@ def main() -> None:
         )
 
         client = Client()
-        read_files(media, names)  # the page cache, warm for both
         # As gunicorn.conf.py does in each worker once the project is loaded.
         gc.collect()
         gc.freeze()
-        reads, zips = [], []
-        for round_number in range(args.rounds):
-            if args.from_disk:
-                evict(media, names)
-            total, seconds = read_files(media, names)
-            reads.append(total / seconds / 1e6)
-            if args.from_disk:
-                evict(media, names)
-            result = stream_zip(client)
-            zips.append(result)
-            rss = result["rss"]
-            print(
-                f"round {round_number + 1}: read {total / 1e9:.2f} GB at {reads[-1]:.0f} MB/s; "
-                f"ZIP {result['bytes'] / 1e9:.2f} GB at {result['bytes'] / result['seconds'] / 1e6:.0f} MB/s "
-                f"(first byte after {result['first_byte'] * 1000:.0f} ms), "
-                f"RSS start {rss['start']:.0f} MB, middle {rss['middle']:.0f} MB, end {rss['end']:.0f} MB, "
-                f"largest {result['peak']:.0f} MB"
-            )
+        results = {}
+        for source in sources_to_run:
+            print(f"from the {'disk' if source == 'disk' else 'page cache'}:")
+            if source == "memory":
+                read_files(media, names)  # the page cache, warm for both
+            reads, zips = [], []
+            for round_number in range(args.rounds):
+                if source == "disk":
+                    evict(media, names)
+                total, seconds = read_files(media, names)
+                reads.append(total / seconds / 1e6)
+                if source == "disk":
+                    evict(media, names)
+                result = stream_zip(client)
+                zips.append(result)
+                rss = result["rss"]
+                print(
+                    f"  round {round_number + 1}: read {total / 1e9:.2f} GB at {reads[-1]:.0f} MB/s; "
+                    f"ZIP {result['bytes'] / 1e9:.2f} GB at {result['bytes'] / result['seconds'] / 1e6:.0f} MB/s "
+                    f"(first byte after {result['first_byte'] * 1000:.0f} ms), "
+                    f"RSS start {rss['start']:.0f} MB, middle {rss['middle']:.0f} MB, end {rss['end']:.0f} MB, "
+                    f"largest {result['peak']:.0f} MB"
+                )
+            results[source] = (reads, zips)
 
         if args.http:
             served = through_gunicorn({**os.environ, **env})
@@ -305,16 +325,24 @@ def main() -> None:
                 f"last {samples[-1]:.0f} MB, largest {max(samples):.0f} MB ({len(samples)} samples)"
             )
 
-    read_speed = statistics.median(reads)
-    zip_speed = statistics.median(z["bytes"] / z["seconds"] / 1e6 for z in zips)
-    growth = max(z["rss"]["end"] - z["rss"]["start"] for z in zips)
-    ratio = zip_speed / read_speed
-    flat = growth < 50
-    verdict = "PASS" if ratio >= BUDGET and flat else "FAIL"
-    print(f"\nmedian: read {read_speed:.0f} MB/s, ZIP {zip_speed:.0f} MB/s")
-    print(f"ratio ZIP / read: {ratio:.2f}; RSS growth over a ZIP at most {growth:+.0f} MB -> {verdict}")
-    print(f"(budget: ratio >= {BUDGET:.2f}, RSS growth < 50 MB)")
-    if verdict == "FAIL":
+    verdicts = []
+    print()
+    for source, (reads, zips) in results.items():
+        read_speed = statistics.median(reads)
+        zip_speed = statistics.median(z["bytes"] / z["seconds"] / 1e6 for z in zips)
+        growth = max(z["rss"]["end"] - z["rss"]["start"] for z in zips)
+        ratio = zip_speed / read_speed
+        flat = growth < 50
+        # The budget is of reading the files from their storage: the page cache's figure
+        # is the code's own cost (the CRC-32 and the streaming), given for information.
+        judged = source == "disk" or "disk" not in results
+        verdict = ("PASS" if ratio >= BUDGET and flat else "FAIL") if judged else "for information"
+        verdicts.append(verdict)
+        where = "disk" if source == "disk" else "page cache"
+        print(f"from the {where}: median read {read_speed:.0f} MB/s, ZIP {zip_speed:.0f} MB/s")
+        print(f"  ratio ZIP / read: {ratio:.2f}; RSS growth over a ZIP at most {growth:+.0f} MB -> {verdict}")
+    print(f"(budget, from the disk: ratio >= {BUDGET:.2f}, RSS growth < 50 MB)")
+    if "FAIL" in verdicts:
         sys.exit(1)
 
 
