@@ -244,7 +244,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         if not gallery.face_search_enabled:
             return "Off"
         failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
-        return f"{gallery.faces_indexed_count}/{gallery.ready_photo_count} indexed{failed}"
+        return f"{gallery.faces_indexed_count}/{gallery.faces_indexable_count} indexed{failed}"
 
     @admin.display(description="Closes", ordering="closes_at")
     def closing(self, gallery):

@@ -38,7 +38,9 @@ class GalleryQuerySet(models.QuerySet):
         )
 
     def with_face_counts(self):
-        """Find me's progress: photos whose faces are indexed, and those that failed."""
+        """Find me's progress: photos whose faces are indexed, of those Find me indexes
+        (the photos guests see: not a guest's upload held back, not hidden), and those
+        that failed."""
         from faces.models import PhotoFaces
 
         def photos_with_status(status):
@@ -50,6 +52,7 @@ class GalleryQuerySet(models.QuerySet):
             )
 
         return self.annotate(
+            faces_indexable_count=Count("photos", filter=guest_visible_q("photos__"), distinct=True),
             faces_indexed_count=Coalesce(photos_with_status("indexed"), 0),
             faces_failed_count=Coalesce(photos_with_status("failed"), 0),
         )

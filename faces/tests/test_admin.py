@@ -5,6 +5,7 @@ import pytest
 from faces.models import Face, PhotoFaces
 from faces.tests import face_images
 from faces.tests.find_me import add_photos, face_search_gallery, jpeg
+from galleries.models import Photo
 from galleries.tests.factories import make_gallery, upload_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,6 +41,22 @@ def test_switching_find_me_on_indexes_the_gallerys_photos(organizer_client):
     assert "1 photo indexed" in page.text
     assert "6 faces of 6 people" in page.text
     listing = organizer_client.get("/admin/galleries/gallery/")
+    assert "1/1 indexed" in listing.text
+
+
+def test_the_gallery_list_counts_only_the_photos_find_me_indexes(organizer_client, django_capture_on_commit_callbacks):
+    gallery = face_search_gallery(name="Party")
+    group = face_images.group_photo()
+    photos = [group, group.crop((0, 0, 900, 886)), group.crop((380, 0, 1280, 886))]
+    shown, waiting, hidden = add_photos(gallery, photos, django_capture_on_commit_callbacks)
+    # A guest's upload waiting for approval and a photo hidden at a guest's request are
+    # ready but never indexed: they are not "2 to go".
+    Photo.objects.filter(pk=waiting.pk).update(review=Photo.Review.PENDING, uploaded_by_guest=True)
+    Photo.objects.filter(pk=hidden.pk).update(hidden=True)
+    PhotoFaces.objects.filter(photo__in=[waiting, hidden]).delete()
+
+    listing = organizer_client.get("/admin/galleries/gallery/")
+
     assert "1/1 indexed" in listing.text
 
 
