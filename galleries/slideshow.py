@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 
 from galleries import files
+from galleries.alt_text import photo_alt
 from galleries.models import Gallery, Photo
 
 MAX_PHOTOS = 500
@@ -35,6 +36,7 @@ class Slide:
     srcset: str
     width: int  # of the display image
     height: int
+    alt: str
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def slides_etag(*, gallery: Gallery, after: str | None) -> str:
     return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
 
-def _slide(photo: Photo) -> Slide:
+def _slide(photo: Photo, gallery: Gallery) -> Slide:
     middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
     display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
     display = files.photo_url(photo, "display")
@@ -86,10 +88,11 @@ def _slide(photo: Photo) -> Slide:
         srcset=files.srcset(((middle, middle_width), (display, display_width))),
         width=display_width,
         height=display_height,
+        alt=photo_alt(gallery=gallery, guest_name=photo.guest_name),
     )
 
 
-def slides_since(*, photos: QuerySet[Photo], after: datetime | None) -> SlidesSince:
+def slides_since(*, gallery: Gallery, photos: QuerySet[Photo], after: datetime | None) -> SlidesSince:
     """The slides of `photos` (the ready photos a visitor sees) processed since `after`
     (all of them without one), the most recent MAX_PHOTOS, in display order."""
     newest = photos.aggregate(newest=Max("processed_at"))["newest"]
@@ -97,7 +100,7 @@ def slides_since(*, photos: QuerySet[Photo], after: datetime | None) -> SlidesSi
     if after is not None:
         recent = recent.filter(processed_at__gt=after - CURSOR_OVERLAP)
     chosen = recent.order_by("-processed_at", "-id").only(
-        "gallery", "key", "width", "height", "display", "middle", "thumbnail", "original", "sort_at"
+        "gallery", "key", "width", "height", "display", "middle", "thumbnail", "original", "sort_at", "guest_name"
     )[:MAX_PHOTOS]
     ordered = sorted(chosen, key=lambda photo: (photo.sort_at, photo.pk))
-    return SlidesSince(slides=[_slide(photo) for photo in ordered], cursor=_cursor(newest))
+    return SlidesSince(slides=[_slide(photo, gallery) for photo in ordered], cursor=_cursor(newest))

@@ -20,7 +20,7 @@ def gallery_slideshow(request, slug):
     if refusal is not None:
         return refusal
 
-    shown = slideshow.slides_since(photos=access.photos_visible_to(request, gallery), after=None)
+    shown = slideshow.slides_since(gallery=gallery, photos=access.photos_visible_to(request, gallery), after=None)
     number = request.GET.get("n", "0")
     number = int(number) % len(shown.slides) if number.isdigit() and shown.slides else 0
     card = share.gallery_share_card(request, gallery)
@@ -64,7 +64,7 @@ def gallery_slideshow_photos(request, slug):
         response = HttpResponse(status=304)
     else:
         shown = slideshow.slides_since(
-            photos=access.photos_visible_to(request, gallery), after=slideshow.cursor_parse(after)
+            gallery=gallery, photos=access.photos_visible_to(request, gallery), after=slideshow.cursor_parse(after)
         )
         response = JsonResponse({"photos": [vars(slide) for slide in shown.slides], "cursor": shown.cursor})
     response["ETag"] = etag

@@ -308,19 +308,19 @@ SITE = {
             "the unlisted gallery's slides",
             "/g/{unlisted.slug}/slideshow/photos",
             everyone(200),
-            open_to_all=frozenset({"the unlisted photo's key"}),
+            open_to_all=UNLISTED_PAGE,
         ),
         Check(
             "the private gallery's slides",
             "/g/{private.slug}/slideshow/photos",
             behind_the_code(locked=403),
-            open_to_all=frozenset({"the private photo's key"}),
+            open_to_all=PRIVATE_PAGE,
         ),
         Check(
             "the draft's slides",
             "/g/{draft.slug}/slideshow/photos",
             managers(),
-            open_to_all=frozenset({"the draft photo's key"}),
+            open_to_all=DRAFT_PAGE,
         ),
         Check("the other organizer's draft's slides", "/g/{others_draft.slug}/slideshow/photos", others_only()),
         Check(

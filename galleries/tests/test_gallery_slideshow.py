@@ -36,6 +36,7 @@ def test_it_shows_a_photo_and_the_galleries_qr_code_and_short_link(client, owner
     assert response.status_code == 200
     html = response.content.decode()
     assert f'src="/photos/{photo.key}/display"' in html
+    assert f'alt="{gallery.name}"' in html
     assert '<svg viewBox="0 0' in html and "<title>http://testserver/g/summer-party/</title>" in html
     assert '<p class="slideshow-link">testserver/g/summer-party</p>' in html
     # Without JavaScript, the page reloads to the next photo.

@@ -48,9 +48,21 @@ def test_it_lists_the_ready_photos_with_their_display_image_and_a_cursor(client,
             "srcset": f"/photos/{photo.key}/display {answer['photos'][0]['width']}w",
             "width": answer["photos"][0]["width"],
             "height": answer["photos"][0]["height"],
+            "alt": gallery.name,
         }
     ]
     assert slideshow.cursor_parse(answer["cursor"]) == Photo.objects.get(pk=photo.pk).processed_at
+
+
+def test_a_slide_says_what_it_shows_and_who_added_it(client, gallery):
+    gallery.name, gallery.event_date = "Summer party", timezone.datetime(2026, 6, 1).date()
+    gallery.save()
+    photo = upload_photo(gallery)
+    Photo.objects.filter(pk=photo.pk).update(guest_name="Ann")
+
+    [slide] = client.get(_url(gallery)).json()["photos"]
+
+    assert slide["alt"] == "Summer party, 1 June 2026, added by Ann"
 
 
 def test_it_gives_the_photos_processed_since_the_cursor_and_not_long_before(client, gallery):

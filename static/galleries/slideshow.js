@@ -77,6 +77,7 @@
     next.sizes = "100vw";
     next.srcset = photo.srcset;
     next.src = photo.src;
+    next.alt = photo.alt;
     next.width = photo.width;
     next.height = photo.height;
     root.dataset.shownKey = photo.key;
