@@ -46,6 +46,20 @@ def test_hearts_on_tiles_and_in_the_viewer_stay_and_make_my_favourites_zip(live_
         expect(page.get_by_role("dialog", name="Photo viewer")).to_be_hidden()
         expect(page.locator(".favourites-count")).to_have_text("(1)")
 
+        # From the keyboard: the heart is a button of its own beside the tile's link.
+        tiles.nth(2).focus()
+        page.keyboard.press("Tab")
+        expect(hearts.nth(2)).to_be_focused()
+        with page.expect_response(lambda r: "/favourites/" in r.url and r.request.method == "POST"):
+            page.keyboard.press("Enter")
+        expect(hearts.nth(2)).to_have_attribute("aria-pressed", "true")
+        expect(hearts.nth(2)).to_have_accessible_name("Remove from favourites")
+        with page.expect_response(lambda r: "/favourites/" in r.url and r.request.method == "POST"):
+            page.keyboard.press("Space")
+        expect(hearts.nth(2)).to_have_attribute("aria-pressed", "false")
+        expect(page.get_by_role("dialog", name="Photo viewer")).to_be_hidden()
+        expect(page.locator(".favourites-count")).to_have_text("(1)")
+
         # In the viewer: its heart follows the photo shown, and hearts it.
         tiles.nth(3).locator("img").click(position={"x": 10, "y": 10})
         viewer = page.get_by_role("dialog", name="Photo viewer")

@@ -73,14 +73,22 @@
     return match ? match[1].toLowerCase() : null;
   }
 
+  // A tile's heart is the button beside its link, in the same box.
+  function heartOf(tile) {
+    return tile.parentElement ? tile.parentElement.querySelector(".tile-heart") : null;
+  }
+
   function paintTile(tile) {
-    const heart = tile.querySelector(".tile-heart");
+    const heart = heartOf(tile);
     const key = keyOf(tile);
     if (!heart || !key) return;
     const on = hearted.has(key);
+    const label = on ? "Remove from favourites" : "Add to favourites";
     heart.hidden = false;
     heart.classList.toggle("is-favourite", on);
-    heart.title = on ? "Remove from favourites" : "Add to favourites";
+    heart.setAttribute("aria-pressed", on ? "true" : "false");
+    heart.setAttribute("aria-label", label);
+    heart.title = label;
   }
 
   function paint() {
@@ -129,7 +137,8 @@
         if (!heart) return;
         event.preventDefault();
         event.stopPropagation();
-        const key = keyOf(heart.closest(".tile"));
+        const tile = heart.parentElement ? heart.parentElement.querySelector(".tile") : null;
+        const key = tile ? keyOf(tile) : null;
         if (key) toggle(key);
       }, true);
       if (viewerHeart) viewerHeart.addEventListener("click", function () { if (viewerKey) toggle(viewerKey); });
