@@ -13,8 +13,9 @@ The script works in a temporary folder: its own SQLite database and media. It ma
 gives each of the 2,000 photos a copy of one of them as its original (7 GB; with
 `--source memory` a hard link, which takes no room). Each round reads every original in
 display order in 1 MB pieces (the baseline), then streams the ZIP through
-`GET /g/<slug>/download/` with Django's test client, reading the streaming response to
-its end; the median round of each counts. Both sides read the files
+`GET /g/<slug>/download/` from the project's WSGI application as gunicorn drives it
+(call it, iterate the answer to its end, close it; no socket); the median round of each
+counts. Both sides read the files
 
 - from the disk (`disk`): each file is dropped from the page cache before each side, as
   a gallery of 7 GB is read by a server that serves more than one gallery. This is what
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import gc
 import http.client
+import io
 import os
 import shutil
 import socket
@@ -140,18 +142,42 @@ def read_files(media: Path, names: list[str]) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
-def stream_zip(client) -> dict:
+def stream_zip(application) -> dict:
+    """GET the ZIP from the WSGI application as a WSGI server does (gunicorn: call it,
+    iterate the answer, close it), without a socket."""
     started = time.perf_counter()
-    response = client.get(f"/g/{SLUG}/download/")
-    assert response.status_code == 200 and response.streaming, response
-    length = int(response["Content-Length"])
+    answer: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": f"/g/{SLUG}/download/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    body = application(environ, start_response)
+    assert answer["status"].startswith("200"), answer["status"]
+    length = int(answer["headers"]["Content-Length"])
     rss = {"start": rss_mb()}
     peak = rss["start"]
     sent = next_sample = 0
     # The last two pieces, for the end record: cheaper than keeping a tail of each piece.
     previous = last = b""
     first_byte = None
-    for chunk in response.streaming_content:
+    for chunk in body:
         if first_byte is None:
             first_byte = time.perf_counter() - started
         sent += len(chunk)
@@ -161,6 +187,7 @@ def stream_zip(client) -> dict:
             next_sample += RSS_SAMPLE_EVERY
         if "middle" not in rss and sent >= length // 2:
             rss["middle"] = rss_mb()
+    body.close()
     elapsed = time.perf_counter() - started
     rss["end"] = rss_mb()
     tail = (previous + last)[-22:]
@@ -272,7 +299,7 @@ def main() -> None:
 
         django.setup()
         from django.core.management import call_command
-        from django.test import Client
+        from django.core.wsgi import get_wsgi_application
 
         started = time.monotonic()
         call_command("migrate", verbosity=0)
@@ -287,7 +314,7 @@ def main() -> None:
             f"{min(sizes):.1f}-{max(sizes):.1f} MB (mean {statistics.mean(sizes):.1f} MB)"
         )
 
-        client = Client()
+        application = get_wsgi_application()
         # As gunicorn.conf.py does in each worker once the project is loaded.
         gc.collect()
         gc.freeze()
@@ -304,7 +331,7 @@ def main() -> None:
                 reads.append(total / seconds / 1e6)
                 if source == "disk":
                     evict(media, names)
-                result = stream_zip(client)
+                result = stream_zip(application)
                 zips.append(result)
                 rss = result["rss"]
                 print(
