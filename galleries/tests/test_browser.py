@@ -184,3 +184,37 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
             assert policy.violations == []
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_viewer_says_which_guest_added_a_photo(live_server, transactional_db, monkeypatch, tmp_path, width):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect
+
+    from galleries.models import Photo
+
+    gallery = make_gallery(name="Summer party")
+    upload_photo(gallery, content=unique_jpeg(width=480, height=320), filename="IMG_0001.jpg")
+    guests = upload_photo(gallery, content=unique_jpeg(width=320, height=480), filename="IMG_0002.jpg")
+    Photo.objects.filter(pk=guests.pk).update(guest_name="Ann")
+    screenshots = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+
+    with watched_browser({"width": width, "height": 800}) as (context, policy):
+        page = context.new_page()
+        page.goto(live_server.url + gallery.get_absolute_url())
+        page.locator("#photo-grid .tile").first.click()
+        viewer = page.get_by_role("dialog", name="Photo viewer")
+        caption = viewer.locator(".viewer-caption")
+        expect(viewer).to_be_visible()
+        expect(caption).to_be_hidden()
+
+        viewer.locator(".viewer-next").click()
+
+        expect(caption).to_be_visible()
+        expect(caption).to_have_text("Added by Ann")
+        page.wait_for_timeout(300)
+        page.screenshot(path=screenshots / f"viewer-added-by-{width}.png")
+        viewer.locator(".viewer-previous").click()
+        expect(caption).to_be_hidden()
+        assert policy.violations == []

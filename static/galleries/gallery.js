@@ -94,6 +94,7 @@
   const position = viewer.querySelector(".viewer-position");
   const download = viewer.querySelector(".viewer-download");
   const share = viewer.querySelector(".viewer-share");
+  const caption = viewer.querySelector(".viewer-caption");
   const total = parseInt(grid.dataset.total || "0", 10);
   let current = -1;
 
@@ -118,6 +119,9 @@
     image.height = tile.dataset.height;
     setSources(image, tile);
     image.alt = tile.querySelector("img").alt;
+    // A guest's photo says who added it, as its tile's title and its photo page do.
+    caption.textContent = tile.dataset.addedBy ? "Added by " + tile.dataset.addedBy : "";
+    caption.hidden = !tile.dataset.addedBy;
     if (download) download.href = tile.dataset.download;  // no link when downloads are off
     if (share) share.dataset.shareUrl = tile.href;
     viewer.dispatchEvent(new CustomEvent("viewer:show", { detail: { tile: tile } }));  // favourites.js
