@@ -289,6 +289,12 @@ GUEST_UPLOADS_PER_DEVICE = env.int("GUEST_UPLOADS_PER_DEVICE", default=100)
 GUEST_UPLOADS_PER_ADDRESS = env.int("GUEST_UPLOADS_PER_ADDRESS", default=600)
 GUEST_UPLOADS_PER_GALLERY = env.int("GUEST_UPLOADS_PER_GALLERY", default=2000)
 GUEST_UPLOAD_WINDOW_S = env.int("GUEST_UPLOAD_WINDOW_S", default=3600)
+# ZIP downloads (Download all, my photos, my favourites) a guest may start in a window:
+# per device, and per address (a venue's Wi-Fi is one address; a script without cookies
+# is a new device at each request). The gallery's managers are not limited.
+ZIP_DOWNLOADS_PER_DEVICE = env.int("ZIP_DOWNLOADS_PER_DEVICE", default=20)
+ZIP_DOWNLOADS_PER_ADDRESS = env.int("ZIP_DOWNLOADS_PER_ADDRESS", default=200)
+ZIP_DOWNLOAD_WINDOW_S = env.int("ZIP_DOWNLOAD_WINDOW_S", default=3600)
 # Admin log-in (django-axes): locked per username and address together (an office or a
 # venue shares one address), for a cool-off; single sign-on is the provider's to throttle.
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)

@@ -39,7 +39,7 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access, downloads, stats
+from galleries import access, downloads
 from galleries.models import GalleryDownload
 from galleries.views import gallery_for_guest_page, photo_tile
 from ops.ratelimits import client_ip, device_id
@@ -207,12 +207,14 @@ def find_me_results_download(request, slug):
     if refusal is not None:
         refusal["Cache-Control"] = "private, no-store"
         return refusal
-    photos = list(photos)
-    manager = access.can_manage_gallery(request.user, gallery)
-    if not manager:
-        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.FIND_ME, photo_count=len(photos))
-    archive = downloads.photos_zip(photos=photos, kind=kind, blurred_as_display=not manager)
-    return downloads.zip_response(archive, filename=f"{gallery.slug}-my-photos.zip")
+    return downloads.gallery_zip_response(
+        request,
+        gallery=gallery,
+        photos=list(photos),
+        kind=kind,
+        what=GalleryDownload.What.FIND_ME,
+        filename=f"{gallery.slug}-my-photos.zip",
+    )
 
 
 @never_cache

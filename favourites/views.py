@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
-from galleries import access, downloads, files, stats
+from galleries import access, downloads, files
 from galleries.models import Gallery, GalleryDownload
 from galleries.views import gallery_for_guest_page, guest_view_count
 from ops.ratelimits import device_id
@@ -160,11 +160,14 @@ def favourites_download(request, slug):
     if not photos:
         messages.info(request, "You have no favourites here yet: tap the heart on a photo.")
         return redirect("favourites:list", slug=gallery.slug)
-    guest = not access.can_manage_gallery(request.user, gallery)
-    archive = downloads.photos_zip(photos=photos, kind=kind, blurred_as_display=guest)
-    if guest:
-        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.FAVOURITES, photo_count=len(photos))
-    return downloads.zip_response(archive, filename=f"{gallery.slug}-favourites.zip")
+    return downloads.gallery_zip_response(
+        request,
+        gallery=gallery,
+        photos=photos,
+        kind=kind,
+        what=GalleryDownload.What.FAVOURITES,
+        filename=f"{gallery.slug}-favourites.zip",
+    )
 
 
 @require_POST

@@ -12,20 +12,25 @@
   CRC rather than zlib's, ten times faster, so the archive costs little more CPU
   than reading its files.
 - Which photos and which kind of file a visitor may have is the caller's business
-  (galleries/access.py): this module zips what it is given.
+  (galleries/access.py): `photos_zip` zips what it is given, and `gallery_zip_response`
+  is what the three ZIP routes (Download all, Find me's "my photos", my favourites) do
+  for a visitor once they have chosen the photos.
 """
 
 from collections.abc import Iterable
 from pathlib import PurePath
 
 import zipstream.ng
-from django.http import StreamingHttpResponse
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from isal import isal_zlib
 from zipstream import ZIP_STORED, ZipStream
 
-from galleries import files
-from galleries.models import Photo
+from galleries import access, files, stats
+from galleries.models import Gallery, Photo
+from ops import ratelimits
 
 # zipstream-ng checksums every byte it sends with zlib's crc32, at 2-3 GB/s: three
 # quarters of the CPU time of a ZIP. ISA-L's CRC-32 is the same function at ~25 GB/s
@@ -84,3 +89,34 @@ def zip_response(archive: ZipStream, *, filename: str) -> StreamingHttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def gallery_zip_response(
+    request, *, gallery: Gallery, photos: list[Photo], kind: str, what: str, filename: str
+) -> HttpResponse:
+    """The ZIP of `photos` for this visitor. A guest's counts against the ZIP limits of
+    their device and address (over them: a page that asks them to wait, 429), gives a
+    photo with blurred faces as its display image, and is counted in the gallery's
+    downloads (`what`: a GalleryDownload.What); the gallery's managers get the files as
+    they are, unlimited and uncounted."""
+    if access.can_manage_gallery(request.user, gallery):
+        return zip_response(photos_zip(photos=photos, kind=kind), filename=filename)
+    window = settings.ZIP_DOWNLOAD_WINDOW_S
+    device, address = f"cookie:{ratelimits.device_id(request)}", ratelimits.client_ip(request)
+    decision = ratelimits.limits_hit(
+        ratelimits.Limit("zip-download-device", device, settings.ZIP_DOWNLOADS_PER_DEVICE, window),
+        ratelimits.Limit("zip-download-address", address, settings.ZIP_DOWNLOADS_PER_ADDRESS, window),
+    )
+    if not decision.allowed:
+        response = render(
+            request,
+            "galleries/download_limited.html",
+            {"gallery": gallery, "minutes": max(1, round(decision.retry_after_s / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(decision.retry_after_s)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    archive = photos_zip(photos=photos, kind=kind, blurred_as_display=True)
+    stats.gallery_download_record(gallery=gallery, what=what, photo_count=len(photos))
+    return zip_response(archive, filename=filename)

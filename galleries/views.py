@@ -434,12 +434,14 @@ def gallery_download(request, slug):
     kind = access.download_kind(request.user, gallery)
     if kind is None:
         raise PermissionDenied
-    photos = list(_photos_to_download(request, gallery))
-    guest = _is_guest(request, gallery)
-    archive = downloads.photos_zip(photos=photos, kind=kind, blurred_as_display=guest)
-    if guest:
-        stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.ALL, photo_count=len(photos))
-    return downloads.zip_response(archive, filename=f"{gallery.slug}.zip")
+    return downloads.gallery_zip_response(
+        request,
+        gallery=gallery,
+        photos=list(_photos_to_download(request, gallery)),
+        kind=kind,
+        what=GalleryDownload.What.ALL,
+        filename=f"{gallery.slug}.zip",
+    )
 
 
 def _is_guest(request, gallery: Gallery) -> bool:
