@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
-from galleries import access, downloads, files
+from galleries import access, downloads
 from galleries.models import Gallery, GalleryDownload
-from galleries.views import gallery_for_guest_page, guest_view_count
+from galleries.views import gallery_for_guest_page, grid_tiles, guest_view_count
 from ops.ratelimits import device_id
 
 
@@ -113,19 +113,13 @@ def my_favourites(request, slug):
         return refused
     guest_view_count(request, gallery, first_request_counts=False)
     guest = _guest(request)
-    photos = _my_favourites(request, gallery, guest).only(
-        "gallery", "key", "width", "height", "original", "thumbnail", "middle", "display", "original_filename"
+    photos = list(
+        _my_favourites(request, gallery, guest).only(
+            "gallery", "key", "width", "height", "thumbnail", "middle", "display", "guest_name"
+        )
     )
-    tiles = [
-        {
-            "photo": photo,
-            "thumb_url": files.photo_url(photo, "thumb"),
-            "url": reverse("galleries:photo", args=[gallery.slug, photo.key]),
-            "width": photo.scaled_size(settings.PHOTO_THUMB_SIZE)[0],
-            "height": photo.scaled_size(settings.PHOTO_THUMB_SIZE)[1],
-        }
-        for photo in photos
-    ]
+    # The gallery's justified rows, each photo whole; numbered among the favourites.
+    tiles = grid_tiles(gallery, photos, first_number=1, total=len(photos), download_kind=None)
     name = services.guest_name(gallery=gallery, guest=guest)
     response = render(
         request,

@@ -94,7 +94,9 @@ def _url_for_keys(viewname: str, *args) -> Callable[[uuid.UUID], str]:
     return lambda key: f"{before}{key}{after}"
 
 
-def _grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, download_kind: str | None) -> list[dict]:
+def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, download_kind: str | None) -> list[dict]:
+    """The tiles of a justified grid (templates/galleries/_tile.html): the gallery's
+    pages, and My favourites."""
     photo_page_url = _url_for_keys("galleries:photo", gallery.slug, uuid.UUID)
     if download_kind:
         download_url = _url_for_keys("galleries:photo_file", uuid.UUID, download_kind)
@@ -119,6 +121,7 @@ def _grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, down
         tiles.append(
             {
                 "number": number,
+                "key": photo.key,
                 "guest_name": photo.guest_name,
                 "url": photo_page_url(photo.key),
                 "thumb_url": thumb,
@@ -199,7 +202,7 @@ def _photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, downloa
             if gallery.face_search_enabled:  # the faces are indexed: the alt text says how many people
                 photos = photos.annotate(people=Count("faces"))
             photos = photos[page.start_index() - 1 : page.end_index()]
-        tiles = _grid_tiles(
+        tiles = grid_tiles(
             gallery, photos, first_number=page.start_index(), total=page.paginator.count, download_kind=download_kind
         )
         html = render_to_string("galleries/_photo_page.html", {"tiles": tiles, "page": page})
