@@ -6,6 +6,7 @@ no photo of a private gallery is ever reachable at a guessable public address.
 """
 
 import contextlib
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 
@@ -44,9 +45,18 @@ def download_name(photo, kind: str) -> str:
     return f"{uploaded.stem or 'photo'}{sent_extension}"
 
 
+def file_version(name: str) -> str:
+    """A short tag of a stored file's name, for the file's local address. A redrawn image
+    (a new watermark, a face blurred at a guest's request) is stored under a new name
+    (the storage never overwrites), so its address changes with it and no browser or
+    shared cache goes on showing the old one for the day it may keep it."""
+    return hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+
+
 def photo_view_url(photo, kind: str, *, download: bool = False) -> str:
     url = reverse("galleries:photo_file", args=[photo.key, kind])
-    return f"{url}?download=1" if download else url
+    url = f"{url}?v={file_version(stored_name(photo, kind))}"
+    return f"{url}&download=1" if download else url
 
 
 def photo_url(photo, kind: str) -> str:

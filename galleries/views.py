@@ -111,10 +111,16 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
         thumb_width, thumb_height = photo.scaled_size(settings.PHOTO_THUMB_SIZE)
         middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
         display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
-        thumb = thumb_url(photo.key) if local else files.photo_url(photo, "thumb")
-        # Photos processed before the middle size existed have none until it is made.
-        middle = "" if not photo.middle.name else middle_url(photo.key) if local else files.photo_url(photo, "middle")
-        display = display_url(photo.key) if local else files.photo_url(photo, "display")
+        if local:
+            version = files.file_version
+            thumb = f"{thumb_url(photo.key)}?v={version(photo.thumbnail.name)}"
+            # Photos processed before the middle size existed have none until it is made.
+            middle = f"{middle_url(photo.key)}?v={version(photo.middle.name)}" if photo.middle.name else ""
+            display = f"{display_url(photo.key)}?v={version(photo.display.name)}"
+        else:
+            thumb = files.photo_url(photo, "thumb")
+            middle = files.photo_url(photo, "middle") if photo.middle.name else ""
+            display = files.photo_url(photo, "display")
         aspect = round(layout.aspect_ratio(photo.width, photo.height), 4)
         if aspect not in sizes_by_aspect:  # most photos of a gallery share two or three ratios
             sizes_by_aspect[aspect] = layout.tile_sizes(aspect)
@@ -136,7 +142,7 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
                     people=getattr(photo, "people", None),
                     guest_name=photo.guest_name,
                 ),
-                "download_url": f"{download_url(photo.key)}?download=1" if download_kind else None,
+                "download_url": _download_url(photo, download_url, download_kind) if download_kind else None,
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
                 "display_width": display_width,
@@ -144,6 +150,10 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
             }
         )
     return tiles
+
+
+def _download_url(photo: Photo, url_for_key: Callable[[uuid.UUID], str], kind: str) -> str:
+    return f"{url_for_key(photo.key)}?v={files.file_version(files.stored_name(photo, kind))}&download=1"
 
 
 def _page_cache(gallery: Gallery) -> tuple[str, int]:

@@ -1,6 +1,7 @@
 """GET /api/gallery/<id>/photos: pages of photos with their derivatives' addresses."""
 
 from api.tests.factories import bearer
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, upload_photo
 
@@ -55,10 +56,10 @@ def test_a_public_gallerys_photos_link_the_access_checked_files(client, db):
     [item] = client.get(f"/api/gallery/{gallery.pk}/photos").json()["results"]
 
     assert item["urls"] == {
-        "thumbnail": f"http://testserver/photos/{photo.key}/thumb",
-        "middle": f"http://testserver/photos/{photo.key}/middle",
-        "display": f"http://testserver/photos/{photo.key}/display",
-        "original": f"http://testserver/photos/{photo.key}/original",
+        "thumbnail": f"http://testserver{file_url(photo, 'thumb')}",
+        "middle": f"http://testserver{file_url(photo, 'middle')}",
+        "display": f"http://testserver{file_url(photo, 'display')}",
+        "original": f"http://testserver{file_url(photo, 'original')}",
     }
     assert (item["width"], item["height"], item["status"]) == (photo.width, photo.height, "ready")
     assert client.get(item["urls"]["thumbnail"]).status_code == 200

@@ -5,6 +5,7 @@ import pytest
 from faces.models import Face, PhotoFaces
 from faces.tests import face_images
 from faces.tests.find_me import add_photos, face_search_gallery, jpeg
+from galleries.files import photo_view_url as file_url
 from galleries.models import Photo
 from galleries.tests.factories import make_gallery, upload_photo
 
@@ -79,7 +80,7 @@ def test_a_photo_page_shows_its_faces_cut_out(organizer_client, django_capture_o
 
     response = organizer_client.get(f"/admin/galleries/photo/{photo.pk}/change/")
 
-    assert response.text.count(f"url('/photos/{photo.key}/display')") == 6
+    assert response.text.count(f"url('{file_url(photo, 'display')}')") == 6
 
 
 def test_failed_photos_are_listed_with_the_reason_and_indexed_again(

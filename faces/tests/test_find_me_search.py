@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils.html import escape
 
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
@@ -17,6 +18,7 @@ from faces.tests.find_me import (
     find_me_url,
     selfie_file,
 )
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery
 
 # The person in the middle of the group photo, and two crops of that photo: one
@@ -98,7 +100,7 @@ def test_each_photo_links_to_its_page_and_its_download(consenting_client, django
     response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(selfie)}, follow=True)
 
     assert f'href="/g/{gallery.slug}/p/{group.key}/"' in response.text
-    assert f'href="/photos/{group.key}/original?download=1"' in response.text
+    assert f'href="{escape(file_url(group, "original", download=True))}"' in response.text
     download = consenting_client.get(f"/photos/{group.key}/original?download=1")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")

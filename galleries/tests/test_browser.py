@@ -6,6 +6,7 @@ collects each Content-Security-Policy violation so that a test can fail on any.
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
             # The first page of tiles, with real thumbnails, and the next page out of the observer's reach.
             expect(tiles).to_have_count(PER_PAGE)
             first_thumb = tiles.first.locator("img")
-            expect(first_thumb).to_have_attribute("src", f"/photos/{first_key}/thumb")
+            expect(first_thumb).to_have_attribute("src", re.compile(rf"^/photos/{first_key}/thumb\?v=[0-9a-f]{{8}}$"))
             page.wait_for_function(IMAGE_LOADED, arg=first_thumb.element_handle())
             pager_top = page.locator(".pager").evaluate("pager => pager.getBoundingClientRect().top")
             assert pager_top > VIEWPORT["height"] + OBSERVER_MARGIN_PX

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from galleries import services
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
 from galleries.views import photo_tile
@@ -19,9 +20,9 @@ def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
 
     assert response.status_code == 200
     html = response.text
-    assert f'src="/photos/{photo.key}/thumb"' in html
+    assert f'src="{file_url(photo, "thumb")}"' in html
     # A 640 px photo: its middle and display images are the same size, and a width is given once.
-    assert f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/display 640w"' in html
+    assert f'srcset="{file_url(photo, "thumb")} 400w, {file_url(photo, "display")} 640w"' in html
     assert 'loading="lazy"' in html
     assert 'width="400" height="300"' in html  # no layout jump: the thumbnail's size
     assert f"/g/{gallery.slug}/p/{photo.key}/" in html  # the viewer without JavaScript
@@ -136,8 +137,8 @@ def test_a_tile_offers_the_three_sizes_so_that_a_phone_takes_the_middle_one(clie
     html = client.get(gallery.get_absolute_url()).text
 
     assert (
-        f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w"'
-        in html
+        f'srcset="{file_url(photo, "thumb")} 400w, {file_url(photo, "middle")} 1024w, '
+        f'{file_url(photo, "display")} 1600w"' in html
     )
     # The tile's width in its justified row (galleries/layout.py): on a phone 1.5 times
     # a 110 px row grown by a quarter, 206 px, 618 px at 3x, which the middle image
@@ -158,7 +159,7 @@ def test_a_tile_without_a_middle_image_offers_the_display_one_meanwhile(client, 
 
     html = client.get(gallery.get_absolute_url()).text
 
-    assert f'srcset="/photos/{photo.key}/thumb 400w, /photos/{photo.key}/display 1600w"' in html
+    assert f'srcset="{file_url(photo, "thumb")} 400w, {file_url(photo, "display")} 1600w"' in html
     assert "/middle" not in html
 
 
@@ -168,8 +169,8 @@ def test_the_photo_page_offers_the_three_sizes_for_its_width(client, db):
 
     html = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
 
-    assert f'src="/photos/{photo.key}/display"' in html
-    assert f"/photos/{photo.key}/middle 1024w, /photos/{photo.key}/display 1600w" in html
+    assert f'src="{file_url(photo, "display")}"' in html
+    assert f"{file_url(photo, 'middle')} 1024w, {file_url(photo, 'display')} 1600w" in html
     assert 'sizes="min(100vw - 24px, 1600px)" width="1600" height="1067"' in html
 
 
@@ -181,8 +182,8 @@ def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
     html = render_to_string("faces/_match_tiles.html", {"tiles": [tile], "gallery": gallery, "label": "You"})
 
     assert (
-        f'srcset="/photos/{photo.key}/thumb 267w, /photos/{photo.key}/middle 683w, /photos/{photo.key}/display 1067w"'
-        in html
+        f'srcset="{file_url(photo, "thumb")} 267w, {file_url(photo, "middle")} 683w, '
+        f'{file_url(photo, "display")} 1067w"' in html
     )
     # Justified rows like the gallery's: a portrait is two thirds of a 110 px row, grown.
     assert (
@@ -199,12 +200,12 @@ def test_the_hero_shows_the_cover_or_else_the_first_photo(client, db):
     cover = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 6, 1, 15, 0)))
 
     html = client.get(gallery.get_absolute_url()).text
-    assert f'class="hero-image" src="/photos/{first.key}/display"' in html
+    assert f'class="hero-image" src="{file_url(first, "display")}"' in html
 
     gallery.cover = cover
     gallery.save()
     html = client.get(gallery.get_absolute_url()).text
-    assert f'class="hero-image" src="/photos/{cover.key}/display"' in html
+    assert f'class="hero-image" src="{file_url(cover, "display")}"' in html
     assert '<h1 class="hero-title" id="gallery-title">Summer party</h1>' in html
     assert "2 photos" in html
 

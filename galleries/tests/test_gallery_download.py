@@ -11,8 +11,10 @@ from django.core.files.storage import default_storage
 from django.http import StreamingHttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.html import escape
 
 from galleries import downloads
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, make_user, unique_jpeg, upload_photo
 
@@ -165,10 +167,10 @@ def test_display_size_only_gives_guests_the_display_images(client, db, owner):
     assert archive.read("Wedding 042-display.jpg") == default_storage.open(photo.display.name).read()
     assert client.get(f"/photos/{photo.key}/original", {"download": 1}).status_code == 403
     assert client.get(f"/photos/{photo.key}/display", {"download": 1}).status_code == 200
-    assert f'data-download="/photos/{photo.key}/display?download=1"' in page
+    assert f'data-download="{escape(file_url(photo, "display", download=True))}"' in page
     assert "/original" not in page
     assert "display size)" in page
-    assert f'href="/photos/{photo.key}/display?download=1">Download</a>' in photo_page
+    assert f'href="{escape(file_url(photo, "display", download=True))}">Download</a>' in photo_page
 
 
 def test_no_downloads_leaves_guests_the_images_to_look_at_only(client, db, owner):
@@ -196,7 +198,7 @@ def test_the_organizer_always_downloads_the_originals(owner_client, db, owner, p
 
     assert archive.namelist() == ["Wedding 042.jpg"]
     assert owner_client.get(f"/photos/{photo.key}/original", {"download": 1}).status_code == 200
-    assert f'data-download="/photos/{photo.key}/original?download=1"' in page
+    assert f'data-download="{escape(file_url(photo, "original", download=True))}"' in page
     assert "Download all" in page
 
 
@@ -207,8 +209,8 @@ def test_a_guest_and_the_organizer_each_get_their_own_links_from_the_cached_grid
     organizers_tiles = owner_client.get(gallery.get_absolute_url(), {"fragment": 1}).text
     guests_tiles = guest.get(gallery.get_absolute_url(), {"fragment": 1}).text
 
-    assert f"/photos/{photo.key}/original?download=1" in organizers_tiles
-    assert f"/photos/{photo.key}/display?download=1" in guests_tiles
+    assert f"{escape(file_url(photo, 'original', download=True))}" in organizers_tiles
+    assert f"{escape(file_url(photo, 'display', download=True))}" in guests_tiles
     assert "original?download" not in guests_tiles
 
 

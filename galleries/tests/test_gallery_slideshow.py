@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, make_user, upload_photo
 
@@ -35,7 +36,7 @@ def test_it_shows_a_photo_and_the_galleries_qr_code_and_short_link(client, owner
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'src="/photos/{photo.key}/display"' in html
+    assert f'src="{file_url(photo, "display")}"' in html
     assert f'alt="{gallery.name}"' in html
     assert '<svg viewBox="0 0' in html and "<title>http://testserver/g/summer-party/</title>" in html
     assert '<p class="slideshow-link">testserver/g/summer-party</p>' in html
@@ -49,8 +50,8 @@ def test_without_script_it_goes_round_the_photos_one_reload_at_a_time(client, ow
     photos = [upload_photo(gallery, filename=f"IMG_{n}.jpg") for n in range(2)]
     ordered = sorted(photos, key=lambda photo: (photo.sort_at, photo.pk))
 
-    assert f'src="/photos/{ordered[1].key}/display"' in client.get(_url(gallery, "?n=1")).content.decode()
-    assert f'src="/photos/{ordered[0].key}/display"' in client.get(_url(gallery, "?n=2")).content.decode()
+    assert f'src="{file_url(ordered[1], "display")}"' in client.get(_url(gallery, "?n=1")).content.decode()
+    assert f'src="{file_url(ordered[0], "display")}"' in client.get(_url(gallery, "?n=2")).content.decode()
     assert client.get(_url(gallery, "?n=nonsense")).status_code == 200
 
 

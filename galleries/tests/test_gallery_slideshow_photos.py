@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from galleries import slideshow
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, make_user, upload_photo
 
@@ -44,8 +45,8 @@ def test_it_lists_the_ready_photos_with_their_display_image_and_a_cursor(client,
     assert answer["photos"] == [
         {
             "key": str(photo.key),
-            "src": f"/photos/{photo.key}/display",
-            "srcset": f"/photos/{photo.key}/display {answer['photos'][0]['width']}w",
+            "src": f"{file_url(photo, 'display')}",
+            "srcset": f"{file_url(photo, 'display')} {answer['photos'][0]['width']}w",
             "width": answer["photos"][0]["width"],
             "height": answer["photos"][0]["height"],
             "alt": gallery.name,

@@ -1,5 +1,8 @@
 from datetime import datetime
 
+from django.utils.html import escape
+
+from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
@@ -17,10 +20,10 @@ def test_it_shows_the_photo_with_previous_next_and_download(client, db):
 
     html = client.get(f"/g/{gallery.slug}/p/{middle.key}/").text
 
-    assert f'src="/photos/{middle.key}/display"' in html
+    assert f'src="{file_url(middle, "display")}"' in html
     assert f'rel="prev" href="/g/{gallery.slug}/p/{first.key}/"' in html
     assert f'rel="next" href="/g/{gallery.slug}/p/{last.key}/"' in html
-    assert f"/photos/{middle.key}/original?download=1" in html
+    assert f"{escape(file_url(middle, 'original', download=True))}" in html
 
 
 def test_the_first_and_last_photos_have_one_neighbour(client, db):

@@ -2,6 +2,7 @@
 originals, nor the thumbnails), and drawn again from the originals when it changes."""
 
 import io
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -222,3 +223,22 @@ def test_deleting_the_gallery_deletes_its_logo(any_storage, django_capture_on_co
         services.gallery_delete(gallery=gallery)
 
     assert any_storage() == []
+
+
+def test_the_gallery_page_links_the_redrawn_images_under_new_addresses(client, django_capture_on_commit_callbacks):
+    # Browsers keep a photo file for a day: the page must not name a redrawn image by the
+    # address the old one had.
+    gallery = make_gallery(slug="summer-party")
+    photo = upload_photo(gallery, content=unique_jpeg(width=2000, height=1500))
+    page = client.get("/g/summer-party/").text
+    old_display = re.search(rf'data-display="(/photos/{photo.key}/display\?v=\w+)"', page).group(1)
+
+    _change(gallery, django_capture_on_commit_callbacks, **TEXT)
+
+    page = client.get("/g/summer-party/").text
+    new_display = re.search(rf'data-display="(/photos/{photo.key}/display\?v=\w+)"', page).group(1)
+    assert new_display != old_display
+    assert f"/photos/{photo.key}/thumb?v=" in page  # the thumbnail, not redrawn, keeps its address
+    served = client.get(new_display)
+    photo.refresh_from_db()
+    assert b"".join(served.streaming_content) == photo.display.read()
