@@ -984,6 +984,51 @@ def _photo_watermark_draw(*, photo_id: int) -> bool:
     return True
 
 
+def photo_original_strip(*, photo_id: int) -> bool:
+    """Takes the personal metadata out of a photo's stored original as ingest does now
+    (metadata.strip_personal_metadata: the location of every photo, the rest too of a
+    guest's), for originals stored before it did. True when the original changed.
+
+    The edited original is stored under a new name before the row names it (with its
+    new hash and size), and the old file is deleted once that is committed: a photo
+    always has its file, and none is left over. A photo changed meanwhile keeps its
+    original, and the new file is deleted. Raises DuplicatePhoto, changing nothing,
+    when the gallery has the edited file already (sent again after ingest stripped it)."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None or not photo.original.name:
+        return False
+    old_name = photo.original.name
+    with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as copy:
+        original = File(copy, name=old_name)
+        stripped = metadata.strip_personal_metadata(original, guest=photo.uploaded_by_guest)
+        if stripped is original:
+            return False
+        try:
+            content_hash, size = _sha256_and_size(stripped)
+            existing = photo.gallery.photos.filter(content_hash=content_hash).exclude(pk=photo.pk).first()
+            if existing:
+                raise DuplicatePhoto(existing)
+            name = transient.with_retries(
+                lambda: default_storage.save(old_name, stripped), what=f"Storing the original of photo {photo.pk}"
+            )
+        finally:
+            stripped.close()
+    try:
+        with transaction.atomic():
+            updated = Photo.objects.filter(pk=photo.pk, original=old_name).update(
+                original=name, content_hash=content_hash, file_size=size
+            )
+            if updated:
+                files_delete_on_commit([old_name])
+                galleries_touch(gallery_ids=[photo.gallery_id])
+    except IntegrityError:  # the same file sent again in the meantime
+        files_delete([name])
+        raise DuplicatePhoto(photo.gallery.photos.get(content_hash=content_hash)) from None
+    if not updated:
+        files_delete([name])
+    return bool(updated)
+
+
 def gallery_watermark_preview(*, gallery: Gallery) -> bytes:
     """A JPEG of the gallery's first ready photo at middle size with `gallery`'s watermark
     (its fields may be unsaved), as the worker would draw it; a sample image when the
