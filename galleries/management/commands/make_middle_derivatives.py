@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from eventgallery.progress import ProgressBar
 from galleries import services
-from galleries.models import Gallery, Photo
+from galleries.management.photo_runs import photos_of_gallery, run_each, write_failures
+from galleries.models import Photo
 
 
 class Command(BaseCommand):
@@ -17,35 +17,21 @@ class Command(BaseCommand):
         parser.add_argument("gallery_slug", nargs="?", help="Only this gallery's photos.")
 
     def handle(self, *, gallery_slug, verbosity, **options):
-        photos = Photo.objects.ready().filter(middle="")
-        if gallery_slug:
-            try:
-                photos = photos.filter(gallery=Gallery.objects.get(slug=gallery_slug))
-            except Gallery.DoesNotExist:
-                raise CommandError(f"No gallery with the slug {gallery_slug!r}.") from None
+        photos = photos_of_gallery(Photo.objects.ready().filter(middle=""), gallery_slug)
         # Ids first: each photo is read again just before its turn, so one processed
         # again, or deleted, meanwhile is seen as it is then.
         photo_ids = list(photos.order_by("pk").values_list("pk", flat=True))
-        made, skipped = 0, []
-        progress = ProgressBar(self.stderr._out, len(photo_ids)) if verbosity and photo_ids else None
-        for photo_id in photo_ids:
-            photo = Photo.objects.filter(pk=photo_id).first()
-            if photo is not None:
-                try:
-                    made += services.photo_middle_make(photo=photo)
-                except services.MiddleNotMade as exc:
-                    skipped.append((photo, str(exc)))
-            if progress:
-                progress.advance(photo.original_filename if photo else "")
-        if progress:
-            progress.close()
-
+        made, skipped = run_each(
+            self,
+            photo_ids,
+            lambda photo: services.photo_middle_make(photo=photo),
+            verbosity=verbosity,
+            errors=(services.MiddleNotMade,),
+            reason=str,
+        )
         self.stdout.write(
             f"Made {made} middle image(s); {len(skipped)} photo(s) skipped (of {len(photo_ids)} without one)."
         )
-        for photo, reason in skipped:
-            self.stdout.write(
-                self.style.ERROR(f"  {photo.gallery.slug}/{photo.original_filename} ({photo.key}): {reason}")
-            )
+        write_failures(self, skipped)
         if skipped:
             raise CommandError(f"{len(skipped)} photo(s) have no middle image yet; their pages use the display image.")

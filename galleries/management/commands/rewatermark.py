@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from eventgallery.progress import ProgressBar
 from galleries import services
-from galleries.models import Gallery, Photo
+from galleries.management.photo_runs import run_each, write_failures
+from galleries.models import Gallery
 
 
 class Command(BaseCommand):
@@ -29,23 +29,10 @@ class Command(BaseCommand):
             for gallery in galleries
             for photo_id in services.photos_watermark_stale(gallery=gallery).order_by("pk").values_list("pk", flat=True)
         ]
-        drawn, failed = 0, []
-        progress = ProgressBar(self.stderr._out, len(photo_ids)) if verbosity and photo_ids else None
-        for photo_id in photo_ids:
-            photo = Photo.objects.filter(pk=photo_id).first()
-            try:
-                drawn += services.photo_watermark_refresh(photo_id=photo_id)
-            except Exception as exc:
-                failed.append((photo, f"{type(exc).__name__}: {exc}"[:200]))
-            if progress:
-                progress.advance(photo.original_filename if photo else "")
-        if progress:
-            progress.close()
-
+        drawn, failed = run_each(
+            self, photo_ids, lambda photo: services.photo_watermark_refresh(photo_id=photo.pk), verbosity=verbosity
+        )
         self.stdout.write(f"Drew {drawn} photo(s) again; {len(failed)} failed (of {len(photo_ids)} to draw).")
-        for photo, reason in failed:
-            self.stdout.write(
-                self.style.ERROR(f"  {photo.gallery.slug}/{photo.original_filename} ({photo.key}): {reason}")
-            )
+        write_failures(self, failed)
         if failed:
             raise CommandError(f"{len(failed)} photo(s) still carry another watermark than their gallery's.")
