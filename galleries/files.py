@@ -53,9 +53,19 @@ def file_version(name: str) -> str:
     return hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
 
 
+def photo_file_version(photo, kind: str) -> str:
+    """file_version of the photo's file of `kind`. An original's also moves when the
+    photo's faces are blurred (or no longer are): guests are then sent its blurred
+    display image at the original's address."""
+    name = stored_name(photo, kind)
+    if kind == "original" and photo.faces_blurred:
+        name += "|blurred"
+    return file_version(name)
+
+
 def photo_view_url(photo, kind: str, *, download: bool = False) -> str:
     url = reverse("galleries:photo_file", args=[photo.key, kind])
-    url = f"{url}?v={file_version(stored_name(photo, kind))}"
+    url = f"{url}?v={photo_file_version(photo, kind)}"
     return f"{url}&download=1" if download else url
 
 

@@ -323,9 +323,19 @@ class PhotoQuerySet(models.QuerySet):
         return self.order_by("sort_at", "id")
 
     def for_tiles(self):
-        """Only the columns a thumbnail tile needs (files.stored_name reads every file name)."""
+        """Only the columns a thumbnail tile needs (files.stored_name reads every file name;
+        files.photo_file_version whether the faces are blurred)."""
         return self.only(
-            "gallery", "key", "width", "height", "original", "thumbnail", "middle", "display", "guest_name"
+            "gallery",
+            "key",
+            "width",
+            "height",
+            "original",
+            "thumbnail",
+            "middle",
+            "display",
+            "guest_name",
+            "faces_blurred",
         )
 
 

@@ -112,11 +112,11 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
         middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
         display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
         if local:
-            version = files.file_version
-            thumb = f"{thumb_url(photo.key)}?v={version(photo.thumbnail.name)}"
+            version = files.photo_file_version
+            thumb = f"{thumb_url(photo.key)}?v={version(photo, 'thumb')}"
             # Photos processed before the middle size existed have none until it is made.
-            middle = f"{middle_url(photo.key)}?v={version(photo.middle.name)}" if photo.middle.name else ""
-            display = f"{display_url(photo.key)}?v={version(photo.display.name)}"
+            middle = f"{middle_url(photo.key)}?v={version(photo, 'middle')}" if photo.middle.name else ""
+            display = f"{display_url(photo.key)}?v={version(photo, 'display')}"
         else:
             thumb = files.photo_url(photo, "thumb")
             middle = files.photo_url(photo, "middle") if photo.middle.name else ""
@@ -153,7 +153,7 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
 
 
 def _download_url(photo: Photo, url_for_key: Callable[[uuid.UUID], str], kind: str) -> str:
-    return f"{url_for_key(photo.key)}?v={files.file_version(files.stored_name(photo, kind))}&download=1"
+    return f"{url_for_key(photo.key)}?v={files.photo_file_version(photo, kind)}&download=1"
 
 
 def _page_cache(gallery: Gallery) -> tuple[str, int]:

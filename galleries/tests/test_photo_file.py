@@ -2,6 +2,7 @@ from io import BytesIO
 
 from PIL import Image
 
+from galleries import files
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
@@ -79,3 +80,16 @@ def test_a_photo_processed_before_the_middle_size_existed_has_no_middle_file(cli
 
     assert client.get(f"/photos/{photo.key}/middle").status_code == 404
     assert client.get(f"/photos/{photo.key}/display").status_code == 200
+
+
+def test_an_originals_address_moves_when_its_faces_are_blurred(db):
+    # Guests are then sent the blurred display image at the original's address: a
+    # browser or a shared cache must not answer it with the original it kept.
+    photo = upload_photo(make_gallery())
+    before = {kind: files.photo_view_url(photo, kind) for kind in ("original", "display")}
+
+    photo.faces_blurred = True
+
+    assert files.photo_view_url(photo, "original") != before["original"]
+    assert files.photo_view_url(photo, "display") == before["display"]  # its own file moves when redrawn
+    assert files.photo_view_url(photo, "original", download=True).endswith("&download=1")
