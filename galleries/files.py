@@ -63,10 +63,15 @@ def photo_file_version(photo, kind: str) -> str:
     return file_version(name)
 
 
-def photo_view_url(photo, kind: str, *, download: bool = False) -> str:
-    url = reverse("galleries:photo_file", args=[photo.key, kind])
+def versioned(url: str, photo, kind: str, *, download: bool = False) -> str:
+    """The local address `url` of the photo's file of `kind`, with its version (and the
+    download flag): the query every page gives it."""
     url = f"{url}?v={photo_file_version(photo, kind)}"
     return f"{url}&download=1" if download else url
+
+
+def photo_view_url(photo, kind: str, *, download: bool = False) -> str:
+    return versioned(reverse("galleries:photo_file", args=[photo.key, kind]), photo, kind, download=download)
 
 
 def photo_url(photo, kind: str) -> str:

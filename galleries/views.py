@@ -112,11 +112,10 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
         middle_width, _ = photo.scaled_size(settings.PHOTO_MIDDLE_SIZE)
         display_width, display_height = photo.scaled_size(settings.PHOTO_DISPLAY_SIZE)
         if local:
-            version = files.photo_file_version
-            thumb = f"{thumb_url(photo.key)}?v={version(photo, 'thumb')}"
+            thumb = files.versioned(thumb_url(photo.key), photo, "thumb")
             # Photos processed before the middle size existed have none until it is made.
-            middle = f"{middle_url(photo.key)}?v={version(photo, 'middle')}" if photo.middle.name else ""
-            display = f"{display_url(photo.key)}?v={version(photo, 'display')}"
+            middle = files.versioned(middle_url(photo.key), photo, "middle") if photo.middle.name else ""
+            display = files.versioned(display_url(photo.key), photo, "display")
         else:
             thumb = files.photo_url(photo, "thumb")
             middle = files.photo_url(photo, "middle") if photo.middle.name else ""
@@ -142,7 +141,11 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
                     people=getattr(photo, "people", None),
                     guest_name=photo.guest_name,
                 ),
-                "download_url": _download_url(photo, download_url, download_kind) if download_kind else None,
+                "download_url": (
+                    files.versioned(download_url(photo.key), photo, download_kind, download=True)
+                    if download_kind
+                    else None
+                ),
                 "thumb_width": thumb_width,
                 "thumb_height": thumb_height,
                 "display_width": display_width,
@@ -150,10 +153,6 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
             }
         )
     return tiles
-
-
-def _download_url(photo: Photo, url_for_key: Callable[[uuid.UUID], str], kind: str) -> str:
-    return f"{url_for_key(photo.key)}?v={files.photo_file_version(photo, kind)}&download=1"
 
 
 def _page_cache(gallery: Gallery) -> tuple[str, int]:
