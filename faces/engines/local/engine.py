@@ -34,6 +34,10 @@ from faces.engines.local.detection import (
 from faces.engines.local.models import loaded_models
 from faces.search import MATCH_DISTANCE, distance, similarity
 
+# A face this near to a gallery face is that photo copied (faces/copies.py): copies,
+# crops and re-encodings of a photo measured 0.02-0.23 from it, other photos of the
+# same person 0.33 and more (bench/README.md, "Copies of gallery photos").
+COPY_DISTANCE = 0.2
 _CHIP_SIZE = 150
 _CHIP_PADDING = 0.25
 
@@ -181,9 +185,20 @@ class LocalEngine(FaceEngine):
     name = "local"
     searches_in_database = True
 
-    def __init__(self, *, match_distance: float = MATCH_DISTANCE, min_face_px: int = DEFAULT_MIN_FACE_PX):
+    def __init__(
+        self,
+        *,
+        match_distance: float = MATCH_DISTANCE,
+        min_face_px: int = DEFAULT_MIN_FACE_PX,
+        copy_distance: float = COPY_DISTANCE,
+    ):
         self.match_distance = match_distance
         self.min_face_px = min_face_px
+        self.copy_distance = copy_distance
+
+    def is_copy(self, nearest: float) -> bool:
+        """`nearest` is the descriptor distance to the nearest gallery face."""
+        return nearest <= self.copy_distance
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         image = upright(image)
