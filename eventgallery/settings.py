@@ -209,7 +209,7 @@ except ValueError as error:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=500)
 
-# --- Email (eventgallery/settings.py only; README "Settings") -----------------------------
+# --- Email (README "Configuration") ----------------------------------------------------
 # Sent only when EMAIL_URL names a server (smtp+tls://user:password@host:587, as
 # django-environ reads it): organizers hear of hide requests that wait for them.
 # Unset, nothing is sent.
@@ -259,7 +259,7 @@ FACE_MAYBE_SIMILARITY = env.float("FACE_MAYBE_SIMILARITY", default=80)
 # A selfie that is a copy of a gallery photo (its face this close to a gallery face, or
 # the whole picture within FACE_COPY_HASH_BITS of a photo's) finds photos but cannot
 # hide them (faces/copies.py; the figures are in bench/README.md).
-FACE_COPY_DISTANCE = env.float("FACE_COPY_DISTANCE", default=0.2)
+FACE_COPY_DISTANCE = env.float("FACE_COPY_DISTANCE", default=0.18)
 FACE_COPY_SIMILARITY = env.float("FACE_COPY_SIMILARITY", default=99.8)
 FACE_COPY_HASH_BITS = env.int("FACE_COPY_HASH_BITS", default=40)
 REKOGNITION_REGION = env_first("REKOGNITION_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
