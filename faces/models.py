@@ -136,7 +136,9 @@ class HideRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # Applied when the guest asked, without the organizer: what the gallery's budget of
     # photos hidden at once counts (faces/privacy.py).
-    applied_at_once = models.BooleanField(default=False, editable=False)
+    applied_at_once = models.BooleanField(
+        default=False, editable=False, help_text="Applied when the guest asked, without waiting for approval."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -340,7 +340,7 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
 
 # Raise when templates/faces/privacy.html changes what it says: the receipts of searches
 # made before then keep naming the version their guests agreed to.
-PRIVACY_TEXT_REVISION = 1
+PRIVACY_TEXT_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -355,6 +355,7 @@ class PrivacyFacts:
     hide_requests_apply: str
     hide_action: str
     results_max_age_s: int
+    hide_at_once_photos: int  # per device in an hour, where requests apply at once
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,7 @@ def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
         hide_requests_apply=gallery.hide_requests_apply,
         hide_action=gallery.hide_action,
         results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
+        hide_at_once_photos=settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
     )
     text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
     return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])

@@ -14,7 +14,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='hiderequest',
             name='applied_at_once',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(
+                default=False, editable=False, help_text='Applied when the guest asked, without waiting for approval.'
+            ),
         ),
         migrations.AddField(
             model_name='photofaces',
