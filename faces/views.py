@@ -266,8 +266,8 @@ def find_me_hide(request, slug):
     elif privacy.hide_request_waits_for_budget(hide_request):
         messages.success(
             request,
-            f"Thank you: many photos were asked to be hidden here in the last hour, so the organizers will look at "
-            f"your request to hide {photos} before they are hidden.",
+            f"Thank you: the organizers will look at your request to hide {photos}. Only a few photos are hidden "
+            "at once, so that no one can have photos of other people hidden.",
         )
     else:
         messages.success(request, f"Thank you: the organizer will review your request to hide {photos}.")
