@@ -245,3 +245,17 @@ def test_rekognition_tells_a_copy_by_its_similarity(
     assert result.from_copy is from_copy
     token = services.find_me_results_token(gallery=gallery, result=result)
     assert services.find_me_results_read(gallery=gallery, token=token).from_copy is from_copy
+
+
+def test_each_engine_takes_its_copy_threshold_from_the_settings(settings):
+    settings.FACE_COPY_DISTANCE = 0.12
+    get_engine.cache_clear()
+    local = get_engine()
+    assert local.is_copy(0.12) and not local.is_copy(0.13)
+
+    settings.FACE_ENGINE, settings.REKOGNITION_REGION = "rekognition", "eu-west-1"
+    settings.FACE_COPY_SIMILARITY = 99.5
+    get_engine.cache_clear()
+    rekognition = get_engine()
+    assert rekognition.name == "rekognition"
+    assert rekognition.is_copy(99.5) and not rekognition.is_copy(99.4)

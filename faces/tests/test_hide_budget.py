@@ -170,3 +170,41 @@ def test_the_privacy_page_says_what_hides_at_once_and_that_a_copy_cannot(client,
     assert "at once for up to 2 photos" in client.get(f"/g/{found.gallery.slug}/privacy/").text
     # What guests agree to changed: so does the version their receipts name.
     assert privacy.privacy_policy(gallery=found.gallery).version != version
+
+
+@pytest.mark.parametrize(
+    ("email_url", "expected"),
+    [
+        (None, "False django.core.mail.backends.dummy.EmailBackend"),
+        (
+            "smtp+tls://mailer:secret@smtp.example.org:587",
+            "True django.core.mail.backends.smtp.EmailBackend smtp.example.org 587 mailer True",
+        ),
+    ],
+    ids=["unset", "smtp"],
+)
+def test_email_is_sent_only_when_email_url_names_a_server(email_url, expected):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {key: value for key, value in os.environ.items() if key != "EMAIL_URL"}
+    if email_url:
+        environment["EMAIL_URL"] = email_url
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_ENABLED, s.EMAIL_BACKEND, *([s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS] "
+        "if s.EMAIL_ENABLED else []))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**environment, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "eventgallery.settings"},
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == expected
