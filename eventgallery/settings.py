@@ -209,6 +209,21 @@ except ValueError as error:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=500)
 
+# --- Email (README "Configuration") ----------------------------------------------------
+# Sent only when EMAIL_URL names a server (smtp+tls://user:password@host:587, as
+# django-environ reads it): organizers hear of hide requests that wait for them.
+# Unset, nothing is sent.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_ENABLED = bool(EMAIL_URL)
+if EMAIL_ENABLED:
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="eventgallery@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP server may take to answer: the worker sends, and must not hang on it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_S", default=10)
+
 # --- Background tasks -------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 
@@ -241,6 +256,12 @@ FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
 # Rekognition: similarities (0-100) for "you" and "maybe you".
 FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)
 FACE_MAYBE_SIMILARITY = env.float("FACE_MAYBE_SIMILARITY", default=80)
+# A selfie that is a copy of a gallery photo (its face this close to a gallery face, or
+# the whole picture within FACE_COPY_HASH_BITS of a photo's) finds photos but cannot
+# hide them (faces/copies.py; the figures are in bench/README.md).
+FACE_COPY_DISTANCE = env.float("FACE_COPY_DISTANCE", default=0.18)
+FACE_COPY_SIMILARITY = env.float("FACE_COPY_SIMILARITY", default=99.8)
+FACE_COPY_HASH_BITS = env.int("FACE_COPY_HASH_BITS", default=40)
 REKOGNITION_REGION = env_first("REKOGNITION_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
 REKOGNITION_ACCESS_KEY_ID = env_first("REKOGNITION_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "S3_KEY")
 REKOGNITION_SECRET_ACCESS_KEY = env_first("REKOGNITION_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET")
@@ -276,6 +297,11 @@ FACE_SEARCHES_PER_ADDRESS = env.int("FACE_SEARCHES_PER_ADDRESS", default=300)
 HIDE_REQUESTS_PER_WINDOW = env.int("HIDE_REQUESTS_PER_WINDOW", default=10)
 HIDE_REQUESTS_PER_ADDRESS = env.int("HIDE_REQUESTS_PER_ADDRESS", default=100)
 HIDE_REQUEST_WINDOW_S = env.int("HIDE_REQUEST_WINDOW_S", default=3600)
+# Guests' hide requests apply at once (where the gallery says so) only while the photos
+# hidden at once in the last hour stay within these, per gallery and per device; beyond,
+# a request waits for the organizer's approval (faces/privacy.py).
+HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = env.int("HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR", default=3)
+HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = env.int("HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR", default=1)
 # Access codes: wrong codes per device, per address and per gallery in a window (a right
 # code does not count). The gallery's limit stops a guess spread over many devices and
 # addresses; guests who type the right code never use it up.

@@ -83,13 +83,32 @@ class HideRequestAdmin(ManagedByOrganizerAdmin):
     photos or blurring the face), rejects them, or undoes them. Every action goes
     through faces/privacy.py, which keeps what guests see in line."""
 
-    list_display = ["created_at", "gallery", "photo_count", "action", "status", "contact", "decided_at"]
+    list_display = [
+        "created_at",
+        "gallery",
+        "photo_count",
+        "action",
+        "status",
+        "applied_at_once",
+        "contact",
+        "decided_at",
+    ]
     ordering = ["-created_at", "-id"]  # the count's GROUP BY leaves the model's ordering out
-    list_filter = ["status", "action", ("gallery", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "action", "applied_at_once", ("gallery", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["gallery"]
     search_fields = ["gallery__name", "contact"]
     actions = ["apply_hide", "apply_blur", "reject", "undo"]
-    readonly_fields = ["gallery", "created_at", "action", "status", "decided_at", "contact", "photos", "deciding"]
+    readonly_fields = [
+        "gallery",
+        "created_at",
+        "action",
+        "status",
+        "applied_at_once",
+        "decided_at",
+        "contact",
+        "photos",
+        "deciding",
+    ]
     fields = readonly_fields
 
     def scope(self, queryset, user):

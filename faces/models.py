@@ -52,6 +52,9 @@ class PhotoFaces(models.Model):
     # As Photo.processing_attempts and Photo.queued_at, for the indexing task.
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     queued_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The whole photo's difference hash (faces/copies.py), to tell a selfie that is this
+    # photo resized or re-encoded; empty for photos indexed before it was kept.
+    picture_hash = models.BinaryField(null=True, editable=False)
 
     objects = PhotoFacesQuerySet.as_manager()
 
@@ -131,10 +134,18 @@ class HideRequest(models.Model):
     contact = models.CharField(max_length=200, blank=True, help_text="Given by the guest, if they wished.")
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Applied when the guest asked, without the organizer: what the gallery's budget of
+    # photos hidden at once counts (faces/privacy.py).
+    applied_at_once = models.BooleanField(
+        default=False, editable=False, help_text="Applied when the guest asked, without waiting for approval."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["gallery", "status"], name="hiderequest_gallery_status")]
+        indexes = [
+            models.Index(fields=["gallery", "status"], name="hiderequest_gallery_status"),
+            models.Index(fields=["gallery", "created_at"], name="hiderequest_gallery_created"),
+        ]
 
     def __str__(self):
         return f"Hide request {self.pk} in {self.gallery}"

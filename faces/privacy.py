@@ -7,8 +7,15 @@ Invariants:
   photo ids and face ids come from the signed, expiring results token, never from what
   the form says beyond picking among them. A token that is forged, expired or of
   another gallery, or a photo not in it, stores nothing.
-- A request keeps photo ids, the choice (hide or blur), times, status and an optional
-  contact: never the selfie, never a face descriptor.
+- A request keeps photo ids, the choice (hide or blur), times, status, whether it was
+  applied at once, and an optional contact: never the selfie, never a face descriptor,
+  never the device or the address.
+- Only the person can hide themselves: results searched with a copy of a gallery photo
+  (faces/copies.py; a boolean in the signed token) start no request. A guest's request
+  applies at once only where the gallery says so and while the photos hidden at once in
+  the last hour stay within HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR for the gallery and
+  HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR for the device; beyond, it waits for the
+  organizer, who is sent an email (when the site sends email) for every request that waits.
 - What guests see of a photo follows the applied requests: `Photo.hidden` and the
   derivatives' blurred faces are recomputed from them (photos_privacy_refresh) in the
   transaction that changes a request, and the gallery's `updated_at` moves with them.
@@ -25,14 +32,19 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, timedelta
+from functools import partial
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
@@ -40,7 +52,15 @@ from galleries import services as galleries_services
 from galleries.models import Gallery, Photo
 from ops import ratelimits
 
+logger = logging.getLogger(__name__)
+
 CONTACT_MAX_LENGTH = HideRequest._meta.get_field("contact").max_length
+# What a guest is told when their results come from a copy of a gallery photo.
+FROM_COPY_MESSAGE = (
+    "Your search was made with a copy of a photo from this gallery. It can find photos, but it cannot ask for "
+    "them to be hidden: to ask, please take a selfie with your camera and search with it. Thank you!"
+)
+AT_ONCE_WINDOW = timedelta(hours=1)
 
 
 # --- Hide requests -------------------------------------------------------------------
@@ -54,6 +74,13 @@ class TooManyHideRequests(HideRequestRefused):
     def __init__(self, retry_after_s: int):
         super().__init__("You have sent several requests in a short time. Please wait a while and try again.")
         self.retry_after_s = retry_after_s
+
+
+class HideFromCopyRefused(HideRequestRefused):
+    """The results were searched with a copy of a gallery photo, not a selfie."""
+
+    def __init__(self):
+        super().__init__(FROM_COPY_MESSAGE)
 
 
 class HideResultsInvalid(HideRequestRefused):
@@ -86,12 +113,14 @@ def hide_request_create(
     address: str,
 ) -> HideRequest:
     """A guest's request to hide (or blur their face in) photos of their Find me results:
-    all of them with `hide_all`, else those of `photo_keys`. Applied at once, or left
-    for the organizer's approval, as the gallery says; its action is the gallery's
-    default. Raises HideRequestRefused (TooManyHideRequests, HideResultsInvalid, or a
-    plain one for a choice that is empty, names photos not in the results, or a contact
-    too long), storing nothing. Every request counts towards the rate limits, refused
-    ones too (the count is not rolled back with them)."""
+    all of them with `hide_all`, else those of `photo_keys`. Applied at once where the
+    gallery says so and within the budgets of photos hidden at once (per gallery, per
+    device), else left for the organizer's approval, who is told by email; its action is
+    the gallery's default. Raises HideRequestRefused (TooManyHideRequests,
+    HideResultsInvalid, HideFromCopyRefused, or a plain one for a choice that is empty,
+    names photos not in the results, or a contact too long), storing nothing. Every
+    request counts towards the rate limits, refused ones too (the count is not rolled
+    back with them)."""
     limit = hide_request_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManyHideRequests(limit.retry_after_s)
@@ -106,6 +135,8 @@ def hide_request_create(
             "These results are not valid here. Search again with a selfie, then choose the photos to hide.",
             expired=False,
         ) from exc
+    if results.from_copy:
+        raise HideFromCopyRefused()
     by_key = {str(found.photo.key): found for found in results.found}
     if hide_all:
         chosen = list(results.found)
@@ -132,8 +163,15 @@ def hide_request_create(
         Face.objects.filter(pk__in=face_ids, gallery=gallery).values_list("pk", "photo_id") if face_ids else []
     )
     with transaction.atomic():
+        at_once = gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE and _at_once_budget_take(
+            gallery=gallery, photos=len(chosen), device=device
+        )
         hide_request = HideRequest.objects.create(
-            gallery=gallery, action=gallery.hide_action, status=HideRequest.Status.PENDING, contact=contact
+            gallery=gallery,
+            action=gallery.hide_action,
+            status=HideRequest.Status.PENDING,
+            contact=contact,
+            applied_at_once=at_once,
         )
         HideRequestPhoto.objects.bulk_create(
             HideRequestPhoto(
@@ -143,9 +181,103 @@ def hide_request_create(
             )
             for found in chosen
         )
-        if gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE:
+        if at_once:
             hide_request_apply(hide_request=hide_request)
+        else:
+            transaction.on_commit(partial(_enqueue_waiting_email, hide_request_id=hide_request.pk))
     return hide_request
+
+
+def hide_request_waits_for_budget(hide_request: HideRequest) -> bool:
+    """A request that waits for the organizer though its gallery applies them at once:
+    it went past a budget of photos hidden at once."""
+    return (
+        hide_request.status == HideRequest.Status.PENDING
+        and hide_request.gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE
+    )
+
+
+def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str) -> bool:
+    """Whether `photos` more may be hidden at once in the gallery, for this device; if
+    so, they are counted against the device's budget. Call inside the transaction that
+    stores the request: the gallery's row is locked until it commits, so that two
+    requests at once cannot both take the last of its budget (on PostgreSQL; SQLite
+    writes one transaction at a time)."""
+    Gallery.objects.select_for_update().filter(pk=gallery.pk).values_list("pk", flat=True).first()
+    since = timezone.now() - AT_ONCE_WINDOW
+    hidden_at_once = HideRequestPhoto.objects.filter(
+        hide_request__gallery=gallery, hide_request__applied_at_once=True, hide_request__created_at__gte=since
+    ).count()
+    if hidden_at_once + photos > settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR:
+        return False
+    if photos > settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR:
+        return False
+    # The device's budget is counted where the rate limits count (no device is stored
+    # with a request): one hit a photo, all handed back if one is refused.
+    limit = ratelimits.Limit(
+        "hide-at-once-device",
+        device,
+        settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
+        int(AT_ONCE_WINDOW.total_seconds()),
+    )
+    taken = []
+    for _ in range(photos):
+        decision = ratelimits.limits_hit(limit)
+        if not decision.allowed:
+            for counted in taken:
+                counted.refund()
+            return False
+        taken.append(decision)
+    return True
+
+
+def _enqueue_waiting_email(*, hide_request_id: int) -> None:
+    """Runs once the request is stored: a failure to queue the email is logged, and the
+    guest's request stands."""
+    if not settings.EMAIL_ENABLED:
+        return
+    from faces.tasks import send_hide_request_waiting_email
+
+    try:
+        send_hide_request_waiting_email.enqueue(hide_request_id=hide_request_id)
+    except Exception:
+        logger.exception("Could not queue the email about hide request %s", hide_request_id)
+
+
+def hide_request_waiting_email(*, hide_request_id: int) -> bool:
+    """Tells the gallery's owner that a request waits for their approval: the gallery's
+    name and the address of its waiting requests in the admin, nothing about the guest.
+    Returns whether an email was sent; a failure to send is logged, never raised."""
+    hide_request = HideRequest.objects.select_related("gallery__owner").filter(pk=hide_request_id).first()
+    if hide_request is None or hide_request.status != HideRequest.Status.PENDING or not settings.EMAIL_ENABLED:
+        return False
+    gallery = hide_request.gallery
+    owner_email = gallery.owner.email if gallery.owner_id is not None else ""
+    if not owner_email:
+        return False
+    count = hide_request.entries.count()
+    query = urlencode({"gallery__id__exact": gallery.pk, "status__exact": HideRequest.Status.PENDING})
+    url = f"{settings.PUBLIC_BASE_URL}{reverse('admin:faces_hiderequest_changelist')}?{query}"
+    photos = f"{count} photo{'s' if count != 1 else ''}"
+    why = (
+        "More photos were asked to be hidden in the last hour than are hidden at once, so this one waits for you."
+        if hide_request_waits_for_budget(hide_request)
+        else "The gallery's hide requests wait for your approval."
+    )
+    try:
+        send_mail(
+            subject=f"A hide request waits for you in {gallery.name}",
+            message=(
+                f"A guest of {gallery.name} asked for {photos} to be hidden. {why}\n\n"
+                f"Approve (hide or blur) or reject it here:\n{url}\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[owner_email],
+        )
+    except Exception:
+        logger.exception("Could not send the email about hide request %s", hide_request_id)
+        return False
+    return True
 
 
 @transaction.atomic
@@ -208,7 +340,7 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
 
 # Raise when templates/faces/privacy.html changes what it says: the receipts of searches
 # made before then keep naming the version their guests agreed to.
-PRIVACY_TEXT_REVISION = 1
+PRIVACY_TEXT_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -223,6 +355,7 @@ class PrivacyFacts:
     hide_requests_apply: str
     hide_action: str
     results_max_age_s: int
+    hide_at_once_photos: int  # per device in an hour, where requests apply at once
 
 
 @dataclass(frozen=True)
@@ -246,6 +379,7 @@ def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
         hide_requests_apply=gallery.hide_requests_apply,
         hide_action=gallery.hide_action,
         results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
+        hide_at_once_photos=settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
     )
     text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
     return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])

@@ -2,7 +2,9 @@
 original service's compare and detect.
 
 A selfie is only ever held in memory: it is read from the request, searched with and
-dropped. Nothing here stores or logs it, or anything computed from it.
+dropped. Nothing here stores or logs it, or anything computed from it, but for one
+boolean in the signed results: whether it was a copy of a gallery photo (faces/copies.py),
+in which case those results cannot hide photos.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils import timezone
 from PIL import Image
 
 from eventgallery import transient
-from faces import search
+from faces import copies, search
 from faces.engines import get_engine
 from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageNotUsable, IndexedFace
 from faces.forms import SelfieForm
@@ -191,6 +193,7 @@ def _photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
         with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
             image = open_upright_rgb(original)
         found = engine.index(image, collection=collection_name(photo.gallery_id), photo_id=photo.pk)
+        picture_hash = copies.picture_hash(image)
     except (ImageRejected, FaceEngineError) as exc:
         return _indexing_failed(photo, str(exc))
     except FileNotFoundError:
@@ -202,7 +205,7 @@ def _photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
         logger.exception("Could not index the faces of photo %s", photo.pk)
         return _indexing_failed(photo, "The photo could not be read or indexed; retry later.")
 
-    replaced_external_ids = _store_faces(photo, engine, found)
+    replaced_external_ids = _store_faces(photo, engine, found, picture_hash=picture_hash)
     if replaced_external_ids:
         _forget_external_faces_on_commit(photo.gallery_id, replaced_external_ids)
     return PhotoFaces.objects.filter(photo=photo).first()
@@ -278,7 +281,9 @@ def photo_faces_requeue_stuck() -> int:
 
 
 @transaction.atomic
-def _store_faces(photo: Photo, engine: FaceEngine, found: list[IndexedFace]) -> list[str]:
+def _store_faces(
+    photo: Photo, engine: FaceEngine, found: list[IndexedFace], *, picture_hash: bytes | None = None
+) -> list[str]:
     """Replace the photo's faces with those found; returns the external ids of the
     faces replaced, for the engine to forget."""
     engine_name = engine.name
@@ -323,6 +328,7 @@ def _store_faces(photo: Photo, engine: FaceEngine, found: list[IndexedFace]) -> 
         face_count=len(found),
         error="",
         indexed_at=timezone.now(),
+        picture_hash=picture_hash,
     )
     # The gallery page's alt texts count the people in each photo: a page cached before
     # the faces were indexed is made again. (Imported here: galleries.services imports
@@ -467,6 +473,9 @@ class SearchResult:
     faces_in_selfie: int
     describe_ms: float
     search_ms: float
+    # The selfie is a copy of a gallery photo (faces/copies.py): its results may be seen,
+    # never used to hide photos.
+    from_copy: bool = False
 
     @property
     def sure(self) -> list[PhotoMatch]:
@@ -541,12 +550,15 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
             "is you. Take a selfie with only your face in it, or crop the photo to your face."
         )
     if engine.searches_in_database:
-        scored = _search_descriptors(gallery, np.frombuffer(face.descriptor, np.float32))
+        scored, nearest = _search_descriptors(gallery, np.frombuffer(face.descriptor, np.float32))
     else:
         try:
-            scored = _search_collection(engine, gallery, face)
+            scored, nearest = _search_collection(engine, gallery, face)
         except FaceEngineError as exc:
             raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
+    from_copy = (nearest is not None and engine.is_copy(nearest)) or copies.is_copy_of_gallery_picture(
+        gallery_id=gallery.pk, image=selfie, max_bits=settings.FACE_COPY_HASH_BITS
+    )
     matches = _photo_matches(scored)
     finished = timezone.now()
     return SearchResult(
@@ -554,15 +566,17 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
         faces_in_selfie=face.faces_in_image,
         describe_ms=(described - started).total_seconds() * 1000,
         search_ms=(finished - described).total_seconds() * 1000,
+        from_copy=from_copy,
     )
 
 
-def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, tuple[float, bool]]:
+def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> tuple[dict[int, tuple[float, bool]], float | None]:
     """face id -> (similarity, sure) for the faces close enough to the selfie: "you"
-    and "maybe you" as faces.search.match_tiers decides them, with the FACE_* settings."""
+    and "maybe you" as faces.search.match_tiers decides them, with the FACE_* settings;
+    and the distance of the nearest face of the gallery (None without faces)."""
     known = search.gallery_descriptors(gallery.pk)
     if not len(known.face_ids):
-        return {}
+        return {}, None
     tiers = search.match_tiers(
         known,
         descriptor,
@@ -573,23 +587,26 @@ def _search_descriptors(gallery: Gallery, descriptor: np.ndarray) -> dict[int, t
         neighbours=settings.FACE_MATCH_NEIGHBOURS,
         margin=settings.FACE_MATCH_MARGIN,
     )
-    return {
+    scored = {
         int(known.face_ids[i]): (
             search.similarity(float(tiers.distances[i]), match_distance=settings.FACE_MATCH_DISTANCE),
             bool(tiers.sure[i]),
         )
         for i in np.flatnonzero(tiers.maybe)
     }
+    return scored, float(tiers.distances.min())
 
 
-def _search_collection(engine, gallery: Gallery, face) -> dict[int, tuple[float, bool]]:
+def _search_collection(engine, gallery: Gallery, face) -> tuple[dict[int, tuple[float, bool]], float | None]:
+    """As _search_descriptors, with the highest similarity of a face of the collection."""
     found = engine.search_collection(face, collection=collection_name(gallery.pk), limit=4096)
     by_external = {m.external_id: m.similarity for m in found if m.similarity >= settings.FACE_MAYBE_SIMILARITY}
     ids = Face.objects.filter(gallery=gallery, external_id__in=list(by_external)).values_list("pk", "external_id")
-    return {
+    scored = {
         pk: (by_external[external_id], by_external[external_id] >= settings.FACE_MATCH_SIMILARITY)
         for pk, external_id in ids
     }
+    return scored, max((m.similarity for m in found), default=None)
 
 
 def _photo_matches(scored: dict[int, tuple[float, bool]]) -> list[PhotoMatch]:
@@ -722,6 +739,7 @@ class FindMeResults:
     gallery_id: int
     faces_in_selfie: int
     found: list[FoundPhoto]  # strongest first; sure ones before the maybes
+    from_copy: bool = False  # searched with a copy of a gallery photo: no hiding from these
 
     @property
     def sure(self) -> list[FoundPhoto]:
@@ -739,7 +757,8 @@ def _permille(value: float) -> int:
 def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
     """The results as a URL-safe token: signed (with a salt of its own) and compressed.
 
-    It holds the gallery, the number of faces in the selfie, and for each photo its id,
+    It holds the gallery, the number of faces in the selfie, whether the selfie was a
+    copy of a gallery photo ("c": such results cannot hide photos), and for each photo its id,
     whether it is "you", the similarity (one decimal), the face's box (per mille) and
     the face's id in the face index (what a hide request blurs: signed here, so a guest
     can only ever name the faces their own search matched).
@@ -765,6 +784,8 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
         )
         previous = match.photo.pk
     payload = {"g": gallery.pk, "f": result.faces_in_selfie, "p": rows}
+    if result.from_copy:
+        payload["c"] = 1
     return _ResultsSigner().sign_object(payload, compress=True)
 
 
@@ -834,7 +855,9 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
         )
     # Stable: among equals, the gallery's own order (as the search ranks them).
     found.sort(key=lambda f: (not f.is_sure, -f.similarity))
-    return FindMeResults(gallery_id=gallery.pk, faces_in_selfie=int(payload["f"]), found=found)
+    return FindMeResults(
+        gallery_id=gallery.pk, faces_in_selfie=int(payload["f"]), found=found, from_copy=bool(payload.get("c"))
+    )
 
 
 def find_me_results_without(*, gallery: Gallery, token: str, photo_key: str) -> str:

@@ -25,3 +25,10 @@ def delete_external_faces(*, collection: str, external_ids: list[str]) -> None:
 @task()
 def delete_external_collection(*, collection: str) -> None:
     services.external_collection_delete(collection=collection)
+
+
+@task()
+def send_hide_request_waiting_email(*, hide_request_id: int) -> None:
+    from faces import privacy
+
+    privacy.hide_request_waiting_email(hide_request_id=hide_request_id)

@@ -139,7 +139,11 @@ def find_me_results(request, slug):
         {
             **_form_context(gallery, SelfieForm(consent_given=bool(request.session.get(CONSENT_SESSION_KEY)))),
             "results_token": token,
-            "hide_form": bool(you or maybe_you),
+            # Results searched with a copy of a gallery photo hide nothing (faces/copies.py).
+            "hide_form": bool(you or maybe_you) and not results.from_copy,
+            "from_copy": results.from_copy,
+            "from_copy_message": privacy.FROM_COPY_MESSAGE,
+            "hide_at_once_photos": settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
             "you": you,
             "maybe_you": maybe_you,
             "faces_in_selfie": results.faces_in_selfie,
@@ -259,6 +263,12 @@ def find_me_hide(request, slug):
         else:
             done = "being blurred where your face is"
         messages.success(request, f"Done: {photos} {'is' if count == 1 else 'are'} {done}.")
+    elif privacy.hide_request_waits_for_budget(hide_request):
+        messages.success(
+            request,
+            f"Thank you: the organizers will look at your request to hide {photos}. Only a few photos are hidden "
+            "at once, so that no one can have photos of other people hidden.",
+        )
     else:
         messages.success(request, f"Thank you: the organizer will review your request to hide {photos}.")
     response = HttpResponseRedirect(_results_url(gallery, token))

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -19,10 +20,26 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.admin import face_crops_html
+from faces.models import HideRequest
 from galleries import access, files, services, share, stats, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
+
+
+def _hide_requests_count(status: str):
+    """The gallery's hide requests of this status, as a subquery: one query for the list."""
+    return Coalesce(
+        Subquery(
+            HideRequest.objects.filter(gallery=OuterRef("pk"), status=status)
+            .order_by()
+            .values("gallery")
+            .annotate(count=Count("pk"))
+            .values("count")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
 
 
 def _thumbnail_html(photo, size=80):
@@ -163,6 +180,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         "photos_link",
         "processing",
         "find_me",
+        "hide_requests",
         "closing",
     ]
     list_filter = ["is_published", "visibility", "face_search_enabled", "event_date"]
@@ -205,7 +223,15 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     def get_queryset(self, request):
         # The counts' GROUP BY drops the model's ordering; lists and autocomplete page by it.
         return (
-            super().get_queryset(request).with_photo_counts().with_face_counts().order_by(*Gallery._meta.ordering, "pk")
+            super()
+            .get_queryset(request)
+            .with_photo_counts()
+            .with_face_counts()
+            .annotate(
+                hide_requests_waiting=_hide_requests_count(HideRequest.Status.PENDING),
+                hide_requests_applied=_hide_requests_count(HideRequest.Status.APPLIED),
+            )
+            .order_by(*Gallery._meta.ordering, "pk")
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -245,6 +271,26 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             return "Off"
         failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
         return f"{gallery.faces_indexed_count}/{gallery.faces_indexable_count} indexed{failed}"
+
+    @admin.display(description="Hide requests")
+    def hide_requests(self, gallery):
+        """Guests' requests to hide photos, waiting and applied, each linking to them."""
+        changelist = reverse("admin:faces_hiderequest_changelist")
+        parts = [
+            (
+                f"{changelist}?{urlencode({'gallery__id__exact': gallery.pk, 'status__exact': status})}",
+                f"{count} {label}",
+                "hide-requests-waiting" if status == HideRequest.Status.PENDING else "hide-requests-applied",
+            )
+            for status, label, count in (
+                (HideRequest.Status.PENDING, "waiting", gallery.hide_requests_waiting),
+                (HideRequest.Status.APPLIED, "applied", gallery.hide_requests_applied),
+            )
+            if count
+        ]
+        if not parts:
+            return "—"
+        return format_html_join(", ", '<a href="{}" class="{}">{}</a>', ((url, cls, text) for url, text, cls in parts))
 
     @admin.display(description="Closes", ordering="closes_at")
     def closing(self, gallery):

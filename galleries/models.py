@@ -40,12 +40,13 @@ class GalleryQuerySet(models.QuerySet):
     def with_face_counts(self):
         """Find me's progress: photos whose faces are indexed, of those Find me indexes
         (the photos guests see: not a guest's upload held back, not hidden), and those
-        that failed."""
+        that failed. Every count is of those same photos: a photo hidden after it was
+        indexed keeps its face index, and counted it would read "203/202 indexed"."""
         from faces.models import PhotoFaces
 
         def photos_with_status(status):
             return Subquery(
-                PhotoFaces.objects.filter(gallery=OuterRef("pk"), status=status)
+                PhotoFaces.objects.filter(guest_visible_q("photo__"), gallery=OuterRef("pk"), status=status)
                 .values("gallery")
                 .annotate(count=Count("pk"))
                 .values("count")[:1]

@@ -18,7 +18,12 @@ def get_engine() -> FaceEngine:
             secret_key=settings.REKOGNITION_SECRET_ACCESS_KEY,
             endpoint_url=settings.REKOGNITION_ENDPOINT_URL,
             match_threshold=settings.FACE_MAYBE_SIMILARITY,
+            copy_similarity=settings.FACE_COPY_SIMILARITY,
         )
     from faces.engines.local import LocalEngine
 
-    return LocalEngine(match_distance=settings.FACE_MATCH_DISTANCE, min_face_px=settings.FACE_MIN_FACE_PX)
+    return LocalEngine(
+        match_distance=settings.FACE_MATCH_DISTANCE,
+        min_face_px=settings.FACE_MIN_FACE_PX,
+        copy_distance=settings.FACE_COPY_DISTANCE,
+    )

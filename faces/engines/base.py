@@ -141,6 +141,12 @@ class FaceEngine:
     def search_collection(self, selfie: SelfieFace, *, collection: str, limit: int) -> list[CollectionMatch]:
         raise NotImplementedError
 
+    def is_copy(self, nearest: float) -> bool:
+        """Whether a selfie's face this near to a gallery face (the engine's own measure of
+        the nearest: a descriptor distance, or a similarity) is that photo copied, cropped
+        or re-encoded rather than another photo of the person (faces/copies.py)."""
+        raise NotImplementedError
+
     def compare(self, source: Image.Image, target: Image.Image) -> float | None:
         """The highest similarity of the source's largest face to any face of the
         target, or None when either has no face."""

@@ -102,12 +102,14 @@ class RekognitionEngine(FaceEngine):
         secret_key: str | None = None,
         endpoint_url: str | None = None,
         match_threshold: float = 80.0,
+        copy_similarity: float = 99.8,
         max_attempts: int = 5,
         connect_timeout: float = 5,
         read_timeout: float = 30,
         client=None,
     ):
         self.match_threshold = match_threshold
+        self.copy_similarity = copy_similarity
         if client is None:
             config = Config(
                 connect_timeout=connect_timeout,
@@ -172,6 +174,11 @@ class RekognitionEngine(FaceEngine):
                 raise
             similarities = [float(match["Similarity"]) for match in response.get("FaceMatches", [])]
         return max(similarities) if similarities else None
+
+    def is_copy(self, nearest: float) -> bool:
+        """`nearest` is the highest similarity of a gallery face to the selfie's: a copy of
+        the photo scores 99.9 and more, another photo of the person rarely above 99."""
+        return nearest >= self.copy_similarity
 
     # --- Collections --------------------------------------------------------------------
 

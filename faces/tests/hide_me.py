@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from faces import services
 from faces.models import Face
 from faces.tests import face_images
-from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
+from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, another_photo_of, selfie_of
 from faces.tests.find_me import add_photos, face_on, face_search_gallery, find_me_url, selfie_file
 
 # The person searched for: the third face of the group photo.
@@ -27,6 +27,13 @@ def gallery_with_the_person(capture, **fields):
 
 
 def the_persons_selfie():
+    """A selfie of the person taken with a camera: not a copy of a gallery photo."""
+    return selfie_file(another_photo_of(face_images.group_photo(), CENTRE))
+
+
+def a_copy_of_the_group_photo_around_the_person():
+    """The group photo cut around the person, turned, enlarged and re-encoded: still a
+    copy of a gallery photo (faces/copies.py)."""
     return selfie_file(selfie_of(face_images.group_photo(), CENTRE, face_px=110))
 
 

@@ -67,7 +67,8 @@ def test_it_hides_the_ticked_photo_at_once_and_the_results_no_longer_show_it(con
     assert str(found.group.key) not in page.text and str(found.alone.key) in page.text
 
 
-def test_hide_all_takes_every_photo_of_the_results_and_nothing_else(consenting_client, found):
+def test_hide_all_takes_every_photo_of_the_results_and_nothing_else(consenting_client, found, settings):
+    settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 2
     response = consenting_client.post(hide_url(found.gallery), {"r": found.token, "all": "1"})
 
     assert response.status_code == 303
@@ -88,7 +89,8 @@ def test_after_approval_the_photos_stay_until_the_organizer_approves(consenting_
 
 
 def test_what_a_request_keeps_is_photos_choice_time_status_and_contact_only():
-    # Never the selfie, never a face descriptor: the rows have no place for either.
+    # Never the selfie, never a face descriptor, never the device or the address: the
+    # rows have no place for any of them.
     assert {f.name for f in HideRequest._meta.concrete_fields} == {
         "id",
         "gallery",
@@ -97,6 +99,7 @@ def test_what_a_request_keeps_is_photos_choice_time_status_and_contact_only():
         "contact",
         "created_at",
         "decided_at",
+        "applied_at_once",
     }
     assert {f.name for f in HideRequestPhoto._meta.concrete_fields} == {"id", "hide_request", "photo", "face"}
 
@@ -169,6 +172,8 @@ def test_a_contact_too_long_is_refused(consenting_client, found):
 
 def test_requests_are_limited_per_device(consenting_client, found, settings):
     settings.HIDE_REQUESTS_PER_WINDOW = 2
+    settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 10
+    settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = 10
     for key in (found.group.key, found.alone.key):
         assert (
             consenting_client.post(hide_url(found.gallery), {"r": found.token, "photo": [str(key)]}).status_code == 303

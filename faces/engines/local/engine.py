@@ -34,6 +34,11 @@ from faces.engines.local.detection import (
 from faces.engines.local.models import loaded_models
 from faces.search import MATCH_DISTANCE, distance, similarity
 
+# A face this near to a gallery face is that photo copied (faces/copies.py). Measured
+# (bench/README.md, "Copies of gallery photos"): the display image, crops, turned and
+# re-encoded copies of a photo lie 0.10-0.20 from its face at the 95th percentile, other
+# photos of the same person 0.199 at the very least (one LFW pair in 873; 0.33 in dev).
+COPY_DISTANCE = 0.18
 _CHIP_SIZE = 150
 _CHIP_PADDING = 0.25
 
@@ -181,9 +186,20 @@ class LocalEngine(FaceEngine):
     name = "local"
     searches_in_database = True
 
-    def __init__(self, *, match_distance: float = MATCH_DISTANCE, min_face_px: int = DEFAULT_MIN_FACE_PX):
+    def __init__(
+        self,
+        *,
+        match_distance: float = MATCH_DISTANCE,
+        min_face_px: int = DEFAULT_MIN_FACE_PX,
+        copy_distance: float = COPY_DISTANCE,
+    ):
         self.match_distance = match_distance
         self.min_face_px = min_face_px
+        self.copy_distance = copy_distance
+
+    def is_copy(self, nearest: float) -> bool:
+        """`nearest` is the descriptor distance to the nearest gallery face."""
+        return nearest <= self.copy_distance
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         image = upright(image)
