@@ -298,10 +298,11 @@ HIDE_REQUESTS_PER_WINDOW = env.int("HIDE_REQUESTS_PER_WINDOW", default=10)
 HIDE_REQUESTS_PER_ADDRESS = env.int("HIDE_REQUESTS_PER_ADDRESS", default=100)
 HIDE_REQUEST_WINDOW_S = env.int("HIDE_REQUEST_WINDOW_S", default=3600)
 # Guests' hide requests apply at once (where the gallery says so) only while the photos
-# hidden at once in the last hour stay within these, per gallery and per device; beyond,
+# hidden at once in the last hour stay within these, per gallery, device and address; beyond,
 # a request waits for the organizer's approval (faces/privacy.py).
 HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = env.int("HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR", default=3)
 HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = env.int("HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR", default=1)
+HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = env.int("HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR", default=1)
 # Access codes: wrong codes per device, per address and per gallery in a window (a right
 # code does not count). The gallery's limit stops a guess spread over many devices and
 # addresses; guests who type the right code never use it up.

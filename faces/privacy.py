@@ -13,8 +13,10 @@ Invariants:
 - Only the person can hide themselves: results searched with a copy of a gallery photo
   (faces/copies.py; a boolean in the signed token) start no request. A guest's request
   applies at once only where the gallery says so and while the photos hidden at once in
-  the last hour stay within HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR for the gallery and
-  HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR for the device; beyond, it waits for the
+  the last hour stay within HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR for the gallery,
+  HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR for the device and
+  HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR for the address (a visitor who drops their device
+  cookie between requests is still one address); beyond, it waits for the
   organizer, who is sent an email (when the site sends email) for every request that waits.
 - What guests see of a photo follows the applied requests: `Photo.hidden` and the
   derivatives' blurred faces are recomputed from them (photos_privacy_refresh) in the
@@ -164,7 +166,7 @@ def hide_request_create(
     )
     with transaction.atomic():
         at_once = gallery.hide_requests_apply == Gallery.HideRequests.AT_ONCE and _at_once_budget_take(
-            gallery=gallery, photos=len(chosen), device=device
+            gallery=gallery, photos=len(chosen), device=device, address=address
         )
         hide_request = HideRequest.objects.create(
             gallery=gallery,
@@ -188,6 +190,11 @@ def hide_request_create(
     return hide_request
 
 
+def hide_at_once_photos() -> int:
+    """How many photos one guest may hide at once in an hour, where requests apply at once."""
+    return min(settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR, settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR)
+
+
 def hide_request_waits_for_budget(hide_request: HideRequest) -> bool:
     """A request that waits for the organizer though its gallery applies them at once:
     it went past a budget of photos hidden at once."""
@@ -197,9 +204,9 @@ def hide_request_waits_for_budget(hide_request: HideRequest) -> bool:
     )
 
 
-def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str) -> bool:
-    """Whether `photos` more may be hidden at once in the gallery, for this device; if
-    so, they are counted against the device's budget. Call inside the transaction that
+def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str, address: str) -> bool:
+    """Whether `photos` more may be hidden at once in the gallery, for this device and
+    address; if so, they are counted against the device's and the address's budgets. Call inside the transaction that
     stores the request: the gallery's row is locked until it commits, so that two
     requests at once cannot both take the last of its budget (on PostgreSQL; SQLite
     writes one transaction at a time)."""
@@ -210,19 +217,19 @@ def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str) -> bool:
     ).count()
     if hidden_at_once + photos > settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR:
         return False
-    if photos > settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR:
+    if photos > hide_at_once_photos():
         return False
-    # The device's budget is counted where the rate limits count (no device is stored
-    # with a request): one hit a photo, all handed back if one is refused.
-    limit = ratelimits.Limit(
-        "hide-at-once-device",
-        device,
-        settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
-        int(AT_ONCE_WINDOW.total_seconds()),
+    # The device's and the address's budgets are counted where the rate limits count (no
+    # device or address is stored with a request): one hit a photo, all handed back if
+    # one is refused.
+    window_s = int(AT_ONCE_WINDOW.total_seconds())
+    limits = (
+        ratelimits.Limit("hide-at-once-device", device, settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR, window_s),
+        ratelimits.Limit("hide-at-once-address", address, settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR, window_s),
     )
     taken = []
     for _ in range(photos):
-        decision = ratelimits.limits_hit(limit)
+        decision = ratelimits.limits_hit(*limits)
         if not decision.allowed:
             for counted in taken:
                 counted.refund()
@@ -355,7 +362,7 @@ class PrivacyFacts:
     hide_requests_apply: str
     hide_action: str
     results_max_age_s: int
-    hide_at_once_photos: int  # per device in an hour, where requests apply at once
+    hide_at_once_photos: int  # per device and address in an hour, where requests apply at once
 
 
 @dataclass(frozen=True)
@@ -379,7 +386,7 @@ def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
         hide_requests_apply=gallery.hide_requests_apply,
         hide_action=gallery.hide_action,
         results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
-        hide_at_once_photos=settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
+        hide_at_once_photos=hide_at_once_photos(),
     )
     text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
     return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])

@@ -143,7 +143,7 @@ def find_me_results(request, slug):
             "hide_form": bool(you or maybe_you) and not results.from_copy,
             "from_copy": results.from_copy,
             "from_copy_message": privacy.FROM_COPY_MESSAGE,
-            "hide_at_once_photos": settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR,
+            "hide_at_once_photos": privacy.hide_at_once_photos(),
             "you": you,
             "maybe_you": maybe_you,
             "faces_in_selfie": results.faces_in_selfie,

@@ -69,6 +69,7 @@ def test_it_hides_the_ticked_photo_at_once_and_the_results_no_longer_show_it(con
 
 def test_hide_all_takes_every_photo_of_the_results_and_nothing_else(consenting_client, found, settings):
     settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 2
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 2
     response = consenting_client.post(hide_url(found.gallery), {"r": found.token, "all": "1"})
 
     assert response.status_code == 303
@@ -173,6 +174,7 @@ def test_a_contact_too_long_is_refused(consenting_client, found):
 def test_requests_are_limited_per_device(consenting_client, found, settings):
     settings.HIDE_REQUESTS_PER_WINDOW = 2
     settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 10
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 10
     settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = 10
     for key in (found.group.key, found.alone.key):
         assert (

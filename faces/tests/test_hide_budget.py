@@ -1,7 +1,8 @@
 """Hide requests that apply at once stay within budgets: the photos hidden at once in the
-last hour, per gallery (HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR) and per device
-(HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR). Beyond them a request waits for the organizer,
-who is sent an email when the site sends email (Django's locmem backend here)."""
+last hour, per gallery (HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR), per device
+(HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR) and per address (HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR).
+Beyond them a request waits for the organizer, who is sent an email when the site sends
+email (Django's locmem backend here)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ def test_hide_all_of_two_photos_waits_for_the_organizer(consenting_client, found
 
 def test_the_gallerys_budget_holds_across_devices(found, settings, django_capture_on_commit_callbacks):
     settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = 1
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 2
     capture = django_capture_on_commit_callbacks
 
     assert _hide(_consenting(Client()), found, capture, photo=[str(found.group.key)]).status_code == 303
@@ -105,10 +107,33 @@ def test_the_gallerys_budget_holds_across_devices(found, settings, django_captur
     assert sorted(HideRequest.objects.values_list("status", flat=True)) == ["applied", "pending"]
 
 
+def test_a_visitor_who_drops_their_device_cookie_still_hides_one_photo_at_once(
+    found, settings, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    # A fresh client is a fresh device cookie; the test client's address stays the same.
+    for photo in (found.group, found.alone):
+        assert _hide(_consenting(Client()), found, capture, photo=[str(photo.key)]).status_code == 303
+
+    assert _hidden(found.gallery) == {found.group.pk}
+    assert sorted(HideRequest.objects.values_list("status", flat=True)) == ["applied", "pending"]
+
+
+def test_another_address_has_a_budget_of_its_own(found, settings, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+
+    _hide(_consenting(Client(REMOTE_ADDR="127.0.0.2")), found, capture, photo=[str(found.group.key)])
+    _hide(_consenting(Client(REMOTE_ADDR="127.0.0.3")), found, capture, photo=[str(found.alone.key)])
+
+    assert _hidden(found.gallery) == {found.group.pk, found.alone.pk}
+
+
 def test_photos_hidden_more_than_an_hour_ago_leave_the_gallerys_budget(
     found, settings, django_capture_on_commit_callbacks
 ):
     settings.HIDE_AT_ONCE_PHOTOS_PER_GALLERY_HOUR = 1
+    # Both clients share the test client's address: only the gallery's budget is measured.
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 2
     capture = django_capture_on_commit_callbacks
     _hide(_consenting(Client()), found, capture, photo=[str(found.group.key)])
     HideRequest.objects.update(created_at=timezone.now() - timedelta(minutes=61))
@@ -166,6 +191,8 @@ def test_the_privacy_page_says_what_hides_at_once_and_that_a_copy_cannot(client,
     version = privacy.privacy_policy(gallery=found.gallery).version
 
     settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 2
+
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 2
 
     assert "at once for up to 2 photos" in client.get(f"/g/{found.gallery.slug}/privacy/").text
     # What guests agree to changed: so does the version their receipts name.

@@ -30,6 +30,7 @@ def test_a_guest_hides_the_photos_they_are_in(live_server, transactional_db, mon
     executable = _chromium_or_skip()
     # Both photos at once: within the budget of photos a device hides at once.
     settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 2
+    settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR = 2
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import expect, sync_playwright
 
