@@ -376,23 +376,26 @@ def gallery_access(request, slug):
 
     form = AccessCodeForm(request.POST or None)
     status = 200
-    attempt = None
-    if request.method == "POST":
-        attempt = services.access_code_attempt(
-            gallery=gallery, device=f"cookie:{device_id(request)}", address=client_ip(request)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        outcome = services.access_code_try(
+            gallery=gallery,
+            session=request.session,
+            code=form.cleaned_data["code"],
+            device=f"cookie:{device_id(request)}",
+            address=client_ip(request),
         )
-        if not attempt.allowed:
+        if outcome.unlocked:
+            return redirect(gallery)
+        if outcome.refused:
             messages.error(request, "Too many wrong codes. Please wait a few minutes and try again.")
             status = 429
-        elif form.is_valid():
-            if services.gallery_unlock(gallery=gallery, session=request.session, code=form.cleaned_data["code"]):
-                attempt.refund()  # a right code is not a guess
-                return redirect(gallery)
+        else:
             messages.error(request, "That access code is not right. Check it and try again.")
             status = 403
     response = render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
-    if attempt is not None and not attempt.allowed:
-        response["Retry-After"] = str(attempt.retry_after_s)
+    if outcome is not None and outcome.refused:
+        response["Retry-After"] = str(outcome.retry_after_s)
     return response
 
 

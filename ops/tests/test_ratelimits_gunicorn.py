@@ -287,7 +287,8 @@ def test_the_limits_hold_across_gunicorn_workers_and_restarts(gunicorn, store):
 
     assert guesser.post(access, {"code": CODE}) == 429  # the device
     assert guesser.fresh().post(access, {"code": CODE}) == 429  # its address
-    assert guesser.fresh("127.0.0.5").post(access, {"code": CODE}) == 429  # the gallery
+    assert guesser.fresh("127.0.0.5").post(access, {"code": "wrong"}) == 429  # the gallery, for wrong codes
+    assert guesser.fresh("127.0.0.5").post(access, {"code": CODE}) == 302  # the right code still gets in
     other = guesser.fresh("127.0.0.5")
     other.open_form(f"/g/{other_private.slug}/access/")
     assert other.post(f"/g/{other_private.slug}/access/", {"code": "OTHER-CODE"}) == 302
