@@ -45,6 +45,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Django's 403 page, except while the database is away: then the outage's 503 (ops/outages.py).
+CSRF_FAILURE_VIEW = "ops.views.csrf_failure"
 # The address guests reach the site by (e.g. https://photos.example.org), printed in the
 # QR codes and share cards; empty: the host the organizer reached the admin by.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")

@@ -161,6 +161,7 @@ class Answer:
     status: int
     cookies: dict
     text: str
+    headers: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Browser:
             cookies = {}
             for header in response.headers.get_all("Set-Cookie") or []:
                 cookies.update({name: morsel.value for name, morsel in SimpleCookie(header).items()})
-            return Answer(response.status, cookies, text)
+            return Answer(response.status, cookies, text, dict(response.headers.items()))
         finally:
             conn.close()
 
