@@ -141,6 +141,15 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+_cache_is_redis = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+# Seconds a Redis cache (and the rate limits' counters there) may take to connect or
+# answer before the site goes on without it (ops/cache.py, ops/ratelimits.py).
+CACHE_TIMEOUT_S = env.float("CACHE_TIMEOUT_S", default=1.0)
+if _cache_is_redis:
+    CACHES["default"]["BACKEND"] = "ops.cache.DegradingRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": CACHE_TIMEOUT_S, "socket_timeout": CACHE_TIMEOUT_S}
+    )
 # How long a rendered gallery page is reused (0: never). A page is made again as soon
 # as the gallery or its photos change; this only bounds the life of pages made by
 # older code. On S3 it is cut to a sixth of AWS_QUERYSTRING_EXPIRE, so that the
@@ -267,9 +276,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Counted where every process sees them: Redis when CACHE_URL names it, else a table of
 # the database. Never in a process's memory (each gunicorn worker would count alone).
 _cache_location = CACHES["default"].get("LOCATION", "")
-RATE_LIMIT_REDIS_URL = (
-    str(_cache_location).split(",")[0] if CACHES["default"]["BACKEND"].endswith(".redis.RedisCache") else ""
-)
+RATE_LIMIT_REDIS_URL = str(_cache_location).split(",")[0] if _cache_is_redis else ""
 # Find me: FACE_SEARCHES_PER_WINDOW per device (above), under a ceiling per address
 # sized for a venue whose guests share one Wi-Fi (one address behind its NAT).
 FACE_SEARCHES_PER_ADDRESS = env.int("FACE_SEARCHES_PER_ADDRESS", default=300)

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from botocore.config import Config
 from django.conf import settings
+from django.core.cache import caches
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
@@ -52,10 +53,12 @@ class CheckResult:
 
 
 def readiness_checks() -> list[CheckResult]:
-    """Database, storage and a recent worker heartbeat, each timed; a failing check
-    names the problem without its details (those go to the log, not to a public page)."""
+    """Database, shared cache, storage and a recent worker heartbeat, each timed; a
+    failing check names the problem without its details (those go to the log, not to a
+    public page)."""
     return [
         _run_check("database", _check_database),
+        _run_check("cache", _check_cache),
         _run_check("storage", _check_storage),
         _run_check("worker", _check_worker),
     ]
@@ -85,6 +88,15 @@ def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+
+
+def _check_cache() -> None:
+    # The site goes on without Redis (ops/cache.py), so a cache read cannot tell: Redis
+    # is asked itself. Pages are then made for every request and the limits counted
+    # in the database, a degraded state that a probe must see.
+    backend = caches["default"]
+    if hasattr(backend, "ping"):
+        backend.ping()
 
 
 def _check_storage() -> None:

@@ -162,6 +162,7 @@ class Answer:
     cookies: dict
     text: str
     headers: dict = field(default_factory=dict)
+    body: bytes = b""
 
 
 @dataclass
@@ -184,11 +185,12 @@ class Browser:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
-            text = response.read().decode()
+            body = response.read()
+            text = body.decode(errors="replace")
             cookies = {}
             for header in response.headers.get_all("Set-Cookie") or []:
                 cookies.update({name: morsel.value for name, morsel in SimpleCookie(header).items()})
-            return Answer(response.status, cookies, text, dict(response.headers.items()))
+            return Answer(response.status, cookies, text, dict(response.headers.items()), body)
         finally:
             conn.close()
 
