@@ -87,6 +87,8 @@ def _http_error(request, exc: HttpError):
         response = error_response(status, exc.message if status < 500 else None)
     if status == 401:
         response["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        response["Retry-After"] = str(outages.RETRY_AFTER_S)
     return response
 
 

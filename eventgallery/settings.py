@@ -175,9 +175,12 @@ if S3_BUCKET:
         location=env.str("AWS_LOCATION", default=""),
         querystring_expire=env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
         addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
-        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5),
-        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30),
-        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=3),
+        # Seconds, and one try per call: an upload waits on a frozen S3 for at most
+        # two calls (the name's check, and the clean-up after the failure), about 10 s,
+        # before its 503. The worker and import_photos try again on their own.
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5),
+        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=1),
     )
 else:
     default_storage = {

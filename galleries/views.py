@@ -22,6 +22,7 @@ from galleries import access, downloads, files, layout, services, stats
 from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.models import Gallery, GalleryDownload, Photo
+from ops import outages
 from ops.ratelimits import client_ip, device_id
 
 
@@ -494,6 +495,7 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
             retry_after = max(retry_after, exc.retry_after_s)
         except services.StorageUnavailable as exc:
             refused = 503, str(exc), True
+            retry_after = max(retry_after, outages.RETRY_AFTER_S)
         except services.PhotoUploadError as exc:
             refused = 400, str(exc), False
         else:
@@ -547,7 +549,12 @@ def gallery_upload(request, slug):
             messages.add_message(
                 request, level, f"{result['name']}: {result['message']}" if result["name"] else result["message"]
             )
-        response = redirect("galleries:upload", slug=gallery.slug)
+        if status == 503:
+            # The storage is away: the page itself answers, as an outage, with the messages.
+            context = {"gallery": gallery, "form": form, "max_mb": settings.PHOTO_MAX_UPLOAD_MB}
+            response = render(request, "galleries/guest_upload.html", context, status=503)
+        else:
+            response = redirect("galleries:upload", slug=gallery.slug)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     if name != remembered:

@@ -128,7 +128,9 @@ def _probe_storage():
         if isinstance(client_config, Config):
             timeout = settings.READINESS_TIMEOUT_S
             options["client_config"] = client_config.merge(
-                Config(connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "max_attempts": 1})
+                Config(
+                    connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "total_max_attempts": 1}
+                )
             )
         _probe_storage_instance = storages.create_storage({**config, "OPTIONS": options})
     return _probe_storage_instance
