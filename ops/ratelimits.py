@@ -7,9 +7,10 @@ every process sees them:
 
 - Redis, when CACHE_URL names it (RATE_LIMIT_REDIS_URL): one Lua script increments
   the counter and gives it its expiry in a single step;
-- otherwise, and while Redis does not answer (refused, or slower than CACHE_TIMEOUT_S;
-  then left alone for REDIS_OUTAGE_BACKOFF_S), the database: one `INSERT ... ON CONFLICT DO UPDATE SET count = count + 1
-  ... RETURNING` on a RateLimitCounter row (PostgreSQL and SQLite alike), which starts a
+- otherwise, and while Redis does not answer (refused, or slower than
+  CACHE_TIMEOUT_S; then left alone for REDIS_OUTAGE_BACKOFF_S), the database: one
+  `INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING` on a
+  RateLimitCounter row (PostgreSQL and SQLite alike), which starts a
   new window in the same statement when the old one is over. Expired rows are
   deleted now and then by the hits themselves.
 
