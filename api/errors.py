@@ -9,6 +9,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from ops import outages
+
 logger = logging.getLogger(__name__)
 
 CODES = {
@@ -85,6 +87,8 @@ def _http_error(request, exc: HttpError):
         response = error_response(status, exc.message if status < 500 else None)
     if status == 401:
         response["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        response["Retry-After"] = str(outages.RETRY_AFTER_S)
     return response
 
 
@@ -102,6 +106,16 @@ def _malformed_multipart(request, exc):
     return error_response(400, MALFORMED_MULTIPART, code="malformed_body")
 
 
+def _unavailable(request, exc):
+    # The database or the shared cache is away (ops/outages.py): try again, not a bug.
+    if outages.outage_of(exc) is None:
+        return _server_error(request, exc)
+    logger.error("API %s %s: a service is away", request.method, request.path, exc_info=exc)
+    response = error_response(503)
+    response["Retry-After"] = str(outages.RETRY_AFTER_S)
+    return response
+
+
 def _server_error(request, exc):
     logger.exception("API error on %s %s", request.method, request.path)
     return error_response(500)
@@ -114,3 +128,5 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(RequestDataTooBig, _too_large)
     api.add_exception_handler(MultiPartParserError, _malformed_multipart)
     api.add_exception_handler(Exception, _server_error)
+    for error in (*outages.DATABASE_ERRORS, *outages.CACHE_ERRORS):
+        api.add_exception_handler(error, _unavailable)

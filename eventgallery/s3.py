@@ -14,9 +14,9 @@ def s3_storage_settings(
     location: str = "",
     querystring_expire: int = 3600,
     addressing_style: str = "auto",
-    connect_timeout: float = 5,
-    read_timeout: float = 30,
-    max_attempts: int = 3,
+    connect_timeout: float = 3,
+    read_timeout: float = 5,
+    max_attempts: int = 1,
 ) -> dict:
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -39,7 +39,9 @@ def s3_storage_settings(
                 signature_version="s3v4",
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                retries={"mode": "standard", "max_attempts": max_attempts},
+                # total_max_attempts counts the first try; botocore's max_attempts
+                # would count the retries only (3 made 4 tries of 30 s each).
+                retries={"mode": "standard", "total_max_attempts": max_attempts},
             ),
         },
     }

@@ -45,6 +45,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Django's 403 page, except while the database is away: then the outage's 503 (ops/outages.py).
+CSRF_FAILURE_VIEW = "ops.views.csrf_failure"
 # The address guests reach the site by (e.g. https://photos.example.org), printed in the
 # QR codes and share cards; empty: the host the organizer reached the admin by.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
@@ -139,6 +141,15 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+_cache_is_redis = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+# Seconds a Redis cache (and the rate limits' counters there) may take to connect or
+# answer before the site goes on without it (ops/cache.py, ops/ratelimits.py).
+CACHE_TIMEOUT_S = env.float("CACHE_TIMEOUT_S", default=1.0)
+if _cache_is_redis:
+    CACHES["default"]["BACKEND"] = "ops.cache.DegradingRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": CACHE_TIMEOUT_S, "socket_timeout": CACHE_TIMEOUT_S}
+    )
 # How long a rendered gallery page is reused (0: never). A page is made again as soon
 # as the gallery or its photos change; this only bounds the life of pages made by
 # older code. On S3 it is cut to a sixth of AWS_QUERYSTRING_EXPIRE, so that the
@@ -164,9 +175,12 @@ if S3_BUCKET:
         location=env.str("AWS_LOCATION", default=""),
         querystring_expire=env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
         addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
-        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5),
-        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30),
-        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=3),
+        # Seconds, and one try per call: an upload waits on a frozen S3 for at most
+        # two calls (the name's check, and the clean-up after the failure), about 10 s,
+        # before its 503. The worker and import_photos try again on their own.
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5),
+        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=1),
     )
 else:
     default_storage = {
@@ -286,9 +300,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Counted where every process sees them: Redis when CACHE_URL names it, else a table of
 # the database. Never in a process's memory (each gunicorn worker would count alone).
 _cache_location = CACHES["default"].get("LOCATION", "")
-RATE_LIMIT_REDIS_URL = (
-    str(_cache_location).split(",")[0] if CACHES["default"]["BACKEND"].endswith(".redis.RedisCache") else ""
-)
+RATE_LIMIT_REDIS_URL = str(_cache_location).split(",")[0] if _cache_is_redis else ""
 # Find me: FACE_SEARCHES_PER_WINDOW per device (above), under a ceiling per address
 # sized for a venue whose guests share one Wi-Fi (one address behind its NAT).
 FACE_SEARCHES_PER_ADDRESS = env.int("FACE_SEARCHES_PER_ADDRESS", default=300)

@@ -9,6 +9,9 @@ admin.site.site_header = "Eventgallery"
 admin.site.site_title = "Eventgallery"
 admin.site.index_title = "Organizer"
 
+# A database or cache outage answers 503 with Retry-After (ops/outages.py).
+handler500 = "ops.views.server_error"
+
 urlpatterns = [
     # Before the admin: single sign-on's pages and the admin logout that also ends its session.
     path("", include("accounts.urls")),

@@ -25,6 +25,7 @@ from galleries import access, files, services, share, stats, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
+from ops import outages
 
 
 def _hide_requests_count(status: str):
@@ -570,10 +571,12 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         wants_json = "application/json" in request.headers.get("Accept", "")
         uploads = request.FILES.getlist("photos")
         results = []
+        storage_away = False
         for upload in uploads:
             try:
                 photo = services.photo_create(gallery=gallery, upload=upload, filename=upload.name)
             except services.PhotoUploadError as exc:
+                storage_away = storage_away or isinstance(exc, services.StorageUnavailable)
                 results.append(
                     {
                         "name": upload.name,
@@ -590,7 +593,13 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             status = 200 if uploads and all(r["ok"] for r in results) else 400
             if not uploads:
                 results.append({"name": "", "ok": False, "message": "Choose at least one photo."})
-            return JsonResponse({"results": results}, status=status)
+            if storage_away:
+                # Not the file's fault: the uploader may send it again in a while.
+                status = 503
+            response = JsonResponse({"results": results}, status=status)
+            if storage_away:
+                response["Retry-After"] = str(outages.RETRY_AFTER_S)
+            return response
 
         accepted = [r for r in results if r["ok"]]
         if accepted:

@@ -742,10 +742,14 @@ def gallery_closing_extend(*, gallery: Gallery, days: int = GALLERY_EXTEND_DAYS,
 
 
 # --- Access codes -------------------------------------------------------------------
-# A code is compared without regard to case or surrounding spaces. Wrong codes are
-# limited per device, per address and per gallery (ops/ratelimits.py); a right one does
-# not count, so a wedding's guests typing it never use up the gallery's limit, while a
-# guess spread over many devices and addresses still meets it.
+# A code is compared without regard to case or surrounding spaces. Tries are limited per
+# device and per address, counted before the code is checked; a right code is then
+# handed back, so a wedding's guests typing it never use up a limit. Wrong codes are
+# also limited per gallery, counted once the code is known to be wrong: a guess spread
+# over many devices and addresses is slowed down, while the right code still gets in
+# from any device or address that is not over its own limit (the gallery's limit must
+# not let a stranger lock every guest out). Against a guess spread wide, the code's own
+# length holds: 31^8 codes (below), at most ACCESS_CODE_TRIES_PER_ADDRESS per address.
 
 SESSION_ACCESS_KEY = "gallery_access"
 # Lowercase letters and digits without look-alikes (0 o, 1 l i): 31^8, about 10^12 codes.
@@ -758,16 +762,40 @@ def access_code_generate() -> str:
     return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
-def access_code_attempt(*, gallery: Gallery, device: str, address: str) -> ratelimits.Decision:
-    """Counts a try of the gallery's code by this device from this address; refused
-    when the device, the address or the gallery has had too many wrong codes in
-    ACCESS_CODE_WINDOW_S. Hand it back (Decision.refund) when the code was right."""
+@dataclass(frozen=True)
+class AccessCodeTry:
+    """What came of a try: the gallery unlocked, or refused for a limit (retry_after_s
+    above 0), or else the code was wrong."""
+
+    unlocked: bool
+    retry_after_s: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.retry_after_s > 0
+
+
+def access_code_try(*, gallery: Gallery, session, code: str, device: str, address: str) -> AccessCodeTry:
+    """Tries `code` for this session: counted per device and per address first (over
+    either limit, refused before the code is checked, and counted nowhere); a right
+    code unlocks and is handed back; a wrong one stays counted there and is counted
+    per gallery too, refused when the gallery has had too many wrong codes in
+    ACCESS_CODE_WINDOW_S. That refusal keeps the device's and the address's hits: the
+    code was checked, and a refusal says it was wrong as plainly as a 403 does."""
     window = settings.ACCESS_CODE_WINDOW_S
-    return ratelimits.limits_hit(
+    decision = ratelimits.limits_hit(
         ratelimits.Limit("access-code-device", device, settings.ACCESS_CODE_TRIES_PER_DEVICE, window),
         ratelimits.Limit("access-code-address", address, settings.ACCESS_CODE_TRIES_PER_ADDRESS, window),
-        ratelimits.Limit("access-code-gallery", str(gallery.pk), settings.ACCESS_CODE_TRIES_PER_GALLERY, window),
     )
+    if not decision.allowed:
+        return AccessCodeTry(unlocked=False, retry_after_s=decision.retry_after_s)
+    if gallery_unlock(gallery=gallery, session=session, code=code):
+        decision.refund()  # a right code is not a guess
+        return AccessCodeTry(unlocked=True)
+    per_gallery = ratelimits.limits_hit(
+        ratelimits.Limit("access-code-gallery", str(gallery.pk), settings.ACCESS_CODE_TRIES_PER_GALLERY, window)
+    )
+    return AccessCodeTry(unlocked=False, retry_after_s=per_gallery.retry_after_s)
 
 
 def _access_token(gallery: Gallery) -> str:

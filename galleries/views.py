@@ -22,6 +22,7 @@ from galleries import access, downloads, files, layout, services, stats
 from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.models import Gallery, GalleryDownload, Photo
+from ops import outages
 from ops.ratelimits import client_ip, device_id
 
 
@@ -376,23 +377,26 @@ def gallery_access(request, slug):
 
     form = AccessCodeForm(request.POST or None)
     status = 200
-    attempt = None
-    if request.method == "POST":
-        attempt = services.access_code_attempt(
-            gallery=gallery, device=f"cookie:{device_id(request)}", address=client_ip(request)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        outcome = services.access_code_try(
+            gallery=gallery,
+            session=request.session,
+            code=form.cleaned_data["code"],
+            device=f"cookie:{device_id(request)}",
+            address=client_ip(request),
         )
-        if not attempt.allowed:
+        if outcome.unlocked:
+            return redirect(gallery)
+        if outcome.refused:
             messages.error(request, "Too many wrong codes. Please wait a few minutes and try again.")
             status = 429
-        elif form.is_valid():
-            if services.gallery_unlock(gallery=gallery, session=request.session, code=form.cleaned_data["code"]):
-                attempt.refund()  # a right code is not a guess
-                return redirect(gallery)
+        else:
             messages.error(request, "That access code is not right. Check it and try again.")
             status = 403
     response = render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
-    if attempt is not None and not attempt.allowed:
-        response["Retry-After"] = str(attempt.retry_after_s)
+    if outcome is not None and outcome.refused:
+        response["Retry-After"] = str(outcome.retry_after_s)
     return response
 
 
@@ -491,6 +495,7 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
             retry_after = max(retry_after, exc.retry_after_s)
         except services.StorageUnavailable as exc:
             refused = 503, str(exc), True
+            retry_after = max(retry_after, outages.RETRY_AFTER_S)
         except services.PhotoUploadError as exc:
             refused = 400, str(exc), False
         else:
@@ -544,7 +549,12 @@ def gallery_upload(request, slug):
             messages.add_message(
                 request, level, f"{result['name']}: {result['message']}" if result["name"] else result["message"]
             )
-        response = redirect("galleries:upload", slug=gallery.slug)
+        if status == 503:
+            # The storage is away: the page itself answers, as an outage, with the messages.
+            context = {"gallery": gallery, "form": form, "max_mb": settings.PHOTO_MAX_UPLOAD_MB}
+            response = render(request, "galleries/guest_upload.html", context, status=503)
+        else:
+            response = redirect("galleries:upload", slug=gallery.slug)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     if name != remembered:

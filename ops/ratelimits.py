@@ -7,13 +7,18 @@ every process sees them:
 
 - Redis, when CACHE_URL names it (RATE_LIMIT_REDIS_URL): one Lua script increments
   the counter and gives it its expiry in a single step;
-- otherwise the database: one `INSERT ... ON CONFLICT DO UPDATE SET count = count + 1
-  ... RETURNING` on a RateLimitCounter row (PostgreSQL and SQLite alike), which starts a
+- otherwise, and while Redis does not answer (refused, or slower than
+  CACHE_TIMEOUT_S; then left alone for REDIS_OUTAGE_BACKOFF_S), the database: one
+  `INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING` on a
+  RateLimitCounter row (PostgreSQL and SQLite alike), which starts a
   new window in the same statement when the old one is over. Expired rows are
   deleted now and then by the hits themselves.
 
 Never a process's memory: each gunicorn worker would count on its own, and a
-restart would forget.
+restart would forget. The fallback keeps counting across processes through a Redis
+outage; its counts start from what the database holds for the bucket (nothing, most
+often), and the counts made in Redis are taken up again when it is back, if it kept
+them: across the switch a client may get up to its limit once in each store.
 
 Invariants: every hit is counted before anything is decided; a counter never lives
 past its window; a refused hit, or one handed back (a right access code), does not
@@ -27,9 +32,11 @@ of our own, set by DeviceCookieMiddleware, anonymous guests included).
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -41,7 +48,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_datetime
 
+from ops.cache import no_retry
 from ops.models import RateLimitCounter
+from ops.outages import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 DEVICE_COOKIE = "eventgallery_device"
 DEVICE_COOKIE_SALT = "ops.ratelimits.device"
@@ -49,7 +60,7 @@ DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 # About one database hit in this many also deletes the counters whose window is over.
 CLEANUP_EVERY = 100
 REDIS_KEY_PREFIX = "eventgallery:ratelimit:"
-REDIS_TIMEOUT_S = 2
+REDIS_OUTAGE_BACKOFF_S = 5.0
 
 
 # --- Who is asking ----------------------------------------------------------------------
@@ -128,6 +139,7 @@ class Limit:
 
 @dataclass
 class _Hit:
+    store: object  # where it was counted, to hand it back there
     bucket: str
     window_end: object  # the store's own value for the window, to hand the hit back to the same window
 
@@ -144,9 +156,8 @@ class Decision:
     def refund(self) -> None:
         """Hands the hits back: what was counted did not happen, or does not count
         (a right access code)."""
-        store = _store()
         for hit in self._hits:
-            store.refund(hit)
+            hit.store.refund(hit)
         self._hits = []
 
 
@@ -154,14 +165,13 @@ def limits_hit(*limits: Limit) -> Decision:
     """Counts one hit against each limit, in order. The first limit over its number
     refuses, and the hits counted so far, its own included, are handed back: a refused
     hit counts nowhere (a device over its own limit does not use up its address's)."""
-    store = _store()
     hits: list[_Hit] = []
     for limit in limits:
-        hit, count, expires_at = store.hit(limit.bucket, limit.window_s)
+        hit, count, expires_at = _store().hit(limit.bucket, limit.window_s)
         hits.append(hit)
         if count > limit.limit:
             for counted in hits:
-                store.refund(counted)
+                counted.store.refund(counted)
             retry_after = math.ceil((expires_at - timezone.now()).total_seconds())
             return Decision(False, retry_after_s=min(max(retry_after, 1), limit.window_s), refused_by=limit.scope)
     return Decision(True, _hits=hits)
@@ -178,7 +188,25 @@ def counters_delete_expired() -> int:
 
 def _store():
     url = settings.RATE_LIMIT_REDIS_URL
-    return _redis_store(url) if url else _DATABASE_STORE
+    if url:
+        redis_store = _redis_store(url)
+        if redis_store.answering():
+            return _FallingBack(redis_store)
+    return _DATABASE_STORE
+
+
+class _FallingBack:
+    """Redis, or the database for this hit when Redis fails to answer it."""
+
+    def __init__(self, redis_store: _RedisStore):
+        self.redis_store = redis_store
+
+    def hit(self, bucket: str, window_s: int):
+        try:
+            return self.redis_store.hit(bucket, window_s)
+        except CACHE_ERRORS as exc:
+            self.redis_store.went_away(exc)
+            return _DATABASE_STORE.hit(bucket, window_s)
 
 
 class _DatabaseStore:
@@ -203,7 +231,7 @@ class _DatabaseStore:
             count, stored_expires_at = cursor.fetchone()
         if random.randrange(CLEANUP_EVERY) == 0:
             counters_delete_expired()
-        return _Hit(bucket, stored_expires_at), count, _as_datetime(stored_expires_at)
+        return _Hit(self, bucket, stored_expires_at), count, _as_datetime(stored_expires_at)
 
     def refund(self, hit: _Hit) -> None:
         table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
@@ -248,17 +276,33 @@ class _RedisStore:
     def __init__(self, url: str):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+        timeout = settings.CACHE_TIMEOUT_S
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=no_retry()
+        )
         self._hit = self.client.register_script(_REDIS_HIT)
         self._refund = self.client.register_script(_REDIS_REFUND)
+        self._skip_until = 0.0
+
+    def answering(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def went_away(self, exc: Exception) -> None:
+        if self.answering():
+            logger.warning("Redis does not answer (%s): rate limits counted in the database", type(exc).__name__)
+        self._skip_until = time.monotonic() + REDIS_OUTAGE_BACKOFF_S
 
     def hit(self, bucket: str, window_s: int) -> tuple[_Hit, int, datetime]:
         key = REDIS_KEY_PREFIX + bucket
         count, ttl_ms = self._hit(keys=[key], args=[window_s * 1000])
-        return _Hit(key, None), int(count), timezone.now() + timedelta(milliseconds=int(ttl_ms))
+        return _Hit(self, key, None), int(count), timezone.now() + timedelta(milliseconds=int(ttl_ms))
 
     def refund(self, hit: _Hit) -> None:
-        self._refund(keys=[hit.bucket])
+        try:
+            self._refund(keys=[hit.bucket])
+        except CACHE_ERRORS as exc:
+            # Counted, then Redis went: the hit stays counted there (a refusal too many, never one too few).
+            self.went_away(exc)
 
 
 @cache

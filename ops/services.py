@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from botocore.config import Config
 from django.conf import settings
+from django.core.cache import caches
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
@@ -52,10 +53,12 @@ class CheckResult:
 
 
 def readiness_checks() -> list[CheckResult]:
-    """Database, storage and a recent worker heartbeat, each timed; a failing check
-    names the problem without its details (those go to the log, not to a public page)."""
+    """Database, shared cache, storage and a recent worker heartbeat, each timed; a
+    failing check names the problem without its details (those go to the log, not to a
+    public page)."""
     return [
         _run_check("database", _check_database),
+        _run_check("cache", _check_cache),
         _run_check("storage", _check_storage),
         _run_check("worker", _check_worker),
     ]
@@ -87,6 +90,15 @@ def _check_database() -> None:
         cursor.fetchone()
 
 
+def _check_cache() -> None:
+    # The site goes on without Redis (ops/cache.py), so a cache read cannot tell: Redis
+    # is asked itself. Pages are then made for every request and the limits counted
+    # in the database, a degraded state that a probe must see.
+    backend = caches["default"]
+    if hasattr(backend, "ping"):
+        backend.ping()
+
+
 def _check_storage() -> None:
     storage = _probe_storage()
     if isinstance(storage, FileSystemStorage):
@@ -116,7 +128,9 @@ def _probe_storage():
         if isinstance(client_config, Config):
             timeout = settings.READINESS_TIMEOUT_S
             options["client_config"] = client_config.merge(
-                Config(connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "max_attempts": 1})
+                Config(
+                    connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "total_max_attempts": 1}
+                )
             )
         _probe_storage_instance = storages.create_storage({**config, "OPTIONS": options})
     return _probe_storage_instance

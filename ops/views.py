@@ -1,16 +1,40 @@
 import ipaddress
+import logging
 import os
+import sys
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from ops import outages
 from ops.collectors import TaskQueueCollector
 from ops.services import readiness_checks
+
+logger = logging.getLogger(__name__)
+
+
+def server_error(request):
+    """handler500: a 503 when the exception says a service is away (ops/outages.py),
+    else Django's own 500 page. Called while the exception is being handled."""
+    if outages.outage_of(sys.exc_info()[1]):
+        return outages.outage_response()
+    return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """A form posted without its CSRF cookie, while the database is away, most often
+    comes from a page that could not set it (its request failed in the outage): the
+    guest is told of the outage rather than of a security check they cannot mend."""
+    if not outages.database_answers():
+        logger.warning("CSRF check failed (%s) while the database does not answer: 503", reason)
+        return outages.outage_response()
+    return csrf.csrf_failure(request, reason)
 
 
 @never_cache

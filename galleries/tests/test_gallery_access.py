@@ -93,9 +93,42 @@ def test_a_guess_spread_over_many_devices_and_addresses_is_held_per_gallery(db, 
     statuses = [_guess(guesser, gallery).status_code for guesser in guessers]
 
     assert statuses == [403] * 6 + [429] * 2
-    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), gallery, "sunset-42").status_code == 429
+    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), gallery).status_code == 429
     # Only that gallery is held.
-    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), other_gallery, "other-code").status_code == 302
+    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), other_gallery).status_code == 403
+
+
+def test_the_right_code_gets_in_while_wrong_codes_hold_the_gallery(db, settings):
+    settings.ACCESS_CODE_TRIES_PER_GALLERY = 6
+    gallery, photo = _private_gallery()
+    guessers = [Client(REMOTE_ADDR=f"198.51.100.{n}") for n in range(1, 4)]
+    for guesser in guessers:
+        for _ in range(3):
+            _guess(guesser, gallery)
+    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), gallery).status_code == 429
+
+    guest = Client(REMOTE_ADDR="203.0.113.1")
+    response = _guess(guest, gallery, "sunset-42")
+
+    assert response.status_code == 302
+    assert str(photo.key) in guest.get(gallery.get_absolute_url()).text
+    # A guesser's own device, under its own limit, gets in with the right code too.
+    assert _guess(guessers[0], gallery, "sunset-42").status_code == 302
+    assert _guess(Client(REMOTE_ADDR="203.0.113.2"), gallery).status_code == 429
+
+
+def test_wrong_codes_refused_for_the_gallery_still_count_for_the_device(client, db, settings):
+    """Else a locked gallery would be an oracle without a limit: 429 for a wrong code,
+    a way in for the right one, as often as a device likes."""
+    settings.ACCESS_CODE_TRIES_PER_GALLERY = 2
+    settings.ACCESS_CODE_TRIES_PER_DEVICE = 5
+    gallery, _ = _private_gallery()
+
+    statuses = [_guess(client, gallery).status_code for _ in range(5)]
+
+    assert statuses == [403, 403, 429, 429, 429]
+    assert _guess(client, gallery, "sunset-42").status_code == 429
+    assert _guess(Client(REMOTE_ADDR="203.0.113.1"), gallery, "sunset-42").status_code == 302
 
 
 def test_guests_typing_the_right_code_use_up_no_limit(db, settings):

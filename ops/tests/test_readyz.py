@@ -25,7 +25,7 @@ def test_it_is_ready_when_the_database_the_media_folder_and_a_worker_are_fine(cl
 
     assert status == 200
     assert body["status"] == "ok" and body["failing"] == []
-    assert set(body["checks"]) == {"database", "storage", "worker"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "worker"}
     assert all(check["ok"] for check in body["checks"].values())
 
 
