@@ -9,7 +9,8 @@ Used by galleries.imaging, which turns `Damaged` into its ImageRejected message:
   image data is all there (what a cut-off or spliced file lacks). The pixels are not
   decoded, so damage inside the compressed data is found by the worker that decodes
   them (the photo then fails with the reason, as any failed processing does).
-  JPEG: its segments up to the scan, then an end-of-image marker after the scan.
+  JPEG: its segments up to the scan, then an end-of-image marker after the scan (an
+  MPO's other images within the file).
   PNG: every chunk to IEND, with the CRC of the critical ones (imaging._check_png,
   without inflating). WebP: the RIFF chunks within the RIFF size, within the file,
   with image data. GIF: every block and sub-block to the trailer, one image at least.
@@ -22,6 +23,7 @@ Reads are bounded: a header, or the file in pieces; memory stays a piece whateve
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import IO
 
 _PIECE_BYTES = 1024 * 1024
@@ -51,13 +53,19 @@ def webp_size(prefix: bytes) -> tuple[int, int] | None:
     return None
 
 
-def check_structure(fileobj: IO[bytes], image_format: str) -> None:
+def check_structure(fileobj: IO[bytes], image_format: str, *, parts: Sequence[tuple[int, int]] = ()) -> None:
     """Raise Damaged unless the file of `image_format` (Pillow's name) is whole; see the
-    module's docstring for what is checked. PNG and TIFF are checked by imaging."""
+    module's docstring for what is checked. `parts`: (offset, size) of more parts the
+    file names, such as an MPO's other images, which must lie within it. PNG and TIFF
+    are checked by imaging."""
     checker = _CHECKERS.get(image_format)
     if checker is not None:
         fileobj.seek(0)
-        checker(_Reader(fileobj))
+        reader = _Reader(fileobj)
+        checker(reader)
+        for offset, size in parts:
+            if offset < 0 or size <= 0 or offset + size > reader.size:
+                raise Damaged("the file ends before its last image does")
 
 
 class _Reader:

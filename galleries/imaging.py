@@ -321,6 +321,16 @@ def _too_large_to_decode(im: Image.Image, stored_size: tuple[int, int], cost: in
     )
 
 
+def _mpo_parts(im: Image.Image) -> list[tuple[int, int]]:
+    """(offset, size) of an MPO's images after the first, as its index names them."""
+    if im.format != "MPO":
+        return []
+    entries = (getattr(im, "mpinfo", None) or {}).get(0xB002) or []
+    # Pillow's own offsets of the images (their DataOffset counts from the MP header).
+    offsets = getattr(im, "_MpoImageFile__mpoffsets", None) or []
+    return [(offset, entry["Size"]) for offset, entry in zip(offsets, entries, strict=False)][1:]
+
+
 def _decoded_in_request(im: Image.Image) -> bool:
     """Decodes an organizer's upload to prove it whole, at 1/8 scale for JPEG (enough:
     libjpeg still reads every byte, so truncation is still noticed). False, without
@@ -344,7 +354,7 @@ def _check_structure(fileobj: IO[bytes], im: Image.Image) -> None:
         _check_tiff_structure(fileobj, im)
         return
     try:
-        check_structure(fileobj, im.format or "")
+        check_structure(fileobj, im.format or "", parts=_mpo_parts(im))
     except Damaged as exc:
         raise _damaged(str(exc)) from exc
     except Exception as exc:
