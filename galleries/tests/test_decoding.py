@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import threading
-from contextlib import contextmanager
 
 import pytest
 
@@ -14,35 +13,10 @@ from faces.services import read_image
 from galleries import decoding
 from galleries.decoding import DecodeBusy, decode_turn
 from galleries.imaging import ImageTooLarge, inspect_image
+from galleries.tests.decoding_turns import held_turn
 from galleries.tests.images import jpeg_bytes, png_bytes, webp_bytes
 
 MB = 1024 * 1024
-
-
-@contextmanager
-def held_turn(cost_bytes: int):
-    """A decode turn held by another thread (another request of the process) for the block."""
-    taken, release = threading.Event(), threading.Event()
-    failure = []
-
-    def hold():
-        try:
-            with decode_turn(cost_bytes=cost_bytes):
-                taken.set()
-                release.wait(30)
-        except Exception as exc:  # pragma: no cover - reported below
-            failure.append(exc)
-            taken.set()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    taken.wait(30)
-    try:
-        assert not failure, failure
-        yield
-    finally:
-        release.set()
-        thread.join(30)
 
 
 @pytest.fixture
