@@ -267,7 +267,6 @@ def open_upright_rgb(
     """
     try:
         with _open(fileobj, max_pixels=max_pixels) as im:
-            transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
             icc_profile = im.info.get("icc_profile") or None
             stored_size = im.size
             size = _fit(im.size, long_edge) if long_edge else im.size
@@ -280,11 +279,19 @@ def open_upright_rgb(
                     image = _decoded_rgb(im, size, icc_profile)
             else:
                 image = _decoded_rgb(im, size, icc_profile)
+            transpose = _pending_transpose(im)
     finally:
         fileobj.seek(0)
     if transpose is not None:
         image = image.transpose(transpose)
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _pending_transpose(im: Image.Image) -> Image.Transpose | None:
+    # Read once the pixels are decoded: a PNG's EXIF may follow its image data, and
+    # Pillow would decode the whole image to look for it, with a failure swallowed by
+    # _read_exif and a damaged image then taken as whole.
+    return _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
 
 
 def _decoded_rgb(im: Image.Image, size: tuple[int, int], icc_profile: bytes | None) -> Image.Image:
@@ -367,10 +374,10 @@ def _display_image(fileobj: IO[bytes], long_edge: int) -> tuple[Image.Image, Ima
     A function of its own so the full decode is freed as soon as it returns.
     """
     with _open(fileobj) as im:
-        transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
         icc_profile = im.info.get("icc_profile") or None
         display_size = _fit(im.size, long_edge)
         _decode(im, display_size)
+        transpose = _pending_transpose(im)
         try:
             display = _prepare_for_resize(im)
             display = _resize(display, display_size, DISPLAY_FILTER)

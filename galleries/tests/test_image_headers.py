@@ -11,28 +11,18 @@ import zlib
 
 import pytest
 from django.conf import settings as django_settings
-from PIL import Image, ImageFile, WebPImagePlugin
-from PIL.JpegImagePlugin import JpegImageFile
-from PIL.MpoImagePlugin import MpoImageFile
+from PIL import Image, WebPImagePlugin
 
 from faces.services import read_image
-from galleries.imaging import _OPENERS, ImageRejected, ImageTooLarge, inspect_image
+from galleries.imaging import ImageRejected, ImageTooLarge, inspect_image
 from galleries.tests.bombs import FORMATS, red_team_webp, stated
+from galleries.tests.decoding_turns import record_decodes
 from galleries.tests.images import gif_bytes, heic_bytes, jpeg_bytes, mpo_bytes, png_bytes, tiff_bytes, webp_bytes
 
 
 @pytest.fixture
 def decoded(monkeypatch) -> list[str]:
-    """The images whose pixels were decoded: any image class's load."""
-    calls: list[str] = []
-    openers = [Image.OPEN[name][0] for name in _OPENERS]
-    classes = {ImageFile.ImageFile, JpegImageFile, MpoImageFile, *(cls for cls in openers if isinstance(cls, type))}
-    for cls in classes:
-        for klass in cls.__mro__:
-            # Images opened from a file: not those a test makes to encode.
-            if "load" in vars(klass) and issubclass(klass, ImageFile.ImageFile):
-                monkeypatch.setattr(klass, "load", lambda self, *a, **k: calls.append(type(self).__name__))
-    return calls
+    return record_decodes(monkeypatch)
 
 
 @pytest.fixture
@@ -171,3 +161,10 @@ def test_an_avif_is_not_an_accepted_format():
 
     with pytest.raises(ImageRejected, match="not an image Eventgallery can read"):
         inspect_image(io.BytesIO(buffer.getvalue()), decode=False)
+
+
+def test_an_organizers_small_upload_is_decoded_as_well_to_prove_it_whole(decoded):
+    inspect_image(io.BytesIO(_whole_files()["JPEG"]))
+    inspect_image(io.BytesIO(_whole_files()["WEBP"]))
+
+    assert set(decoded) == {"JpegImageFile", "WebPImageFile"}
