@@ -80,10 +80,12 @@ THUMB_FILTER = Image.Resampling.LANCZOS
 
 # The most memory (decode_cost) an organizer's upload check may decode in the web process; above, see the docstring.
 DECODE_IN_REQUEST_MAX_BYTES = 64 * 1024 * 1024
-# Bytes per decoded pixel that a format's decoder holds beside Pillow's image, measured
-# (bench/README.md, "Decode bombs"): libwebp's canvas and its copy of the previous
-# frame, then the frame as bytes Pillow copies it out of; libheif's planes and image.
-_DECODER_BYTES_PER_PIXEL = {"WEBP": 12, "HEIF": 6}
+# Bytes per decoded pixel that a format's decoder holds beside Pillow's image, from the
+# peaks measured in bench/README.md ("Upload check ... and selfies"): libwebp's canvas
+# and its copy of the previous frame, then the frame as bytes Pillow copies it out of
+# (a 25 MP WebP selfie peaked at 16 bytes a pixel in all); libheif's image (a 12 MP
+# HEIC at 8 in all). The estimates stay above the peaks.
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 12, "HEIF": 2}
 # A decode for an answer brings the image to a mode it can resample (RGBA at most).
 _CONVERSION_BYTES_PER_PIXEL = 4
 # How much of a PNG's image data is read, and inflated, at a time.

@@ -1042,7 +1042,8 @@ def gallery_watermark_preview(*, gallery: Gallery) -> bytes:
     if photo is not None:
         try:
             with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as fh:
-                image = open_upright_rgb(fh, long_edge=settings.PHOTO_MIDDLE_SIZE)
+                # In the web process: a decode turn, or the sample (a guest's 144 MP WebP may be first).
+                image = open_upright_rgb(fh, long_edge=settings.PHOTO_MIDDLE_SIZE, bounded=True)
         except Exception:
             logger.warning("No preview of the watermark on photo %s", photo.pk, exc_info=True)
     if image is None:
