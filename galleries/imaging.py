@@ -46,6 +46,7 @@ from typing import IO
 import pillow_heif
 from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, ImageFilter, UnidentifiedImageError
+from PIL.JpegImagePlugin import get_sampling
 
 from galleries import decoding, watermark
 from galleries.image_structure import Damaged, check_structure, webp_size
@@ -316,8 +317,18 @@ def decode_cost(im: Image.Image, *, stored_size: tuple[int, int], converted: boo
     if converted:
         cost += pixels * _CONVERSION_BYTES_PER_PIXEL
     if im.format in ("JPEG", "MPO") and im.info.get("progressive"):
-        cost += stored_size[0] * stored_size[1] * max(len(im.getbands()), 1) * 2
+        cost += round(stored_size[0] * stored_size[1] * _jpeg_coefficient_bytes_per_pixel(im))
     return cost
+
+
+def _jpeg_coefficient_bytes_per_pixel(im: Image.Image) -> float:
+    """libjpeg keeps a progressive JPEG's DCT coefficients for the whole image, 2 bytes
+    each, the chroma ones subsampled (24 MP at 4:2:0: 72 MB, measured 70)."""
+    layers = getattr(im, "layers", 0) or len(im.getbands())
+    sampling = get_sampling(im)
+    if layers == 3 and sampling in (0, 1, 2):
+        return 2 * (1 + 2 / (1, 2, 4)[sampling])
+    return 2.0 * max(layers, 1)
 
 
 def _too_large_to_decode(im: Image.Image, stored_size: tuple[int, int], cost: int) -> ImageTooLarge:

@@ -8,6 +8,7 @@ import io
 import threading
 
 import pytest
+from PIL import Image
 
 from faces.services import read_image
 from galleries import decoding
@@ -113,3 +114,19 @@ def test_a_webp_selfie_that_would_take_more_than_the_budget_is_refused_with_its_
 
     # 2 MP of WebP cost 19 bytes a pixel (the decoded image, libwebp's buffers, a copy).
     assert str(excinfo.value) == "This image is too large: 2 megapixels, at most 0.8 for a WebP here."
+
+
+def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps_at_full_size(settings):
+    # 4096 x 3072 read at half scale: 3 MP decoded either way, but a progressive JPEG's
+    # coefficients are kept for all 12.6 MP (3 bytes a pixel at 4:2:0).
+    settings.DECODE_MEMORY_MB = 32
+    baseline, progressive = io.BytesIO(), io.BytesIO()
+    flat = Image.new("RGB", (4096, 3072), (200, 80, 40))
+    flat.save(baseline, "JPEG", quality=80)
+    flat.save(progressive, "JPEG", quality=80, progressive=True)
+
+    assert read_image(io.BytesIO(baseline.getvalue())).size == (2048, 1536)
+    with pytest.raises(
+        ImageTooLarge, match=r"^This image is too large: 12.6 megapixels, at most [\d.]+ for a JPEG here\.$"
+    ):
+        read_image(io.BytesIO(progressive.getvalue()))
