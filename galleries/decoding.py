@@ -10,10 +10,16 @@ check. Each decode first takes a turn here:
   decoded) adds up to at most DECODE_MEMORY_MB. A decode that could never fit is not
   this module's to refuse: the caller checks `fits` first and says why;
 - a decode that cannot get its turn within DECODE_WAIT_S is refused with DecodeBusy,
-  which transports answer with a 503 and Retry-After ("busy, try again in a moment").
-  The wait is kept short because a waiting request holds a thread too.
+  which transports answer with a 503 and Retry-After ("busy, try again in a moment"):
+  the Find me page, the Find me API, compare and detect. An organizer's upload check
+  is never refused for it: it checks the file's structure instead and leaves the
+  decode to the worker (galleries/imaging.py). The wait is kept short because a
+  waiting request holds a thread too.
 
 Guests' uploads are never decoded in the web process (the worker does it).
+
+The turns bound memory and CPU per process, not the GIL: a decoder that holds it
+(libwebp for a moment per frame) still pauses the process's other thread meanwhile.
 """
 
 from __future__ import annotations
