@@ -9,6 +9,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from galleries.decoding import DecodeBusy
 from ops import outages
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,13 @@ def _unavailable(request, exc):
     return response
 
 
+def _decode_busy(request, exc):
+    # The web process had no turn to decode an image in time (galleries/decoding.py).
+    response = error_response(503, str(exc), code="busy")
+    response["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
 def _server_error(request, exc):
     logger.exception("API error on %s %s", request.method, request.path)
     return error_response(500)
@@ -127,6 +135,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, _not_found)
     api.add_exception_handler(RequestDataTooBig, _too_large)
     api.add_exception_handler(MultiPartParserError, _malformed_multipart)
+    api.add_exception_handler(DecodeBusy, _decode_busy)
     api.add_exception_handler(Exception, _server_error)
     for error in (*outages.DATABASE_ERRORS, *outages.CACHE_ERRORS):
         api.add_exception_handler(error, _unavailable)

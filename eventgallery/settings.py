@@ -196,6 +196,15 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 # --- Uploads and photos -----------------------------------------------------------
 PHOTO_MAX_UPLOAD_MB = env.int("PHOTO_MAX_UPLOAD_MB", default=100)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=150_000_000)
+# Decoding in a web process (selfies, the compare and detect API, organizers' upload
+# checks; guests' uploads are decoded by the worker only), bounded per process
+# (galleries/decoding.py): decodes at once, their estimated memory, and how long one
+# waits for its turn before the answer is a 503 "busy, try again in a moment".
+DECODE_CONCURRENCY = env.int("DECODE_CONCURRENCY", default=1)
+DECODE_MEMORY_MB = env.int("DECODE_MEMORY_MB", default=512)
+DECODE_WAIT_S = env.float("DECODE_WAIT_S", default=0.5)
+if DECODE_CONCURRENCY < 1 or DECODE_MEMORY_MB < 1 or DECODE_WAIT_S < 0:
+    raise ImproperlyConfigured("DECODE_CONCURRENCY and DECODE_MEMORY_MB must be at least 1, DECODE_WAIT_S at least 0.")
 PHOTO_THUMB_SIZE = env.int("PHOTO_THUMB_SIZE", default=400)
 PHOTO_DISPLAY_SIZE = env.int("PHOTO_DISPLAY_SIZE", default=1600)
 # Between the two: what a grid tile loads on a phone (a 181 px tile at 3x), so that none loads the display image.
@@ -284,6 +293,11 @@ REKOGNITION_COLLECTION_PREFIX = env.str("REKOGNITION_COLLECTION_PREFIX", default
 # Selfies: the largest accepted, and searches per device and window (the ceiling per
 # address is with the rate limits below).
 SELFIE_MAX_MB = env.int("SELFIE_MAX_MB", default=20)
+# The most pixels a selfie (or an image given to compare or detect) may have, read from
+# its header before any decode: a phone's selfie camera takes 12 MP, its main camera 12
+# to 50 MP in its usual (binned) modes (48 MP on iPhones, 50 MP on Samsung and Pixel);
+# a 200 MP full-resolution photo, or a bomb, is refused.
+SELFIE_MAX_PIXELS = env.int("SELFIE_MAX_PIXELS", default=50_000_000)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
 # How long the link to a search's results works: the results travel in it, signed, and

@@ -34,7 +34,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.uploads import SelfieUploadHandler
-from galleries.imaging import ImageRejected, open_upright_rgb
+from galleries.imaging import ImageRejected, ImageTooLarge, open_upright_rgb
 from galleries.models import Gallery, Photo, guest_visible_q
 from ops import ratelimits
 from ops import services as ops_services
@@ -43,8 +43,11 @@ from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 logger = logging.getLogger(__name__)
 
 # Selfies and images given to compare/detect are read at this size at most: a face
-# that fills a phone's frame is still hundreds of pixels tall, and a 48 MP selfie
-# costs no more than a small one.
+# that fills a phone's frame is still hundreds of pixels tall, and both engines find
+# faces down to 40 px (Rekognition is sent at most 4096 px). A JPEG is decoded at the
+# smallest DCT scale that still gives it (a 48 MP selfie at 1/2, a 200 MP one at 1/4);
+# other formats are decoded whole and scaled, within SELFIE_MAX_PIXELS and the web
+# process's decode budget (galleries/decoding.py).
 SELFIE_LONG_EDGE = 2048
 # The original service's threshold for compare.
 COMPARE_MATCH_SIMILARITY = 80.0
@@ -488,9 +491,13 @@ class SearchResult:
 
 def read_selfie(fileobj: IO[bytes]) -> Image.Image:
     """The selfie's pixels, upright, in memory. Raises FaceSearchError for a file that
-    is not a usable image."""
+    is not a usable image (SelfieUnreadable for one of more than SELFIE_MAX_PIXELS),
+    and galleries.decoding.DecodeBusy when the process has no decode turn free: the
+    transports answer that with a 503 and Retry-After."""
     try:
-        image = open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE)
+        image = read_image(fileobj)
+    except ImageTooLarge as exc:
+        raise SelfieUnreadable(f"{exc} Take a selfie with your phone's camera, or choose a smaller photo.") from exc
     except ImageRejected as exc:
         raise FaceSearchError(f"That file is not a photo we can read. {exc}") from exc
     if min(image.size) < 32:
@@ -910,8 +917,10 @@ class Comparison:
 
 
 def read_image(fileobj: IO[bytes]) -> Image.Image:
-    """An image given to compare or detect, upright, in memory. Raises ImageRejected."""
-    return open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE)
+    """An image given to compare or detect (or a selfie), upright, in memory, read from
+    its header first: ImageRejected (ImageTooLarge above SELFIE_MAX_PIXELS) before any
+    decode, and galleries.decoding.DecodeBusy when no decode turn is free in time."""
+    return open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE, max_pixels=settings.SELFIE_MAX_PIXELS, bounded=True)
 
 
 def faces_compare(*, source: Image.Image, target: Image.Image) -> Comparison:

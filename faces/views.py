@@ -40,6 +40,7 @@ from faces.services import (
 )
 from faces.uploads import SelfieUploadHandler
 from galleries import access, downloads
+from galleries.decoding import DecodeBusy
 from galleries.models import GalleryDownload
 from galleries.views import gallery_for_guest_page, photo_tile
 from ops.ratelimits import client_ip, device_id
@@ -104,6 +105,10 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given), problem=problem, status=413)
     except (ConsentRequired, SelfieFormInvalid) as exc:
         return _form_page(request, gallery, exc.form, status=400)
+    except DecodeBusy as exc:
+        response = _form_page(request, gallery, SelfieForm(consent_given=True), problem=str(exc), status=503)
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
     except FaceSearchError as exc:
         return _form_page(request, gallery, SelfieForm(consent_given=True), problem=str(exc), status=_status_of(exc))
 

@@ -5,16 +5,28 @@ at upload time, in the web process: it must stay fast and its memory bounded,
 whatever the image's size (150 MB above idle for a 144 MP PNG, bench/README.md).
 `make_derivatives` runs in the background (one decode for the three sizes) and must stay within 1.25x of pyvips.
 
-How the upload check proves a file whole without holding its pixels:
-- JPEG: decoded at 1/8 scale (libjpeg still reads every byte).
+Every image's size is read from its header and checked against the route's limit
+before any pixel is decoded (PHOTO_MAX_PIXELS for originals, SELFIE_MAX_PIXELS for
+selfies): by Pillow's lazy opener, and for WebP, whose opener allocates the whole
+canvas, by image_structure.webp_size first.
+
+How the upload check proves a file whole:
+- A guest's upload (decode=False) is never decoded in the web process: its header
+  and structure are checked (image_structure.check_structure; PNG chunks and CRCs,
+  TIFF strips), and the worker, which decodes it to make the derivatives, fails the
+  photo with the reason if its data is damaged (a failed photo is never shown).
+- An organizer's upload is decoded as well when that takes at most
+  DECODE_IN_REQUEST_MAX_BYTES (JPEG at 1/8 scale: libjpeg still reads every byte),
+  within a turn of the process's decode budget (galleries/decoding.py); a larger one,
+  or one that gets no turn at once, is checked as a guest's is.
 - PNG: never decoded. Every chunk is read in pieces, the image data inflated a
-  megabyte at a time: zlib checks its own checksum, and the rows must add up to the
-  image's size, each starting with a valid filter byte.
-- TIFF: decoded when its pixels take at most DECODE_IN_REQUEST_MAX_BYTES; a larger
-  one is checked for its structure only (every strip or tile lies within the file),
-  and the worker, which decodes it to make the derivatives, refuses it if its data
-  is damaged (the photo then fails with the reason, in the admin).
-- WebP, HEIC, GIF: decoded (they rarely come large).
+  megabyte at a time (for an organizer's upload): zlib checks its own checksum, and
+  the rows must add up to the image's size, each starting with a valid filter byte.
+
+Decodes for an answer in the web process (open_upright_rgb with bounded=True: selfies,
+compare and detect) take a turn of the decode budget too, their cost estimated from
+the header (decode_cost); a JPEG is decoded at the smallest DCT scale that still gives
+the size asked for (draft mode).
 """
 
 from __future__ import annotations
@@ -34,8 +46,10 @@ from typing import IO
 import pillow_heif
 from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, ImageFilter, UnidentifiedImageError
+from PIL.JpegImagePlugin import get_sampling
 
-from galleries import watermark
+from galleries import decoding, watermark
+from galleries.image_structure import Damaged, check_structure, webp_size
 
 pillow_heif.register_heif_opener()
 
@@ -65,8 +79,16 @@ MIDDLE_FILTER = Image.Resampling.HAMMING
 # The thumb step is small (from the middle image), so it can afford the best filter.
 THUMB_FILTER = Image.Resampling.LANCZOS
 
-# Pixels of a TIFF the upload check decodes in the web process; above, see the docstring.
+# The most memory (decode_cost) an organizer's upload check may decode in the web process; above, see the docstring.
 DECODE_IN_REQUEST_MAX_BYTES = 64 * 1024 * 1024
+# Bytes per decoded pixel that a format's decoder holds beside Pillow's image, from the
+# peaks measured in bench/README.md ("Upload check ... and selfies"): libwebp's canvas
+# and its copy of the previous frame, then the frame as bytes Pillow copies it out of
+# (a 25 MP WebP selfie peaked at 16 bytes a pixel in all); libheif's image (a 12 MP
+# HEIC at 8 in all). The estimates stay above the peaks.
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 12, "HEIF": 2}
+# A decode for an answer brings the image to a mode it can resample (RGBA at most).
+_CONVERSION_BYTES_PER_PIXEL = 4
 # How much of a PNG's image data is read, and inflated, at a time.
 _PNG_PIECE_BYTES = 1024 * 1024
 
@@ -89,6 +111,10 @@ class ImageRejected(Exception):
     """A file that cannot become a photo; str(exc) is a clear message for a person (admin, command output)."""
 
 
+class ImageTooLarge(ImageRejected):
+    """More pixels than the route takes, or than a web process may decode."""
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     format: str
@@ -109,9 +135,11 @@ class Derivative:
     extension: str = "jpg"
 
 
-def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
+def inspect_image(fileobj: IO[bytes], *, decode: bool = True) -> ImageInfo:
     """Check that `fileobj` is a photo we can process and read what it says about itself.
 
+    `decode`: an organizer's upload, whose pixels may be decoded here too; a guest's
+    (False) is checked from its header and structure only (the module's docstring).
     Raises ImageRejected, and nothing else, for any file that is not one.
     Leaves `fileobj` rewound.
     """
@@ -120,17 +148,13 @@ def inspect_image(fileobj: IO[bytes]) -> ImageInfo:
             stored_width, stored_height = im.size
             image_format = im.format or ""
             if image_format == "PNG":
-                exif_chunk = _check_png(fileobj, im.size)
+                exif_chunk = _check_png(fileobj, im.size, inflate=decode)
                 # Not im.getexif(): for a PNG without EXIF before its image data,
                 # Pillow decodes the whole image to look for it after.
                 exif = _exif_from_png_chunk(exif_chunk or im.info.get("exif"))
             else:
-                if image_format == "TIFF" and _decoded_bytes(im) > DECODE_IN_REQUEST_MAX_BYTES:
-                    _check_tiff_structure(fileobj, im)
-                else:
-                    # Decoding at 1/8 scale is enough to prove the stream is whole:
-                    # libjpeg still reads every byte, so truncation is still noticed.
-                    _decode(im, (max(1, stored_width // 8), max(1, stored_height // 8)))
+                if not (decode and _decoded_in_request(im)):
+                    _check_structure(fileobj, im)
                 exif = _read_exif(im)
     finally:
         fileobj.seek(0)
@@ -232,27 +256,129 @@ def _upright_display(fileobj: IO[bytes]) -> tuple[Image.Image, bytes | None]:
     return display, icc_profile
 
 
-def open_upright_rgb(fileobj: IO[bytes], *, long_edge: int | None = None) -> Image.Image:
+def open_upright_rgb(
+    fileobj: IO[bytes], *, long_edge: int | None = None, max_pixels: int | None = None, bounded: bool = False
+) -> Image.Image:
     """The image upright and in RGB (transparency on white, CMYK and 16-bit converted),
     at full size or, when long_edge is given, at most that many pixels: what face
-    engines read. Refuses what inspect_image refuses, with ImageRejected.
+    engines read. Refuses what inspect_image refuses, with ImageRejected, and an image
+    of more than `max_pixels` (PHOTO_MAX_PIXELS when None) with ImageTooLarge.
+
+    `bounded`: the decode is for an answer of the web process, so it takes a turn of
+    the process's decode budget (galleries/decoding.py): ImageTooLarge when its cost
+    exceeds the whole budget, decoding.DecodeBusy when no turn comes in time.
     """
     try:
-        with _open(fileobj) as im:
-            transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
+        with _open(fileobj, max_pixels=max_pixels) as im:
             icc_profile = im.info.get("icc_profile") or None
+            stored_size = im.size
             size = _fit(im.size, long_edge) if long_edge else im.size
-            _decode(im, size)
-            try:
-                image = _resize(_prepare_for_resize(im), size, DISPLAY_FILTER)
-                image, _ = _to_output_mode(image, icc_profile)
-            except Exception as exc:
-                raise ImageRejected(f"Eventgallery could not process this image ({_reason(exc)}).") from exc
+            _draft(im, size)
+            if bounded:
+                cost = decode_cost(im, stored_size=stored_size, converted=True)
+                if not decoding.fits(cost):
+                    raise _too_large_to_decode(im, stored_size, cost)
+                with decoding.decode_turn(cost_bytes=cost):
+                    image = _decoded_rgb(im, size, icc_profile)
+            else:
+                image = _decoded_rgb(im, size, icc_profile)
+            transpose = _pending_transpose(im)
     finally:
         fileobj.seek(0)
     if transpose is not None:
         image = image.transpose(transpose)
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _pending_transpose(im: Image.Image) -> Image.Transpose | None:
+    # Read once the pixels are decoded: a PNG's EXIF may follow its image data, and
+    # Pillow would decode the whole image to look for it, with a failure swallowed by
+    # _read_exif and a damaged image then taken as whole.
+    return _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
+
+
+def _decoded_rgb(im: Image.Image, size: tuple[int, int], icc_profile: bytes | None) -> Image.Image:
+    _load(im)
+    try:
+        image = _resize(_prepare_for_resize(im), size, DISPLAY_FILTER)
+        image, _ = _to_output_mode(image, icc_profile)
+    except Exception as exc:
+        raise ImageRejected(f"Eventgallery could not process this image ({_reason(exc)}).") from exc
+    return image
+
+
+def decode_cost(im: Image.Image, *, stored_size: tuple[int, int], converted: bool = False) -> int:
+    """Estimated peak bytes of decoding `im` (opened and drafted, not loaded): its pixels
+    as Pillow holds them, what its decoder holds beside them, a progressive JPEG's
+    coefficients (kept at full size whatever the scale), and with `converted` a copy
+    in a mode that can be resampled."""
+    pixels = im.width * im.height
+    cost = _decoded_bytes(im) + pixels * _DECODER_BYTES_PER_PIXEL.get(im.format or "", 0)
+    if converted:
+        cost += pixels * _CONVERSION_BYTES_PER_PIXEL
+    if im.format in ("JPEG", "MPO") and im.info.get("progressive"):
+        cost += round(stored_size[0] * stored_size[1] * _jpeg_coefficient_bytes_per_pixel(im))
+    return cost
+
+
+def _jpeg_coefficient_bytes_per_pixel(im: Image.Image) -> float:
+    """libjpeg keeps a progressive JPEG's DCT coefficients for the whole image, 2 bytes
+    each, the chroma ones subsampled (24 MP at 4:2:0: 72 MB, measured 70)."""
+    layers = getattr(im, "layers", 0) or len(im.getbands())
+    sampling = get_sampling(im)
+    if layers == 3 and sampling in (0, 1, 2):
+        return 2 * (1 + 2 / (1, 2, 4)[sampling])
+    return 2.0 * max(layers, 1)
+
+
+def _too_large_to_decode(im: Image.Image, stored_size: tuple[int, int], cost: int) -> ImageTooLarge:
+    stored_pixels = stored_size[0] * stored_size[1]
+    most = stored_pixels * decoding.budget_bytes() // max(cost, 1)
+    name = {"HEIF": "HEIC", "MPO": "JPEG", "WEBP": "WebP"}.get(im.format or "", im.format or "image")
+    return ImageTooLarge(
+        f"This image is too large: {_megapixels(stored_pixels)} megapixels, "
+        f"at most {_megapixels_floor(most)} for a {name} here."
+    )
+
+
+def _mpo_parts(im: Image.Image) -> list[tuple[int, int]]:
+    """(offset, size) of an MPO's images after the first, as its index names them."""
+    if im.format != "MPO":
+        return []
+    entries = (getattr(im, "mpinfo", None) or {}).get(0xB002) or []
+    # Pillow's own offsets of the images (their DataOffset counts from the MP header).
+    offsets = getattr(im, "_MpoImageFile__mpoffsets", None) or []
+    return [(offset, entry["Size"]) for offset, entry in zip(offsets, entries, strict=False)][1:]
+
+
+def _decoded_in_request(im: Image.Image) -> bool:
+    """Decodes an organizer's upload to prove it whole, at 1/8 scale for JPEG (enough:
+    libjpeg still reads every byte, so truncation is still noticed). False, without
+    decoding, when that would cost more than DECODE_IN_REQUEST_MAX_BYTES or no decode
+    turn comes in time: the worker then finds what is wrong."""
+    stored_size = im.size
+    _draft(im, (max(1, stored_size[0] // 8), max(1, stored_size[1] // 8)))
+    cost = decode_cost(im, stored_size=stored_size)
+    if cost > DECODE_IN_REQUEST_MAX_BYTES or not decoding.fits(cost):
+        return False
+    try:
+        with decoding.decode_turn(cost_bytes=cost):
+            _load(im)
+    except decoding.DecodeBusy:
+        return False
+    return True
+
+
+def _check_structure(fileobj: IO[bytes], im: Image.Image) -> None:
+    if im.format == "TIFF":
+        _check_tiff_structure(fileobj, im)
+        return
+    try:
+        check_structure(fileobj, im.format or "", parts=_mpo_parts(im))
+    except Damaged as exc:
+        raise _damaged(str(exc)) from exc
+    except Exception as exc:
+        raise _damaged(_reason(exc)) from exc
 
 
 def _display_image(fileobj: IO[bytes], long_edge: int) -> tuple[Image.Image, Image.Transpose | None, bytes | None]:
@@ -261,10 +387,10 @@ def _display_image(fileobj: IO[bytes], long_edge: int) -> tuple[Image.Image, Ima
     A function of its own so the full decode is freed as soon as it returns.
     """
     with _open(fileobj) as im:
-        transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(_read_exif(im)))
         icc_profile = im.info.get("icc_profile") or None
         display_size = _fit(im.size, long_edge)
         _decode(im, display_size)
+        transpose = _pending_transpose(im)
         try:
             display = _prepare_for_resize(im)
             display = _resize(display, display_size, DISPLAY_FILTER)
@@ -274,8 +400,8 @@ def _display_image(fileobj: IO[bytes], long_edge: int) -> tuple[Image.Image, Ima
     return display, transpose, icc_profile
 
 
-def _max_pixels() -> int:
-    limit = int(getattr(settings, "PHOTO_MAX_PIXELS", 150_000_000))
+def _max_pixels(route_limit: int | None = None) -> int:
+    limit = route_limit if route_limit is not None else int(getattr(settings, "PHOTO_MAX_PIXELS", 150_000_000))
     # Pillow refuses anything above twice its own limit before we get to look
     # at it; say so honestly rather than quote a limit that cannot be reached.
     if Image.MAX_IMAGE_PIXELS is not None:
@@ -287,11 +413,15 @@ def _megapixels(pixels: int) -> str:
     return f"{math.ceil(pixels / 100_000) / 10:g}"
 
 
-def _too_large(pixels: int | None) -> ImageRejected:
-    limit = _megapixels(_max_pixels())
+def _megapixels_floor(pixels: int) -> str:
+    return f"{math.floor(pixels / 100_000) / 10:g}"
+
+
+def _too_large(pixels: int | None, limit_pixels: int) -> ImageTooLarge:
+    limit = _megapixels(limit_pixels)
     if pixels is None:
-        return ImageRejected(f"This image is too large; the limit is {limit} megapixels.")
-    return ImageRejected(f"This image is {_megapixels(pixels)} megapixels; the limit is {limit}.")
+        return ImageTooLarge(f"This image is too large: at most {limit} megapixels.")
+    return ImageTooLarge(f"This image is too large: {_megapixels(pixels)} megapixels, at most {limit}.")
 
 
 def _damaged(reason: str) -> ImageRejected:
@@ -322,17 +452,26 @@ def _reason(exc: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _open(fileobj: IO[bytes]) -> Image.Image:
-    """Open lazily, refusing other formats and oversized images before any pixel is decoded."""
+def _open(fileobj: IO[bytes], *, max_pixels: int | None = None) -> Image.Image:
+    """Open lazily, refusing other formats and images of more than `max_pixels`
+    (PHOTO_MAX_PIXELS when None) before any pixel is decoded."""
+    limit = _max_pixels(max_pixels)
     try:
+        fileobj.seek(0)
+        # Pillow's WebP opener allocates the canvas: the size is checked before it runs.
+        stated = webp_size(fileobj.read(30))
+        if stated is not None and stated[0] * stated[1] > limit:
+            raise _too_large(stated[0] * stated[1], limit)
         fileobj.seek(0)
         with warnings.catch_warnings():
             # Pillow warns above 89 MP; PHOTO_MAX_PIXELS, checked below, is the policy.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             # Only the parsers of formats we accept ever see an upload.
             im = Image.open(fileobj, formats=_OPENERS)
+    except ImageTooLarge:
+        raise
     except Image.DecompressionBombError as exc:
-        raise _too_large(_bomb_pixels(exc)) from exc
+        raise _too_large(_bomb_pixels(exc), limit) from exc
     except UnidentifiedImageError as exc:
         claimed_format = _claimed_format(fileobj)
         if claimed_format is None:
@@ -347,21 +486,33 @@ def _open(fileobj: IO[bytes]) -> Image.Image:
     width, height = im.size
     if im.format not in ALLOWED_FORMATS or width < 1 or height < 1:
         raise ImageRejected(NOT_AN_IMAGE)
-    if width * height > _max_pixels():
-        raise _too_large(width * height)
+    if width * height > limit:
+        raise _too_large(width * height, limit)
     return im
 
 
 def _decode(im: Image.Image, size: tuple[int, int]) -> None:
     """Decode the pixels, for JPEG at the smallest DCT scale still at least `size`."""
-    try:
-        if im.format in ("JPEG", "MPO"):
+    _draft(im, size)
+    _load(im)
+
+
+def _draft(im: Image.Image, size: tuple[int, int]) -> None:
+    """For JPEG, choose the smallest DCT scale still at least `size` (nothing is decoded yet)."""
+    if im.format in ("JPEG", "MPO"):
+        try:
             im.draft("RGB", size)
+        except Exception as exc:
+            raise _damaged(_reason(exc)) from exc
+
+
+def _load(im: Image.Image) -> None:
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im.load()
     except Image.DecompressionBombError as exc:
-        raise _too_large(_bomb_pixels(exc)) from exc
+        raise _too_large(_bomb_pixels(exc), _max_pixels()) from exc
     except Exception as exc:
         raise _damaged(_reason(exc)) from exc
 
@@ -375,13 +526,13 @@ _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), 
 _PNG_MAX_FILTER = 4  # None, Sub, Up, Average, Paeth
 
 
-def _check_png(fileobj: IO[bytes], size: tuple[int, int]) -> bytes | None:
+def _check_png(fileobj: IO[bytes], size: tuple[int, int], *, inflate: bool = True) -> bytes | None:
     """Prove a PNG whole without decoding it: returns its eXIf chunk, if any.
 
-    Reads every chunk to IEND, checks the CRC of the critical ones and inflates the
-    image data in pieces: zlib verifies the stream and its Adler-32, and the inflated
-    rows (per interlace pass) must fill the image, each opening with a filter byte of 0-4.
-    Memory: a piece of the file and a megabyte of inflated rows at a time.
+    Reads every chunk to IEND, checks the CRC of the critical ones and (with `inflate`)
+    inflates the image data in pieces: zlib verifies the stream and its Adler-32, and the
+    inflated rows (per interlace pass) must fill the image, each opening with a filter
+    byte of 0-4. Memory: a piece of the file and a megabyte of inflated rows at a time.
     """
     fileobj.seek(8)
     length, kind = _png_chunk_head(fileobj)
@@ -395,6 +546,7 @@ def _check_png(fileobj: IO[bytes], size: tuple[int, int]) -> bytes | None:
     rows = _png_rows(width, height, _PNG_CHANNELS[colour_type] * bit_depth, interlaced=interlace == 1)
     data = _PngImageData(rows)
     exif = None
+    has_image_data = False
     while True:
         length, kind = _png_chunk_head(fileobj)
         crc = zlib.crc32(kind)
@@ -407,15 +559,19 @@ def _check_png(fileobj: IO[bytes], size: tuple[int, int]) -> bytes | None:
                 piece = _png_read(fileobj, min(remaining, _PNG_PIECE_BYTES))
                 remaining -= len(piece)
                 crc = zlib.crc32(piece, crc)
-                if kind == b"IDAT":
+                if kind == b"IDAT" and inflate:
                     data.feed(piece)
+        has_image_data = has_image_data or kind == b"IDAT"
         if kind[:1].isupper():  # critical chunks; ancillary ones may be dropped, as libpng does
             _png_check_crc(fileobj, kind, crc)
         else:
             _png_read(fileobj, 4)
         if kind == b"IEND":
             break
-    data.finish()
+    if inflate:
+        data.finish()
+    elif not has_image_data:
+        raise _damaged("its image data is missing")
     return exif
 
 

@@ -142,10 +142,12 @@ def _size_check(size: int) -> None:
         raise PhotoRejected(f"The file is {size / 1024 / 1024:.0f} MB; the limit is {settings.PHOTO_MAX_UPLOAD_MB} MB.")
 
 
-def upload_inspect(*, upload: File) -> ImageInfo:
-    """What the image is; raises PhotoRejected for a file that cannot become a photo."""
+def upload_inspect(*, upload: File, decode: bool = True) -> ImageInfo:
+    """What the image is; raises PhotoRejected for a file that cannot become a photo.
+    `decode` False: checked from its header and structure only, never decoded here
+    (a guest's upload: the worker decodes it; galleries/imaging.py)."""
     try:
-        return inspect_image(upload)
+        return inspect_image(upload, decode=decode)
     except ImageRejected as exc:
         raise PhotoRejected(str(exc)) from exc
 
@@ -232,7 +234,9 @@ def _photo_create(
     existing = gallery.photos.filter(content_hash=content_hash).first()
     if existing:
         raise DuplicatePhoto(existing)
-    info = upload_inspect(upload=upload)
+    # A guest's file is never decoded in the web process; one the worker finds damaged
+    # fails there (never shown), with the reason for the organizer.
+    info = upload_inspect(upload=upload, decode=not by_guest)
 
     key = uuid.uuid4()
     name = photo_storage_name(
@@ -1066,7 +1070,8 @@ def gallery_watermark_preview(*, gallery: Gallery) -> bytes:
     if photo is not None:
         try:
             with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as fh:
-                image = open_upright_rgb(fh, long_edge=settings.PHOTO_MIDDLE_SIZE)
+                # In the web process: a decode turn, or the sample (a guest's 144 MP WebP may be first).
+                image = open_upright_rgb(fh, long_edge=settings.PHOTO_MIDDLE_SIZE, bounded=True)
         except Exception:
             logger.warning("No preview of the watermark on photo %s", photo.pk, exc_info=True)
     if image is None:

@@ -117,4 +117,4 @@ def test_every_odd_file_is_processed_or_refused_with_a_clear_message(
     assert messages[1].startswith("notes.txt: This file is not an image Eventgallery can read")
     assert messages[2] == "empty.jpg: The file is empty."
     assert messages[3].startswith("cut.jpg: The file is damaged or incomplete")
-    assert messages[4] == "huge.png: This image is 400 megapixels; the limit is 150."
+    assert messages[4] == "huge.png: This image is too large: 400 megapixels, at most 150."

@@ -113,7 +113,7 @@ def test_it_refuses_a_decompression_bomb_with_the_megapixel_message():
     with pytest.raises(ImageRejected) as excinfo:
         inspect_image(io.BytesIO(bomb))
 
-    assert str(excinfo.value) == "This image is 400 megapixels; the limit is 150."
+    assert str(excinfo.value) == "This image is too large: 400 megapixels, at most 150."
 
 
 def test_make_derivatives_refuses_a_decompression_bomb_too():
@@ -127,7 +127,7 @@ def test_it_refuses_an_image_above_the_configured_limit(settings):
     with pytest.raises(ImageRejected) as excinfo:
         inspect_image(io.BytesIO(jpeg_bytes(1500, 1000)))
 
-    assert str(excinfo.value) == "This image is 1.5 megapixels; the limit is 1."
+    assert str(excinfo.value) == "This image is too large: 1.5 megapixels, at most 1."
 
 
 def test_it_accepts_an_image_exactly_at_the_limit(settings):
@@ -151,7 +151,7 @@ def test_pillows_bomb_error_names_the_limit_that_really_applies(monkeypatch):
     with pytest.raises(ImageRejected) as excinfo:
         inspect_image(io.BytesIO(png_bytes(500, 500)))
 
-    assert str(excinfo.value) == "This image is 0.3 megapixels; the limit is 0.2."
+    assert str(excinfo.value) == "This image is too large: 0.3 megapixels, at most 0.2."
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

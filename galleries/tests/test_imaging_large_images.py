@@ -137,7 +137,7 @@ def test_it_reads_exif_written_after_the_image_data_without_decoding():
 def test_it_still_refuses_a_png_over_the_pixel_limit(settings):
     settings.PHOTO_MAX_PIXELS = 1_000_000
 
-    with pytest.raises(ImageRejected, match="1.2 megapixels; the limit is 1"):
+    with pytest.raises(ImageRejected, match="1.2 megapixels, at most 1"):
         inspect_image(io.BytesIO(png_by_hand(1200, 1000)))
 
 

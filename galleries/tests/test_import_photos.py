@@ -69,7 +69,7 @@ def test_it_reports_files_it_cannot_import_and_goes_on(card, db):
     assert "Imported 4, queued again 0, already there 0, failed 4" in out
     assert "notes.txt: This file is not an image" in out
     assert "empty.jpg: The file is empty." in out
-    assert "bomb.png: This image is 400 megapixels; the limit is 150." in out
+    assert "bomb.png: This image is too large: 400 megapixels, at most 150." in out
     assert "cut.jpg: The file is damaged or incomplete" in out
     assert str(error) == "4 file(s) could not be imported; the others were."
     assert gallery.photos.count() == 4
