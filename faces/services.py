@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -34,6 +35,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.uploads import SelfieUploadHandler
+from galleries import decoding
 from galleries.imaging import ImageRejected, ImageTooLarge, open_upright_rgb
 from galleries.models import Gallery, Photo, guest_visible_q
 from ops import ratelimits
@@ -540,7 +542,8 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     engine = get_engine()
     started = timezone.now()
     try:
-        face = engine.describe_selfie(selfie)
+        with _engine_turn(engine):
+            face = engine.describe_selfie(selfie)
     except ImageNotUsable as exc:
         raise SelfieUnreadable("That photo could not be read as a selfie. Try another one.") from exc
     except FaceEngineError as exc:
@@ -923,11 +926,23 @@ def read_image(fileobj: IO[bytes]) -> Image.Image:
     return open_upright_rgb(fileobj, long_edge=SELFIE_LONG_EDGE, max_pixels=settings.SELFIE_MAX_PIXELS, bounded=True)
 
 
+def _engine_turn(engine: FaceEngine) -> AbstractContextManager:
+    """A turn of the web process's bounded image work (galleries/decoding.py) for an
+    engine that computes in the process: a selfie without a face HOG can find goes to
+    dlib's CNN, which holds the GIL for up to a second, so that two at once in one
+    process would keep its other thread (a health check, a page) waiting for both.
+    DecodeBusy when no turn is free in time. Rekognition's calls wait on the network
+    and take none."""
+    return decoding.decode_turn(cost_bytes=0) if engine.computes_in_process else nullcontext()
+
+
 def faces_compare(*, source: Image.Image, target: Image.Image) -> Comparison:
     """Whether the largest face of source appears in target, with the similarity
     (0-100) of the closest face; a match from COMPARE_MATCH_SIMILARITY up. Without a
     face in either image: no match, similarity 0."""
-    similarity_ = get_engine().compare(source, target)
+    engine = get_engine()
+    with _engine_turn(engine):
+        similarity_ = engine.compare(source, target)
     if similarity_ is None:
         return Comparison(match=False, similarity=0.0)
     return Comparison(match=similarity_ >= COMPARE_MATCH_SIMILARITY, similarity=round(similarity_, 2))
@@ -935,4 +950,6 @@ def faces_compare(*, source: Image.Image, target: Image.Image) -> Comparison:
 
 def faces_detect(*, image: Image.Image) -> list[DetectedFace]:
     """Every face of the image with its box (ratios), confidence and landmarks."""
-    return get_engine().detect(image)
+    engine = get_engine()
+    with _engine_turn(engine):
+        return engine.detect(image)

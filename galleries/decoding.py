@@ -16,7 +16,9 @@ check. Each decode first takes a turn here:
   decode to the worker (galleries/imaging.py). The wait is kept short because a
   waiting request holds a thread too.
 
-Guests' uploads are never decoded in the web process (the worker does it).
+Guests' uploads are never decoded in the web process (the worker does it). The local
+face engine's work on a selfie (or for compare and detect) takes a turn as well, of no
+memory (faces.services._engine_turn): dlib's CNN holds the GIL for up to a second.
 
 The turns bound memory and CPU per process, not the GIL: a decoder that holds it
 (libwebp for a moment per frame) still pauses the process's other thread meanwhile.

@@ -127,6 +127,9 @@ class FaceEngine:
 
     name: str
     searches_in_database: bool
+    # Whether its work runs on this process's CPU, holding the GIL (dlib's CNN keeps it
+    # for up to a second): the web process then gives it one of its bounded turns.
+    computes_in_process: bool = False
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         raise NotImplementedError

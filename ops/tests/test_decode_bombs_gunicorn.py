@@ -220,3 +220,49 @@ def test_four_webp_bombs_uploaded_by_guests_at_once_are_stored_undecoded_while_h
             f"{', '.join(f'{a.seconds * 1000:.0f}' for a in answers)} ms; /healthz {len(healthz.latencies)} times, "
             f"slowest {max(healthz.latencies) * 1000:.0f} ms"
         )
+
+
+def _faceless_selfie(n: int) -> bytes:
+    """A 640 x 480 JPEG in which the HOG detector finds no face, so that the local engine
+    hands it to dlib's CNN: the slowest selfie there is (the CNN holds the GIL for up to
+    a second)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(n).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_four_faceless_selfies_at_once_leave_healthz_answering(gunicorn, capsys):
+    """The slowest selfies there are, four at once under the shipped configuration:
+    /healthz still answers within a second. Each web process runs one selfie's face
+    work at a time (faces.services._engine_turn; faces/tests/test_engine_turns.py shows
+    the turn itself), and a process whose thread is in dlib's CNN, which holds the GIL,
+    accepts no connection meanwhile: the others take /healthz."""
+    gallery = face_search_gallery()
+    api = f"/api/gallery/{gallery.pk}/find-me"
+
+    def search(n: int) -> Sent:
+        return _post_multipart(gunicorn.port, api, {"consent": "true"}, {"selfie": (f"s{n}.jpg", _faceless_selfie(n))})
+
+    with HealthzWatch(gunicorn.port) as healthz:
+        time.sleep(0.3)
+        answers = _at_once([lambda n=n: search(n) for n in range(BOMBS)])
+        time.sleep(0.3)
+
+    codes = {json.loads(answer.body)["error"]["code"] for answer in answers}
+    assert codes <= {"no_face", "busy"}, [a.body[:200] for a in answers]
+    assert "no_face" in codes
+    assert set(healthz.statuses) == {200}
+    assert len(healthz.latencies) >= 5
+    assert max(healthz.latencies) < HEALTHZ_BOUND_S
+    with capsys.disabled():
+        print(
+            f"\nFind me API, {BOMBS} faceless selfies at once: answered {sorted(codes)} in "
+            f"{', '.join(f'{a.seconds * 1000:.0f}' for a in answers)} ms; /healthz {len(healthz.latencies)} times, "
+            f"slowest {max(healthz.latencies) * 1000:.0f} ms"
+        )

@@ -185,6 +185,7 @@ class LocalEngine(FaceEngine):
 
     name = "local"
     searches_in_database = True
+    computes_in_process = True
 
     def __init__(
         self,
