@@ -141,8 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # How long a rendered gallery page is reused (0: never). A page is made again as soon
 # as the gallery or its photos change; this only bounds the life of pages made by
-# older code. On S3 it is cut to a sixth of AWS_QUERYSTRING_EXPIRE, so that the
-# signed URLs in a page always have most of their life left.
+# older code. On S3 it is cut to a sixth of S3_SIGNED_URL_SECONDS (50 s by default),
+# so that the signed URLs in a page always have most of their life left.
 GALLERY_PAGE_CACHE_SECONDS = env.int("GALLERY_PAGE_CACHE_SECONDS", default=600)
 
 # --- Storage --------------------------------------------------------------------
@@ -154,6 +154,10 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env_first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET")
+# Lifetime of the signed URLs pages and the API give for photos in the bucket: minutes,
+# since a URL goes on working after its photo is hidden or its gallery closes.
+# AWS_QUERYSTRING_EXPIRE (django-storages' name) is read as an alias.
+S3_SIGNED_URL_SECONDS = int(env_first("S3_SIGNED_URL_SECONDS", "AWS_QUERYSTRING_EXPIRE", default="300"))
 if S3_BUCKET:
     default_storage = s3_storage_settings(
         bucket=S3_BUCKET,
@@ -162,7 +166,7 @@ if S3_BUCKET:
         region=env_first("AWS_S3_REGION_NAME", "AWS_REGION"),
         endpoint_url=env_first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"),
         location=env.str("AWS_LOCATION", default=""),
-        querystring_expire=env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        querystring_expire=S3_SIGNED_URL_SECONDS,
         addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
         connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5),
         read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30),
