@@ -152,6 +152,14 @@ class WatermarkPreviewForm(forms.ModelForm):
         for field in self.fields.values():
             field.required = False  # one left out of the query stays as saved
 
+    def clean(self):
+        cleaned = super().clean()
+        # "Logo image" picked before a logo is saved (the change form's script asks as
+        # soon as it is picked): the preview shows the photo without a mark.
+        if cleaned.get("watermark") == Gallery.Watermark.LOGO and not self.instance.watermark_logo:
+            cleaned["watermark"] = Gallery.Watermark.NONE
+        return cleaned
+
 
 @admin.register(Gallery)
 class GalleryAdmin(ManagedByOrganizerAdmin):
