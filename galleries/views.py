@@ -492,8 +492,10 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
                 address=client_ip(request),
             )
         except services.DuplicatePhoto:
-            # Most often the same file again after an answer that got lost: it is in.
-            results.append({"name": upload.name, "ok": True, "message": "Already in the gallery."})
+            # Most often the same file again after an answer that got lost: it is in. Said
+            # as for any new photo: the same file may be another guest's, held back or in
+            # the drop box, and a guest learns nothing of photos they cannot see.
+            results.append({"name": upload.name, "ok": True, "message": services.guest_upload_message(gallery=gallery)})
         except services.GuestUploadRefused as exc:
             refused = (429 if exc.retry_after_s else 403), str(exc), bool(exc.retry_after_s)
             retry_after = max(retry_after, exc.retry_after_s)
