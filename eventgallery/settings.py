@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.RequestLogMiddleware",
+    # Before the probes: every response has it.
+    "eventgallery.csp.PermissionsPolicyMiddleware",
     "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "eventgallery.csp.ContentSecurityPolicyMiddleware",
