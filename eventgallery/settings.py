@@ -160,6 +160,8 @@ S3_BUCKET = env_first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET")
 # since a URL goes on working after its photo is hidden or its gallery closes.
 # AWS_QUERYSTRING_EXPIRE (django-storages' name) is read as an alias.
 S3_SIGNED_URL_SECONDS = int(env_first("S3_SIGNED_URL_SECONDS", "AWS_QUERYSTRING_EXPIRE", default="300"))
+if not 60 <= S3_SIGNED_URL_SECONDS <= 7 * 24 * 3600:
+    raise ImproperlyConfigured("S3_SIGNED_URL_SECONDS must be between 60 (a minute) and 604800 (S3's limit, 7 days).")
 if S3_BUCKET:
     default_storage = s3_storage_settings(
         bucket=S3_BUCKET,
@@ -174,6 +176,8 @@ if S3_BUCKET:
         read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30),
         max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=3),
     )
+    # Clamped, not refused: a cached page must never hand out a URL about to expire.
+    GALLERY_PAGE_CACHE_SECONDS = min(GALLERY_PAGE_CACHE_SECONDS, S3_SIGNED_URL_SECONDS // 6)
 else:
     default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -7,10 +7,14 @@ no cached page or redirect outlives."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
@@ -179,3 +183,40 @@ def test_on_s3_signed_urls_live_minutes_and_no_redirect_or_page_outlives_them(cl
     _hide(gallery, photo)
     assert client.get(f"/photos/{photo.key}/display").status_code == 404
     assert str(photo.key) not in client.get(gallery.get_absolute_url()).text
+
+
+def _settings_with(env_extra: dict) -> subprocess.CompletedProcess:
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "print(s.STORAGES['default']['OPTIONS']['querystring_expire'], s.GALLERY_PAGE_CACHE_SECONDS)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eventgallery.settings", "DEBUG": "true", **env_extra}
+    for name in ("AWS_QUERYSTRING_EXPIRE", "S3_SIGNED_URL_SECONDS", "GALLERY_PAGE_CACHE_SECONDS"):
+        if name not in env_extra:
+            env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=django_settings.BASE_DIR, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("env_extra", "expected"),
+    [
+        ({}, "300 50"),
+        ({"S3_SIGNED_URL_SECONDS": "900", "GALLERY_PAGE_CACHE_SECONDS": "120"}, "900 120"),
+        ({"AWS_QUERYSTRING_EXPIRE": "600", "GALLERY_PAGE_CACHE_SECONDS": "86400"}, "600 100"),
+    ],
+    ids=["defaults", "a shorter page cache kept", "the old name, the page cache clamped"],
+)
+def test_signed_urls_last_minutes_and_the_page_cache_a_sixth_of_them(env_extra, expected):
+    result = _settings_with({"S3_BUCKET": "photos", **env_extra})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
+
+
+def test_a_signed_url_lifetime_out_of_range_is_refused_at_start():
+    result = _settings_with({"S3_BUCKET": "photos", "S3_SIGNED_URL_SECONDS": "10"})
+
+    assert result.returncode != 0 and "S3_SIGNED_URL_SECONDS must be between 60" in result.stderr
