@@ -1,8 +1,11 @@
 """Addresses of photo files.
 
-On S3 a page links signed, expiring URLs straight to the bucket. On local storage
-every file goes through `photo_file`, which checks the visitor's access first:
-no photo of a private gallery is ever reachable at a guessable public address.
+On S3 a page links signed, expiring URLs straight to the bucket, for minutes
+(S3_SIGNED_URL_SECONDS): the one address that outlives a hide or a closing, briefly.
+On local storage every file goes through `photo_file`, which checks the visitor's
+access at every request: no photo of a private gallery is ever reachable at a
+guessable public address, and none hidden or closed is served to a guest, nor kept
+by a shared cache (its files are `private`).
 """
 
 import contextlib
