@@ -84,6 +84,15 @@ def photo_url(photo, kind: str) -> str:
     return default_storage.url(stored_name(photo, kind))
 
 
+def addresses_refresh_seconds() -> int:
+    """How often a page that keeps photo addresses for long (the slideshow) asks for them
+    again: at half their life on S3, where they expire in minutes; every half hour on
+    local storage, where they do not."""
+    if storage_is_local():
+        return 1800
+    return max(30, default_storage.querystring_expire // 2)
+
+
 def signed_url(photo, kind: str, *, download: bool = False) -> str:
     parameters = {}
     if download:

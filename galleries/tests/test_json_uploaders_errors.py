@@ -63,3 +63,18 @@ def test_the_api_upload_answers_in_its_error_shape_for_a_name_too_long(client, s
     assert response.json()["error"]["code"] == "malformed_body"
     assert "file name too long" in response.json()["error"]["message"]
     assert _stored(settings) == []
+
+
+def test_the_admin_uploader_gets_json_for_a_body_too_large(organizer_client, settings):
+    # A form field larger than Django takes into memory (DATA_UPLOAD_MAX_MEMORY_SIZE).
+    gallery = make_gallery()
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = multipart_body(fields={"note": "x" * 4096}, files={"photos": ("a.jpg", unique_jpeg())})
+
+    response = organizer_client.post(
+        f"/admin/galleries/gallery/{gallery.pk}/upload/", body, content_type=CONTENT_TYPE, headers=JSON
+    )
+
+    assert response.status_code == 400
+    assert "too large" in response.json()["results"][0]["message"]
+    assert not gallery.photos.exists() and _stored(settings) == []
