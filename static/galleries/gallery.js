@@ -14,29 +14,6 @@
   const viewer = document.getElementById("viewer");
   let loading = null;
 
-  // On S3 the images are signed URLs that expire minutes after the page was made
-  // (S3_SIGNED_URL_SECONDS). An image that fails to load is asked for once more at the
-  // site's own file address, which checks access again and sends on a fresh URL (a
-  // photo hidden meanwhile stays away).
-  const NO_KEY = "00000000-0000-0000-0000-000000000000";
-  function fileUrl(tile, kind) {
-    const template = grid.dataset.fileUrl;
-    const parts = new URL(tile.href, location.href).pathname.split("/").filter(Boolean);
-    return template ? template.replace(NO_KEY, parts[parts.length - 1]).replace("KIND", kind) : "";
-  }
-  function renew(img, tile, kind) {
-    const url = fileUrl(tile, kind);
-    if (!url || img.dataset.renewed) return;
-    img.dataset.renewed = "1";
-    img.removeAttribute("srcset");
-    img.src = url;
-  }
-  grid.addEventListener("error", function (event) {
-    const img = event.target;
-    const tile = img instanceof HTMLImageElement ? img.closest(".tile") : null;
-    if (tile) renew(img, tile, "thumb");
-  }, true);
-
   function nextLink() { return grid.querySelector(".pager-next"); }
 
   function loadMore() {
@@ -123,18 +100,13 @@
 
   function tiles() { return grid.querySelectorAll(".tile"); }
 
-  image.addEventListener("error", function () {
-    const tile = tiles()[current];
-    if (tile) renew(image, tile, "display");
-  });
-
   // The viewer's image fits the screen above the bar (.viewer-figure), never larger
   // than the display image: with these sizes a phone takes the middle or display
   // size from the tile's srcset, and a large screen the display one.
   function setSources(img, tile) {
     const width = parseInt(tile.dataset.width, 10), height = parseInt(tile.dataset.height, 10);
     img.sizes = "min(100vw, calc((100vh - 3.5rem) * " + (width / height).toFixed(4) + "), " + width + "px)";
-    delete img.dataset.renewed;
+    delete img.dataset.renewed;  // photo-addresses.js may renew this photo's URL again
     if (tile.dataset.srcset) img.srcset = tile.dataset.srcset;
     img.src = tile.dataset.display;
   }
