@@ -180,9 +180,13 @@ def test_on_s3_signed_urls_live_minutes_and_no_redirect_or_page_outlives_them(cl
     assert "X-Amz-Expires=300&" in page and "X-Amz-Expires=3600" not in page
     assert redirect.status_code == 302 and "X-Amz-Expires=300&" in redirect["Location"]
     assert redirect["Cache-Control"] == "private, no-store"
+    [item] = client.get(f"/api/gallery/{gallery.pk}/photos").json()["results"]
+    assert all("X-Amz-Expires=300&" in url for url in item["urls"].values() if url)
     _hide(gallery, photo)
-    assert client.get(f"/photos/{photo.key}/display").status_code == 404
+    for kind in ("thumb", "middle", "display", "original"):
+        assert client.get(f"/photos/{photo.key}/{kind}", {"download": 1}).status_code == 404
     assert str(photo.key) not in client.get(gallery.get_absolute_url()).text
+    assert client.get(f"/api/gallery/{gallery.pk}/photos").json()["results"] == []
 
 
 def _settings_with(env_extra: dict) -> subprocess.CompletedProcess:
