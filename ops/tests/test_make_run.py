@@ -48,6 +48,22 @@ def _session(sid: int) -> dict[int, str]:
     return processes
 
 
+def _handles_int(pid: int) -> bool:
+    """Has the process installed a handler for SIGINT (/proc's SigCgt mask)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+    return bool(caught & (1 << (signal.SIGINT - 1)))
+
+
+def _worker_ready(sid: int) -> bool:
+    """The worker (under DEBUG, the reloader's child) handles INT: before it has set its
+    handlers, an INT from the terminal is ignored like any background job's."""
+    return any("run_worker" in cmdline and _handles_int(pid) for pid, cmdline in _session(sid).items())
+
+
 def _wait_until(predicate, timeout_s: float, what: str):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -87,7 +103,7 @@ def make_run(tmp_path):
     )
     try:
         _wait_until(lambda: _answers(port), START_TIMEOUT_S, "the server of `make run`")
-        _wait_until(lambda: any("run_worker" in c for c in _session(make.pid).values()), START_TIMEOUT_S, "its worker")
+        _wait_until(lambda: _worker_ready(make.pid), START_TIMEOUT_S, "its worker")
         yield make
     finally:
         for pid in _session(make.pid):
