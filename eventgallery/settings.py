@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "eventgallery.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.middleware.ApiRequestsMiddleware",
+    "eventgallery.bad_requests.UploaderJsonErrorsMiddleware",
     "eventgallery.multipart.MultipartBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -78,3 +78,43 @@ def test_the_admin_uploader_gets_json_for_a_body_too_large(organizer_client, set
     assert response.status_code == 400
     assert "too large" in response.json()["results"][0]["message"]
     assert not gallery.photos.exists() and _stored(settings) == []
+
+
+def test_every_other_error_an_uploader_gets_is_json_too(settings):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from galleries.tests.factories import make_organizer
+
+    organizer = make_organizer()
+    theirs = make_gallery(owner=make_organizer())  # another organizer's: not found to this one
+    mine = make_gallery(owner=organizer)
+    closed = make_gallery(guest_uploads=Gallery.GuestUploads.OPEN, closes_at=timezone.now() - timedelta(hours=1))
+    draft = make_gallery(guest_uploads=Gallery.GuestUploads.OPEN, is_published=False)
+    body = multipart_body(fields={}, files={"photos": ("a.jpg", unique_jpeg())})
+    organizer_client, checked_client, guest = Client(), Client(enforce_csrf_checks=True), Client()
+    organizer_client.force_login(organizer)
+    checked_client.force_login(organizer)
+
+    def post(client, url, accept="application/json"):
+        return client.post(url, body, content_type=CONTENT_TYPE, headers={"Accept": accept})
+
+    not_found = post(organizer_client, f"/admin/galleries/gallery/{theirs.pk}/upload/")
+    no_csrf = post(checked_client, f"/admin/galleries/gallery/{mine.pk}/upload/")
+    gallery_closed = post(guest, f"/g/{closed.slug}/upload/")
+    gallery_draft = post(guest, f"/g/{draft.slug}/upload/")
+    page = post(guest, f"/g/{closed.slug}/upload/", accept="text/html")
+
+    for response, status, words in (
+        (not_found, 404, "not here any more"),
+        (no_csrf, 403, "session may have ended"),
+        (gallery_closed, 410, "has closed"),
+        (gallery_draft, 404, "not here any more"),
+    ):
+        assert response.status_code == status
+        [result] = response.json()["results"]
+        assert result["ok"] is False and words in result["message"] and result["retry"] is False
+    assert page.status_code == 410 and page["Content-Type"].startswith("text/html")
+    assert _stored(settings) == []
