@@ -35,13 +35,20 @@ run: install .env
 	@echo "Eventgallery on http://127.0.0.1:$(PORT)/ with a background worker. Ctrl+C stops both."
 	@echo "Create an organizer account for /admin/ with:  $(PY) manage.py createsuperuser"
 	@echo ""
-	@# Ctrl+C reaches both (they are in the terminal's foreground group): the shell only
-	@# waits for the worker to finish its task. A TERM from elsewhere is passed on.
+	@# Both run in the background and the shell waits for them: a shell runs its traps
+	@# only between commands, never while one runs in the foreground. A TERM (sent to
+	@# make, which passes it to this shell, or to the shell) is passed on to both.
+	@# Ctrl+C reaches the worker (it handles INT); the server, which ignores INT as a
+	@# background job, is sent a TERM. A worker signalled once finishes its task; a second
+	@# signal would cut it short, so it is sent none.
 	@$(PY) manage.py run_worker & worker=$$!; \
-	trap 'wait $$worker' INT; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	kill $$worker 2>/dev/null; wait $$worker
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) & server=$$!; \
+	stopping=; \
+	trap 'stopping=1; kill $$server 2>/dev/null' INT; \
+	trap 'stopping=1; kill $$server $$worker 2>/dev/null' TERM; \
+	wait $$server; \
+	[ -n "$$stopping" ] || kill $$worker 2>/dev/null; \
+	wait $$server; wait $$worker
 
 worker: install
 	$(PY) manage.py run_worker

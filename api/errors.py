@@ -3,7 +3,7 @@ with "field" when one field is at fault. Never a stack trace or an exception's t
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -41,6 +41,12 @@ MESSAGES = {
     503: "The service is unavailable right now. Please try again in a minute.",
 }
 MALFORMED_BODY = "The request body could not be read: send valid JSON (Content-Type: application/json)."
+TOO_MANY_FIELDS = (
+    "The request body has too many fields or files: send one request per file, with the fields the route names."
+)
+NAME_TOO_LONG = (
+    "A part of the multipart body has headers longer than 1 KB: most often a file name too long. Rename the file."
+)
 MALFORMED_MULTIPART = (
     "The multipart body could not be read: send multipart/form-data with a boundary, "
     "and the whole body up to its closing boundary."
@@ -104,6 +110,9 @@ def _too_large(request, exc):
 def _malformed_multipart(request, exc):
     # A missing or invalid boundary (Django's parser), or a body that ends before its
     # closing boundary (eventgallery/multipart.py): the sender's fault, whatever the route.
+    # A part's headers over 1 KB (Django's limit) are a file name too long.
+    if str(exc) == "Request max total header size exceeded.":
+        return error_response(400, NAME_TOO_LONG, code="malformed_body", field="file")
     return error_response(400, MALFORMED_MULTIPART, code="malformed_body")
 
 
@@ -124,6 +133,18 @@ def _decode_busy(request, exc):
     return response
 
 
+def _too_many_fields(request, exc):
+    # Django's limits on a form body (DATA_UPLOAD_MAX_NUMBER_FIELDS, ..._FILES), hit
+    # when the body is read in a route: the sender's fault, as for a broken body.
+    return error_response(400, TOO_MANY_FIELDS, code="malformed_body")
+
+
+def _suspicious(request, exc):
+    # Django answers these 400 outside the API (a file name it will not store, a
+    # forged header); within it they reach the routes as exceptions.
+    return error_response(400)
+
+
 def _server_error(request, exc):
     logger.exception("API error on %s %s", request.method, request.path)
     return error_response(500)
@@ -136,6 +157,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(RequestDataTooBig, _too_large)
     api.add_exception_handler(MultiPartParserError, _malformed_multipart)
     api.add_exception_handler(DecodeBusy, _decode_busy)
+    api.add_exception_handler(TooManyFieldsSent, _too_many_fields)
+    api.add_exception_handler(TooManyFilesSent, _too_many_fields)
+    api.add_exception_handler(SuspiciousOperation, _suspicious)
     api.add_exception_handler(Exception, _server_error)
     for error in (*outages.DATABASE_ERRORS, *outages.CACHE_ERRORS):
         api.add_exception_handler(error, _unavailable)

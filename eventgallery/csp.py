@@ -12,6 +12,10 @@ Two of its sources follow from other settings, and are added here to every respo
 
 Both are read from the settings at each response, so tests that switch the storage
 (the `s3_storage` fixture) get the matching policy.
+
+The Permissions-Policy header is here too (PermissionsPolicyMiddleware): every browser
+feature the site does not use is off on every response, and the camera is allowed only
+on the Find me pages, whose selfie input may open it.
 """
 
 from __future__ import annotations
@@ -75,3 +79,52 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                 update[directive] = [*update.get(directive, ()), *origins]
         parts.update = update
         return parts
+
+
+# --- Permissions-Policy ------------------------------------------------------------------
+# Every feature the site does not use is off, for its pages and anything they might
+# embed. The camera is the Find me pages' own (their selfie input, and the search again
+# on the results page); the slideshow goes full screen and keeps the screen awake;
+# the share button uses the system's share sheet.
+PERMISSIONS_POLICY = {
+    "accelerometer": "()",
+    "autoplay": "()",
+    "camera": "()",
+    "display-capture": "()",
+    "fullscreen": "(self)",
+    "geolocation": "()",
+    "gyroscope": "()",
+    "magnetometer": "()",
+    "microphone": "()",
+    "midi": "()",
+    "payment": "()",
+    "publickey-credentials-get": "()",
+    "screen-wake-lock": "(self)",
+    "usb": "()",
+    "web-share": "(self)",
+    "xr-spatial-tracking": "()",
+}
+CAMERA_VIEWS = frozenset({"faces:find_me", "faces:find_me_results"})
+
+
+def permissions_policy(*, camera: bool) -> str:
+    policy = {**PERMISSIONS_POLICY, "camera": "(self)" if camera else "()"}
+    return ", ".join(f"{feature}={allowlist}" for feature, allowlist in policy.items())
+
+
+_POLICY_WITHOUT_CAMERA = permissions_policy(camera=False)
+_POLICY_WITH_CAMERA = permissions_policy(camera=True)
+
+
+class PermissionsPolicyMiddleware:
+    """Sends the Permissions-Policy on every response, the probes' and static files' too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        camera = match is not None and match.view_name in CAMERA_VIEWS
+        response.headers.setdefault("Permissions-Policy", _POLICY_WITH_CAMERA if camera else _POLICY_WITHOUT_CAMERA)
+        return response

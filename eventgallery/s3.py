@@ -12,7 +12,7 @@ def s3_storage_settings(
     region: str | None,
     endpoint_url: str | None,
     location: str = "",
-    querystring_expire: int = 3600,
+    querystring_expire: int = 300,
     addressing_style: str = "auto",
     connect_timeout: float = 3,
     read_timeout: float = 5,

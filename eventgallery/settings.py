@@ -79,11 +79,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.RequestLogMiddleware",
+    # Before the probes: every response has it.
+    "eventgallery.csp.PermissionsPolicyMiddleware",
     "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "eventgallery.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.middleware.ApiRequestsMiddleware",
+    "eventgallery.bad_requests.UploaderJsonErrorsMiddleware",
     "eventgallery.multipart.MultipartBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,8 +155,8 @@ if _cache_is_redis:
     )
 # How long a rendered gallery page is reused (0: never). A page is made again as soon
 # as the gallery or its photos change; this only bounds the life of pages made by
-# older code. On S3 it is cut to a sixth of AWS_QUERYSTRING_EXPIRE, so that the
-# signed URLs in a page always have most of their life left.
+# older code. On S3 it is cut to a sixth of S3_SIGNED_URL_SECONDS (50 s by default),
+# so that the signed URLs in a page always have most of their life left.
 GALLERY_PAGE_CACHE_SECONDS = env.int("GALLERY_PAGE_CACHE_SECONDS", default=600)
 
 # --- Storage --------------------------------------------------------------------
@@ -165,6 +168,12 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env_first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET")
+# Lifetime of the signed URLs pages and the API give for photos in the bucket: minutes,
+# since a URL goes on working after its photo is hidden or its gallery closes.
+# AWS_QUERYSTRING_EXPIRE (django-storages' name) is read as an alias.
+S3_SIGNED_URL_SECONDS = int(env_first("S3_SIGNED_URL_SECONDS", "AWS_QUERYSTRING_EXPIRE", default="300"))
+if not 60 <= S3_SIGNED_URL_SECONDS <= 7 * 24 * 3600:
+    raise ImproperlyConfigured("S3_SIGNED_URL_SECONDS must be between 60 (a minute) and 604800 (S3's limit, 7 days).")
 if S3_BUCKET:
     default_storage = s3_storage_settings(
         bucket=S3_BUCKET,
@@ -173,7 +182,7 @@ if S3_BUCKET:
         region=env_first("AWS_S3_REGION_NAME", "AWS_REGION"),
         endpoint_url=env_first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"),
         location=env.str("AWS_LOCATION", default=""),
-        querystring_expire=env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        querystring_expire=S3_SIGNED_URL_SECONDS,
         addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
         # Seconds, and one try per call: an upload waits on a frozen S3 for at most
         # two calls (the name's check, and the clean-up after the failure), about 10 s,
@@ -182,6 +191,8 @@ if S3_BUCKET:
         read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5),
         max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=1),
     )
+    # Clamped, not refused: a cached page must never hand out a URL about to expire.
+    GALLERY_PAGE_CACHE_SECONDS = min(GALLERY_PAGE_CACHE_SECONDS, S3_SIGNED_URL_SECONDS // 6)
 else:
     default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

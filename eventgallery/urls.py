@@ -35,3 +35,6 @@ urlpatterns = [
     path("", include("faces.urls")),
     path("", include("ops.urls")),
 ]
+
+# JSON for the uploaders' scripts, the 400 page for the rest.
+handler400 = "eventgallery.bad_requests.bad_request"

@@ -170,6 +170,14 @@ class WatermarkPreviewForm(forms.ModelForm):
         for field in self.fields.values():
             field.required = False  # one left out of the query stays as saved
 
+    def clean(self):
+        cleaned = super().clean()
+        # "Logo image" picked before a logo is saved (the change form's script asks as
+        # soon as it is picked): the preview shows the photo without a mark.
+        if cleaned.get("watermark") == Gallery.Watermark.LOGO and not self.instance.watermark_logo:
+            cleaned["watermark"] = Gallery.Watermark.NONE
+        return cleaned
+
 
 @admin.register(Gallery)
 class GalleryAdmin(ManagedByOrganizerAdmin):
@@ -356,7 +364,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         logo_before = Gallery.objects.filter(pk=obj.pk).values_list("watermark_logo", flat=True).first() or ""
         asked_slug = form.data.get("slug")
         if "slug" in form.changed_data and obj.slug != asked_slug:
-            messages.info(request, f"The address /g/{asked_slug}/ was not free: this gallery is at /g/{obj.slug}/.")
+            messages.info(request, services.gallery_slug_moved_message(asked=asked_slug, given=obj.slug))
         super().save_model(request, obj, form, change)
         redrawn = services.gallery_watermark_saved(gallery=obj, logo_before=logo_before)
         if redrawn:

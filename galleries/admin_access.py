@@ -2,10 +2,24 @@
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.http import Http404
+
+
+class DateCheckedChangeList(ChangeList):
+    """A list whose date hierarchy refuses a year, month or day too large for a date
+    (?event_date__year=99999999999) as Django refuses other bad filters: the list with
+    ?e=1, instead of the OverflowError of Python's datetime (a 500)."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class ManagedByOrganizerAdmin(admin.ModelAdmin):
@@ -14,6 +28,9 @@ class ManagedByOrganizerAdmin(admin.ModelAdmin):
 
     def scope(self, queryset, user):
         raise NotImplementedError
+
+    def get_changelist(self, request, **kwargs):
+        return DateCheckedChangeList
 
     def get_queryset(self, request):
         return self.scope(super().get_queryset(request), request.user)

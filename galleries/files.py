@@ -1,8 +1,11 @@
 """Addresses of photo files.
 
-On S3 a page links signed, expiring URLs straight to the bucket. On local storage
-every file goes through `photo_file`, which checks the visitor's access first:
-no photo of a private gallery is ever reachable at a guessable public address.
+On S3 a page links signed, expiring URLs straight to the bucket, for minutes
+(S3_SIGNED_URL_SECONDS): the one address that outlives a hide or a closing, briefly.
+On local storage every file goes through `photo_file`, which checks the visitor's
+access at every request: no photo of a private gallery is ever reachable at a
+guessable public address, and none hidden or closed is served to a guest, nor kept
+by a shared cache (its files are `private`).
 """
 
 import contextlib
@@ -79,6 +82,15 @@ def photo_url(photo, kind: str) -> str:
     if storage_is_local():
         return photo_view_url(photo, kind)
     return default_storage.url(stored_name(photo, kind))
+
+
+def addresses_refresh_seconds() -> int:
+    """How often a page that keeps photo addresses for long (the slideshow) asks for them
+    again: at half their life on S3, where they expire in minutes; every half hour on
+    local storage, where they do not."""
+    if storage_is_local():
+        return 1800
+    return max(30, default_storage.querystring_expire // 2)
 
 
 def signed_url(photo, kind: str, *, download: bool = False) -> str:

@@ -665,6 +665,15 @@ def gallery_free_slug(slug: str, *, exclude: Gallery | None = None) -> str:
     return slug
 
 
+def gallery_slug_moved_message(*, asked: str, given: str) -> str:
+    """What an organizer is told when the address they asked for went to another gallery
+    and theirs got `given` (gallery_free_slug). That a published gallery is at /g/<asked>/
+    anyone may see by going there; of a draft, which is not found there, nothing is said."""
+    if Gallery.objects.filter(slug=asked, is_published=True).exists():
+        return f"The address /g/{asked}/ is another gallery's: this gallery is at /g/{given}/."
+    return f"This gallery is at /g/{given}/ (some addresses get a few letters added to stay unique)."
+
+
 @transaction.atomic
 def gallery_delete(*, gallery: Gallery) -> None:
     faces_services.gallery_faces_forget(gallery=gallery)

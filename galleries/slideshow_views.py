@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 
-from galleries import access, share, slideshow
+from galleries import access, files, share, slideshow
 from galleries.views import gallery_for_guest_page
 
 
@@ -40,6 +40,7 @@ def gallery_slideshow(request, slug):
             "access_code": card.access_code if access.can_manage_gallery(request.user, gallery) else "",
             "interval_s": settings.SLIDESHOW_INTERVAL_S,
             "poll_s": settings.SLIDESHOW_POLL_S,
+            "full_list_s": files.addresses_refresh_seconds(),
         },
     )
 

@@ -400,6 +400,10 @@ def gallery_access(request, slug):
     return response
 
 
+# How long a browser may keep a photo file it was sent (never a shared cache).
+PHOTO_FILE_MAX_AGE_SECONDS = 3600
+
+
 def photo_file(request, key, kind):
     """Streams a photo file after checking access (local storage), or sends the
     visitor on to a signed, expiring URL (S3)."""
@@ -421,7 +425,10 @@ def photo_file(request, key, kind):
     if download and kind in ("original", "display") and not access.can_manage_gallery(request.user, gallery):
         stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.PHOTO)
     if not files.storage_is_local():
-        return redirect(files.signed_url(photo, kind, download=download))
+        response = redirect(files.signed_url(photo, kind, download=download))
+        # The signed URL is this visitor's, for minutes: no cache keeps the redirect.
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     try:
         fh = default_storage.open(name, "rb")
@@ -434,9 +441,10 @@ def photo_file(request, key, kind):
         filename=download_name,
         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
     )
-    # Files never change under the same name until reprocessed; keep private ones out of shared caches.
-    visibility = "public" if gallery.is_listed else "private"
-    response["Cache-Control"] = f"{visibility}, max-age=86400"
+    # A file never changes under its address (?v= moves with it), but whether it may
+    # still be seen does (a hide request, the gallery closing): no shared cache keeps it
+    # to hand on to others, and a browser asks again within the hour.
+    response["Cache-Control"] = f"private, max-age={PHOTO_FILE_MAX_AGE_SECONDS}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -488,8 +496,10 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
                 address=client_ip(request),
             )
         except services.DuplicatePhoto:
-            # Most often the same file again after an answer that got lost: it is in.
-            results.append({"name": upload.name, "ok": True, "message": "Already in the gallery."})
+            # Most often the same file again after an answer that got lost: it is in. Said
+            # as for any new photo: the same file may be another guest's, held back or in
+            # the drop box, and a guest learns nothing of photos they cannot see.
+            results.append({"name": upload.name, "ok": True, "message": services.guest_upload_message(gallery=gallery)})
         except services.GuestUploadRefused as exc:
             refused = (429 if exc.retry_after_s else 403), str(exc), bool(exc.retry_after_s)
             retry_after = max(retry_after, exc.retry_after_s)

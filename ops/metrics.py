@@ -2,10 +2,38 @@
 
 With PROMETHEUS_MULTIPROC_DIR set (several gunicorn processes), prometheus_client
 keeps each process's values in files there and /metrics adds them up; without it,
-each process counts in memory.
+each process counts in memory. The folder is made if it is missing (a fresh container's
+/tmp/..., a path mistyped): every process that loads Django (the web server, the worker,
+`manage.py migrate`) makes its metrics at import, and prometheus_client would fail there
+with a bare FileNotFoundError. A folder that cannot be made stops the process with an
+error that names the variable.
 """
 
+import os
+
+from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import Counter, Histogram
+
+
+def multiprocess_dir_ensure() -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"PROMETHEUS_MULTIPROC_DIR={directory!r} does not exist and cannot be made ({exc.strerror}): "
+            "name a folder the server may write to, or unset it."
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ImproperlyConfigured(
+            f"PROMETHEUS_MULTIPROC_DIR={directory!r} is not writable by this process: "
+            "name a folder the server may write to, or unset it."
+        )
+
+
+multiprocess_dir_ensure()
 
 HTTP_REQUESTS = Counter(
     "eventgallery_http_requests",

@@ -51,6 +51,7 @@ def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
             request,
             photo,
             listed=gallery.is_listed,
+            api_key=request.auth.api_key,
             original_allowed=access.may_download(request.auth.user, gallery, "original"),
             original_kind=(
                 "display"

@@ -65,14 +65,18 @@ def image_delete(request, photo_id: UUID):
 
 @files_router.get("/{token}", auth=None, include_in_schema=False, url_name="stored_file")
 def stored_file(request, token: str):
-    name = files.file_name(token)
-    if name is None:
+    """A file by the token the API gave for it, if the access policy lets its holder
+    have it now (api/files.py)."""
+    file_token = files.file_token_read(token)
+    if file_token is None:
         raise ApiError(404, "not_found", "This address is not valid or has expired.")
+    name = files.stored_file_name(file_token)
     try:
         fh = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise ApiError(404, "not_found", "This file no longer exists.")
     response = FileResponse(fh, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
+    # Asked again at every use: the policy is read at each fetch, and no shared cache keeps it.
+    response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"
     return response

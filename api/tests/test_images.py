@@ -54,7 +54,7 @@ def test_the_upload_url_gives_the_stored_file_to_whoever_holds_it_until_it_expir
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == content
-    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["Cache-Control"] == "private, no-cache"
     settings.API_SIGNED_URL_SECONDS = -1
     assert client.get(url).status_code == 404
 

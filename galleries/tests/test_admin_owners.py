@@ -78,6 +78,19 @@ def test_a_taken_address_gets_a_suffix_rather_than_telling_whose_gallery_is_ther
     assert "already exists" not in response.text
 
 
+def test_the_address_of_another_organizers_draft_is_not_said_to_be_taken(organizer_of_the_studio):
+    make_gallery(slug="anna-ben", name="Another studio's draft", owner=make_user(staff=True), is_published=False)
+    client = _organizer_client(organizer_of_the_studio)
+
+    response = client.post("/admin/galleries/gallery/add/", GALLERY_FORM, follow=True)
+
+    mine = Gallery.objects.get(owner=organizer_of_the_studio)
+    assert re.fullmatch(r"anna-ben-[0-9a-f]{6}", mine.slug)
+    assert f"This gallery is at /g/{mine.slug}/" in response.text
+    assert "/g/anna-ben/" not in response.text
+    assert "not free" not in response.text and "another gallery" not in response.text.lower()
+
+
 def test_another_organizers_gallery_is_neither_listed_nor_opened(organizer_of_the_studio):
     theirs = make_gallery(name="Their secret wedding", owner=make_user(staff=True))
     client = _organizer_client(organizer_of_the_studio)

@@ -1,5 +1,5 @@
-"""The admin's upload with a multipart body that cannot be read: a plain 400 page
-(which the drag-and-drop uploader shows as "HTTP 400"), and no photo made."""
+"""The admin's upload with a multipart body that cannot be read: a plain 400 page, or
+JSON for the drag-and-drop uploader (which shows its message), and no photo made."""
 
 from pathlib import Path
 
@@ -24,5 +24,6 @@ def test_a_malformed_upload_gets_a_plain_bad_request_page_and_makes_no_photo(org
     assert response.status_code == 400
     assert "This request could not be read" in response.text
     assert "Traceback" not in response.text
+    assert response["Content-Type"].startswith("application/json" if accept == "application/json" else "text/html")
     assert not gallery.photos.exists()
     assert [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()] == []

@@ -213,3 +213,15 @@ def test_another_organizer_cannot_change_the_watermark(owner, django_capture_on_
 
     assert Gallery.objects.get(pk=gallery.pk).watermark == "none"
     assert response.redirect_chain[-1][0] == "/admin/"  # "not found" takes them home
+
+
+def test_picking_logo_before_a_logo_is_saved_previews_the_photo_unmarked(owner, owner_client):
+    # The change form's script asks for this as soon as "Logo image" is picked.
+    gallery = make_gallery(owner=owner, watermark="text", watermark_text="Lumen", watermark_size=40)
+    upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
+    unmarked = _preview(owner_client, gallery, watermark="none")
+
+    logo = _preview(owner_client, gallery, watermark="logo")
+
+    assert ImageChops.difference(logo, unmarked).getbbox() is None
+    assert Gallery.objects.get(pk=gallery.pk).watermark == "text"  # nothing saved

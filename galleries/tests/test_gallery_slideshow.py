@@ -98,3 +98,20 @@ def test_the_gallery_page_and_the_admin_link_to_it(client, owner):
     client.force_login(owner)
     admin_page = client.get(f"/admin/galleries/gallery/{gallery.pk}/change/").content.decode()
     assert f'href="{_url(gallery)}"' in admin_page
+
+
+def test_it_asks_for_fresh_photo_addresses_before_the_signed_ones_expire(client, owner, s3_storage):
+    # S3's signed URLs live minutes (S3_SIGNED_URL_SECONDS): the script lists the photos
+    # again at half their life; local addresses do not expire (every half hour).
+    gallery = make_gallery(owner=owner)
+    upload_photo(gallery)
+
+    on_s3 = client.get(_url(gallery)).text
+
+    assert "X-Amz-Expires=300&" in on_s3 and 'data-full-list="150"' in on_s3
+
+
+def test_local_addresses_are_listed_again_every_half_hour(client, owner):
+    gallery = make_gallery(owner=owner)
+
+    assert 'data-full-list="1800"' in client.get(_url(gallery)).text

@@ -165,8 +165,28 @@ def test_the_same_file_sent_again_after_a_lost_answer_is_in_once(client, db):
     again = _send(client, gallery, _file("a.jpg", content), headers=JSON)
 
     assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json()["results"][0] == {"name": "a.jpg", "ok": True, "message": "Already in the gallery."}
+    assert again.json()["results"][0] == first.json()["results"][0]
     assert gallery.photos.count() == 1
+
+
+@pytest.mark.parametrize("mode", [Mode.DROP_BOX, Mode.APPROVAL])
+def test_another_guests_file_sent_again_is_answered_as_a_new_one_and_stored_once(db, mode, settings):
+    # The first guest's photo is in the drop box (or waiting): the second guest, who
+    # cannot see it, learns nothing of it, and nothing is stored twice.
+    gallery = make_gallery(guest_uploads=mode)
+    content = unique_jpeg()
+    first_guest, second_guest = Client(), Client()
+    new = _send(second_guest, gallery, _file("new.jpg", unique_jpeg()), headers=JSON)
+    _send(first_guest, gallery, _file("party.jpg", content), headers=JSON)
+    files_before = sorted(Path(settings.MEDIA_ROOT).rglob("*"))
+
+    same = _send(second_guest, gallery, _file("party.jpg", content), headers=JSON)
+    plain = _send(second_guest, gallery, _file("party.jpg", content), follow=True)
+
+    assert (same.status_code, same.json()["results"][0]["message"]) == (201, new.json()["results"][0]["message"])
+    assert "Already" not in plain.text and "already" not in same.text
+    assert gallery.photos.count() == 2
+    assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files_before
 
 
 def test_a_gallery_that_takes_no_guests_photos_says_so(client, db):

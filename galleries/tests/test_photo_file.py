@@ -24,7 +24,7 @@ def test_it_serves_the_derivatives(client, db):
     assert Image.open(BytesIO(_body(display))).size == (640, 480)
     assert middle["Content-Disposition"] == 'inline; filename="IMG_0001-middle.jpg"'
 
-    assert thumb["Cache-Control"] == "public, max-age=86400"
+    assert thumb["Cache-Control"] == "private, max-age=3600"
 
 
 def test_the_download_is_the_untouched_original_under_its_name(client, db):
@@ -42,7 +42,7 @@ def test_private_photos_are_not_cached_by_shared_caches(client, db):
     photo = upload_photo(gallery)
     client.post(f"/g/{gallery.slug}/access/", {"code": gallery.access_code})
 
-    assert client.get(f"/photos/{photo.key}/thumb")["Cache-Control"] == "private, max-age=86400"
+    assert client.get(f"/photos/{photo.key}/thumb")["Cache-Control"] == "private, max-age=3600"
 
 
 def test_files_of_locked_drafts_and_unprocessed_photos_are_not_found(client, db):
@@ -71,7 +71,7 @@ def test_the_middle_size_follows_the_same_access_rules_as_the_others(client, db)
 
     client.post(f"/g/{private_photo.gallery.slug}/access/", {"code": private_photo.gallery.access_code})
     response = client.get(f"/photos/{private_photo.key}/middle")
-    assert (response.status_code, response["Cache-Control"]) == (200, "private, max-age=86400")
+    assert (response.status_code, response["Cache-Control"]) == (200, "private, max-age=3600")
 
 
 def test_a_photo_processed_before_the_middle_size_existed_has_no_middle_file(client, db):

@@ -160,3 +160,42 @@ def test_it_adds_up_the_processes_of_a_multiprocess_server(client, db, metrics_t
     scraped = _scrape(client, metrics_token)
 
     assert scraped[("eventgallery_photos_processed_total", (("outcome", "ready"),))] == 6
+
+
+def _manage(*args, env_extra: dict, tmp_path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "eventgallery.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **env_extra,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=env,
+        cwd=Path(django_settings.BASE_DIR),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_migrate_makes_a_missing_multiprocess_folder(tmp_path):
+    folder = tmp_path / "metrics" / "web"
+
+    result = _manage("migrate", "-v0", env_extra={"PROMETHEUS_MULTIPROC_DIR": str(folder)}, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir()
+
+
+def test_a_multiprocess_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / "a-file" / "metrics"
+
+    result = _manage("check", env_extra={"PROMETHEUS_MULTIPROC_DIR": str(folder)}, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: PROMETHEUS_MULTIPROC_DIR=")
+    assert "cannot be made" in last_line and "FileNotFoundError" not in result.stderr

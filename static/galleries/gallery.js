@@ -106,6 +106,7 @@
   function setSources(img, tile) {
     const width = parseInt(tile.dataset.width, 10), height = parseInt(tile.dataset.height, 10);
     img.sizes = "min(100vw, calc((100vh - 3.5rem) * " + (width / height).toFixed(4) + "), " + width + "px)";
+    delete img.dataset.renewed;  // photo-addresses.js may renew this photo's URL again
     if (tile.dataset.srcset) img.srcset = tile.dataset.srcset;
     img.src = tile.dataset.display;
   }

@@ -13,7 +13,6 @@
   if (!root || !first) return;
 
   const MAX_PHOTOS = 500; // as galleries/slideshow.py sends at most
-  const FULL_LIST_MS = 30 * 60 * 1000; // signed photo URLs (S3) expire: the whole list again
   const POINTER_IDLE_MS = 3000;
   const seconds = (value, fallback) => {
     const number = parseFloat(value);
@@ -21,6 +20,8 @@
   };
   const intervalMs = seconds(root.dataset.interval, 8000);
   const pollMs = seconds(root.dataset.poll, 15000);
+  // Signed photo URLs (S3) expire in minutes: the whole list again at half their life.
+  const FULL_LIST_MS = seconds(root.dataset.fullList, 150000);
   const photosUrl = root.dataset.photosUrl;
 
   const images = Array.from(root.querySelectorAll(".slide"));
