@@ -189,7 +189,6 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         "photos_link",
         "processing",
         "find_me",
-        "hide_requests",
         "closing",
     ]
     list_filter = ["is_published", "visibility", "face_search_enabled", "event_date"]
@@ -276,14 +275,17 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
     @admin.display(description="Find me")
     def find_me(self, gallery):
-        if not gallery.face_search_enabled:
-            return "Off"
-        failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
-        return f"{gallery.faces_indexed_count}/{gallery.faces_indexable_count} indexed{failed}"
+        """How far indexing is, and guests' requests to hide photos, waiting and applied,
+        each linking to them (under the count, in the one column: the list fits a laptop)."""
+        if gallery.face_search_enabled:
+            failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
+            indexing = f"{gallery.faces_indexed_count}/{gallery.faces_indexable_count} indexed{failed}"
+        else:
+            indexing = "Off"
+        requests = self._hide_requests(gallery)
+        return format_html("{}<br>Hide requests: {}", indexing, requests) if requests else indexing
 
-    @admin.display(description="Hide requests")
-    def hide_requests(self, gallery):
-        """Guests' requests to hide photos, waiting and applied, each linking to them."""
+    def _hide_requests(self, gallery):
         changelist = reverse("admin:faces_hiderequest_changelist")
         parts = [
             (
@@ -297,8 +299,6 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             )
             if count
         ]
-        if not parts:
-            return "—"
         return format_html_join(", ", '<a href="{}" class="{}">{}</a>', ((url, cls, text) for url, text, cls in parts))
 
     @admin.display(description="Closes", ordering="closes_at")

@@ -12,12 +12,11 @@ from django.conf import settings as django_settings
 
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery
+from ops.tests.gunicorn_server import Browser
 from ops.tests.test_ratelimits_gunicorn import (  # noqa: F401 (fixtures)
     CODE,
-    Browser,
     _all_at_once,
     gunicorn,
-    static_root,
     store,
 )
 

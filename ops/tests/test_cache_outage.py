@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -27,15 +26,8 @@ from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, upload_photo
 from galleries.tests.images import photo as flat_image
 from ops.models import RateLimitCounter, WorkerHeartbeat
-from ops.tests.test_ratelimits_gunicorn import (  # noqa: F401 (fixtures)
-    CODE,
-    WORKERS,
-    Browser,
-    Gunicorn,
-    _database_url,
-    _free_port,
-    static_root,
-)
+from ops.tests.gunicorn_server import Browser, Gunicorn, free_port, server_environment
+from ops.tests.test_ratelimits_gunicorn import CODE
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -45,7 +37,7 @@ pytestmark = [
 
 class RedisServer:
     def __init__(self, tmp_path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.folder = tmp_path
         self.process = None
@@ -88,17 +80,8 @@ def redis_server(tmp_path):
 
 @pytest.fixture
 def server(redis_server, static_root, tmp_path):  # noqa: F811
-    environment = {name: value for name, value in os.environ.items() if name not in ("CACHE_URL", "WEB_CONCURRENCY")}
-    port = _free_port()
-    environment.update(
-        DATABASE_URL=_database_url(),
-        CACHE_URL=redis_server.url,
-        MEDIA_ROOT=str(tmp_path / "media"),
-        STATIC_ROOT=str(static_root),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(WORKERS),
-        LOG_LEVEL="WARNING",
-    )
+    port = free_port()
+    environment = server_environment(port=port, tmp_path=tmp_path, static_root=static_root, CACHE_URL=redis_server.url)
     gunicorn = Gunicorn(port=port, environment=environment, log=tmp_path / "gunicorn.log")
     yield gunicorn
     gunicorn.stop()

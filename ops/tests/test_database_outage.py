@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -16,15 +15,8 @@ from django.db import connection
 
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, upload_photo
-from ops.tests.test_ratelimits_gunicorn import (  # noqa: F401 (fixtures)
-    CODE,
-    WORKERS,
-    Browser,
-    Gunicorn,
-    _database_url,
-    _free_port,
-    static_root,
-)
+from ops.tests.gunicorn_server import Browser, Gunicorn, database_url, free_port, server_environment
+from ops.tests.test_ratelimits_gunicorn import CODE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +36,7 @@ def database_outage(tcp_proxy):
             finally:
                 proxy.restore()
 
-        return _database_url().replace(f":{db['PORT'] or 5432}/", f":{proxy.port}/"), away
+        return database_url().replace(f":{db['PORT'] or 5432}/", f":{proxy.port}/"), away
 
     path = Path(connection.settings_dict["NAME"])
 
@@ -60,24 +52,21 @@ def database_outage(tcp_proxy):
             path.rmdir()
             hidden.rename(path)
 
-    return _database_url(), file_away
+    return database_url(), file_away
 
 
 @pytest.fixture
 def server(database_outage, static_root, tmp_path):  # noqa: F811
     url, _ = database_outage
-    environment = {name: value for name, value in os.environ.items() if name not in ("CACHE_URL", "WEB_CONCURRENCY")}
-    port = _free_port()
-    environment.update(
+    port = free_port()
+    environment = server_environment(
+        port=port,
+        tmp_path=tmp_path,
+        static_root=static_root,
         DATABASE_URL=url,
         # A connection per request: SQLite's file, once open, would outlive its move.
         CONN_MAX_AGE="0",
         DATABASE_CONNECT_TIMEOUT_S="2",
-        MEDIA_ROOT=str(tmp_path / "media"),
-        STATIC_ROOT=str(static_root),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(WORKERS),
-        LOG_LEVEL="WARNING",
     )
     gunicorn = Gunicorn(port=port, environment=environment, log=tmp_path / "gunicorn.log")
     yield gunicorn

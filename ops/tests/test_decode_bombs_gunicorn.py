@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 import time
 import uuid
@@ -21,13 +20,7 @@ import pytest
 from faces.tests.find_me import face_search_gallery
 from galleries.models import Gallery, Photo
 from galleries.tests.bombs import red_team_webp
-from ops.tests.test_ratelimits_gunicorn import (  # noqa: F401 - static_root is a fixture
-    Browser,
-    Gunicorn,
-    _database_url,
-    _free_port,
-    static_root,
-)
+from ops.tests.gunicorn_server import Browser, Gunicorn, free_port, server_environment
 
 BOMBS = 4
 HEALTHZ_BOUND_S = 1.0
@@ -41,16 +34,12 @@ def bomb() -> bytes:
 
 
 @pytest.fixture
-def gunicorn(static_root, transactional_db, tmp_path):  # noqa: F811 - the imported fixture
-    environment = {name: value for name, value in os.environ.items() if name not in ("CACHE_URL", "WEB_CONCURRENCY")}
-    port = _free_port()
-    environment.update(
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        STATIC_ROOT=str(static_root),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="5",
-        LOG_LEVEL="WARNING",
+def gunicorn(static_root, transactional_db, tmp_path):
+    port = free_port()
+    environment = server_environment(
+        port=port,
+        tmp_path=tmp_path,
+        static_root=static_root,
         # The production default: tasks wait for the worker (the tests' own backend runs
         # them in the process that queues them).
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",

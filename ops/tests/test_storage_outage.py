@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import time
 import uuid
 
@@ -20,14 +19,7 @@ from api.models import PendingUpload
 from api.tests.factories import make_api_key
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, make_user, unique_jpeg
-from ops.tests.test_ratelimits_gunicorn import (  # noqa: F401 (fixtures)
-    WORKERS,
-    Browser,
-    Gunicorn,
-    _database_url,
-    _free_port,
-    static_root,
-)
+from ops.tests.gunicorn_server import Browser, Gunicorn, free_port, server_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,19 +37,12 @@ def bucket(s3_server):
 
 @pytest.fixture
 def server(s3_server, bucket, static_root, tmp_path):  # noqa: F811
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("CACHE_URL", "WEB_CONCURRENCY") and not name.startswith("AWS_S3_")
-    }
-    port = _free_port()
-    environment.update(
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        STATIC_ROOT=str(static_root),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(WORKERS),
-        LOG_LEVEL="WARNING",
+    port = free_port()
+    environment = server_environment(
+        port=port,
+        tmp_path=tmp_path,
+        static_root=static_root,
+        drop_prefixes=("AWS_S3_",),
         AWS_STORAGE_BUCKET_NAME=bucket,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",

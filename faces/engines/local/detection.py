@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from faces.engines.local.cnn_process import cnn_boxes
 from faces.engines.local.models import loaded_models
 
 # Side of the frontal detector's scanning window: at scale 1 it finds faces of about
@@ -240,18 +241,13 @@ def _scan(gray: Image.Image, region: tuple[int, int, int, int], scale: float, th
 def detect_with_cnn(rgb: Image.Image) -> list[Detection]:
     # The CNN takes about 0.7 s for 320 x 267 on one core (and 3 s for 640 x 443, which
     # is why it never sees gallery photos); the face of a selfie is big enough at 320 px.
+    # It runs in a helper process, as it holds the GIL throughout (cnn_process.py).
     small = rgb.copy()
     small.thumbnail((_CNN_MAX_SIDE, _CNN_MAX_SIDE), Image.Resampling.BILINEAR)
     sx, sy = rgb.width / small.width, rgb.height / small.height
     return [
-        Detection(
-            d.rect.left() * sx,
-            d.rect.top() * sy,
-            (d.rect.right() + 1) * sx,
-            (d.rect.bottom() + 1) * sy,
-            d.confidence,
-        )
-        for d in loaded_models().cnn_detector(np.asarray(small), 0)
+        Detection(left * sx, top * sy, (right + 1) * sx, (bottom + 1) * sy, confidence)
+        for left, top, right, bottom, confidence in cnn_boxes(np.asarray(small))
     ]
 
 

@@ -27,9 +27,14 @@ class Models:
     # The same detector scanning only the image it is given, none of the smaller levels
     # of its pyramid: detection.py builds a sparser pyramid of its own from it.
     single_level_detector: dlib.fhog_object_detector
-    cnn_detector: dlib.cnn_face_detection_model_v1
     shape_predictor: dlib.shape_predictor
     descriptor_net: DescriptorNet
+
+
+@functools.cache
+def cnn_detector() -> dlib.cnn_face_detection_model_v1:
+    """The CNN alone, for the process that runs it (cnn_process.py)."""
+    return dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location())
 
 
 @functools.cache
@@ -38,7 +43,6 @@ def loaded_models() -> Models:
     return Models(
         detector=detector,
         single_level_detector=_single_level(detector),
-        cnn_detector=dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location()),
         shape_predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
         descriptor_net=DescriptorNet.load(Path(face_recognition_models.face_recognition_model_location())),
     )
