@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, layout, services, stats
+from galleries import access, downloads, files, focal, layout, services, stats
 from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.models import Gallery, GalleryDownload, Photo
@@ -53,6 +53,11 @@ def photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
     }
 
 
+def cover_tile(gallery: Gallery, photo: Photo) -> dict:
+    """photo_tile, and where to crop it as the gallery's cover (galleries/focal.py)."""
+    return {**photo_tile(photo), "object_position": focal.cover_focal_point(gallery, photo).css}
+
+
 def home(request):
     first_ready_photo = Photo.objects.guest_visible().filter(gallery=OuterRef("pk")).in_display_order()
     galleries = (
@@ -65,6 +70,8 @@ def home(request):
             first_photo_display=Subquery(first_ready_photo.values("display")[:1]),
             first_photo_width=Subquery(first_ready_photo.values("width")[:1]),
             first_photo_height=Subquery(first_ready_photo.values("height")[:1]),
+            first_photo_focal_x=Subquery(first_ready_photo.values("focal_x")[:1]),
+            first_photo_focal_y=Subquery(first_ready_photo.values("focal_y")[:1]),
         )
     )
     cards = []
@@ -78,8 +85,10 @@ def home(request):
                 display=gallery.first_photo_display,
                 width=gallery.first_photo_width,
                 height=gallery.first_photo_height,
+                focal_x=gallery.first_photo_focal_x,
+                focal_y=gallery.first_photo_focal_y,
             )
-        cards.append({"gallery": gallery, "cover": photo_tile(cover) if cover else None})
+        cards.append({"gallery": gallery, "cover": cover_tile(gallery, cover) if cover else None})
     return render(request, "galleries/home.html", {"cards": cards})
 
 
@@ -194,7 +203,7 @@ def _gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple
         else:
             photos = photos.in_display_order()
         hero = photos.first()
-        summary = (hero.total, hero.bytes or 0, photo_tile(hero)) if hero else (0, 0, None)
+        summary = (hero.total, hero.bytes or 0, cover_tile(gallery, hero)) if hero else (0, 0, None)
         cache.set(f"{cache_key}:summary", summary, timeout)
     return summary
 
