@@ -600,6 +600,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             "admin/galleries/gallery/share_card.html",
             {
                 "card": share.gallery_share_card(request, gallery),
+                "cover": share.gallery_card_cover(gallery),
                 "cards": [None],
                 "size": size,
                 "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
@@ -613,6 +614,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             "admin/galleries/gallery/share_card.html",
             {
                 "card": share.gallery_share_card(request, gallery),
+                "cover": share.gallery_card_cover(gallery),
                 "cards": [None] * 4,
                 "size": "sheet",
                 "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from PIL import Image
 
-from galleries import focal
+from galleries import files, focal
 from galleries.imaging import open_upright_rgb
 from galleries.models import Gallery, Photo
 
@@ -82,6 +82,29 @@ def qr_png(url: str, *, scale: int = PNG_SCALE) -> bytes:
     out = io.BytesIO()
     _qr(url).save(out, kind="png", border=QR_BORDER, scale=scale)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class CardCover:
+    url: str
+    position: str  # the CSS object-position that keeps its heads (galleries/focal.py)
+
+
+def gallery_card_cover(gallery: Gallery) -> CardCover | None:
+    """The photo a table card shows: the gallery's cover if guests see it, else its first
+    photo they see, cut at its focal point; None without photos."""
+    photos = gallery.photos.guest_visible().for_tiles()
+    photo = None
+    if gallery.cover_id:
+        photo = photos.filter(pk=gallery.cover_id).first()
+    if photo is None:
+        photo = photos.in_display_order().first()
+    if photo is None:
+        return None
+    return CardCover(
+        url=files.photo_url(photo, "middle" if photo.middle.name else "display"),
+        position=focal.cover_focal_point(gallery, photo).css,
+    )
 
 
 def gallery_share_card(request, gallery: Gallery) -> ShareCard:
