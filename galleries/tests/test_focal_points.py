@@ -11,6 +11,7 @@ from faces.tests import face_images
 from faces.tests.find_me import add_photos, face_search_gallery, jpeg
 from galleries import focal
 from galleries.focal import FocalPoint, Region
+from galleries.models import Photo
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
 # The frames the covers are drawn in (static/galleries/site.css): the hero of a desktop
@@ -163,3 +164,26 @@ def test_the_home_card_of_a_gallery_without_a_cover_uses_its_first_photos_point(
     photo.focal_x, photo.focal_y = 50, 15
     photo.save()
     assert 'style="object-position: 50% 15%"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_photos_indexed_before_their_focal_point(django_capture_on_commit_callbacks):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("galleries.migrations.0013_focal_points_from_faces")
+    gallery = face_search_gallery()
+    group, table = add_photos(
+        gallery, [face_images.group_photo(), face_images.table()], django_capture_on_commit_callbacks
+    )
+    group.refresh_from_db()
+    indexed = (group.focal_x, group.focal_y)
+    Photo.objects.update(focal_x=None, focal_y=None)  # as indexed before focal points existed
+
+    migration.focal_points_from_faces(apps, None)
+
+    group.refresh_from_db()
+    table.refresh_from_db()
+    assert (group.focal_x, group.focal_y) == indexed != (None, None)
+    assert (table.focal_x, table.focal_y) == (None, None)
