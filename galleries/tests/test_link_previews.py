@@ -199,3 +199,14 @@ def test_the_preview_image_is_made_once_for_each_change_of_the_gallery(client, m
     first = client.get(f"/g/{gallery.slug}/preview.jpg").content
     assert client.get(f"/g/{gallery.slug}/preview.jpg").content == first
     assert len(made) == 1
+
+
+def test_the_preview_image_is_made_from_a_cover_stored_in_a_bucket(client, s3_storage):
+    gallery = make_gallery()
+    gallery.cover = upload_photo(gallery, content=half_red_half_blue())
+    gallery.cover_focal_x, gallery.cover_focal_y = 50, 100
+    gallery.save()
+    image = preview_image(client, meta(client.get(gallery.get_absolute_url())))
+    assert image.size == (1200, 630)
+    red, _, blue = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    assert blue > red
