@@ -9,6 +9,7 @@ import pytest
 
 from faces.tests import face_images
 from faces.tests.find_me import add_photos, face_search_gallery, jpeg
+from faces.tests.test_rekognition_pipeline import FACE_IDS, stubber  # noqa: F401 (a fixture)
 from galleries import focal
 from galleries.focal import FocalPoint, Region
 from galleries.models import Photo
@@ -187,3 +188,31 @@ def test_the_migration_gives_photos_indexed_before_their_focal_point(django_capt
     table.refresh_from_db()
     assert (group.focal_x, group.focal_y) == indexed != (None, None)
     assert (table.focal_x, table.focal_y) == (None, None)
+
+
+@pytest.mark.django_db
+def test_rekognitions_boxes_give_the_focal_point_too(stubber, django_capture_on_commit_callbacks):  # noqa: F811
+    from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
+    from faces.tests.test_rekognition_engine import _box_around, _face_detail, _face_record
+
+    gallery = make_gallery(face_search_enabled=True)
+    collection = f"eventgallery-gallery-{gallery.pk}"
+    details = [_face_detail(_box_around(GROUP_PHOTO_FACE_CENTRES[i], 120)) for i in (1, 4)]
+    stubber.add_client_error("index_faces", "ResourceNotFoundException", http_status_code=400)
+    stubber.add_response("create_collection", {"StatusCode": 200}, {"CollectionId": collection})
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = upload_photo(gallery, content=jpeg(face_images.group_photo()), process=False)
+        stubber.add_response(
+            "index_faces",
+            {
+                "FaceRecords": [
+                    _face_record(d, face_id=f, photo_id=photo.pk) for d, f in zip(details, FACE_IDS, strict=True)
+                ]
+            },
+        )
+    photo.refresh_from_db()
+    assert photo.faces.count() == 2
+    point = focal.stored(photo.focal_x, photo.focal_y)
+    for frame in (DESKTOP_HERO, PHONE_CARD, LINK_PREVIEW):
+        visible = shown(photo, frame, point)
+        assert all(visible.contains(face) for face in face_regions(photo)), (frame, point)
