@@ -35,7 +35,7 @@ from faces.engines.base import DetectedFace, FaceEngine, FaceEngineError, ImageN
 from faces.forms import SelfieForm
 from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.uploads import SelfieUploadHandler
-from galleries import decoding
+from galleries import decoding, focal
 from galleries.imaging import ImageRejected, ImageTooLarge, open_upright_rgb
 from galleries.models import Gallery, Photo, guest_visible_q
 from ops import ratelimits
@@ -326,6 +326,11 @@ def _store_faces(
             person=person,
         )
         for face, person in zip(found, persons, strict=True)
+    )
+    # Where the covers cut this photo (galleries/focal.py): around the heads found, else the centre.
+    focal_point = focal.focal_point_from_faces((f.box.left, f.box.top, f.box.width, f.box.height) for f in found)
+    Photo.objects.filter(pk=photo.pk).update(
+        focal_x=focal_point.x if focal_point else None, focal_y=focal_point.y if focal_point else None
     )
     PhotoFaces.objects.filter(photo=photo).update(
         status=PhotoFaces.Status.INDEXED,

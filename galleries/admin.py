@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from faces import services as faces_services
 from faces.admin import face_crops_html
 from faces.models import HideRequest
-from galleries import access, files, services, share, stats, watermark
+from galleries import access, files, focal, services, share, stats, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
@@ -104,6 +104,8 @@ class GalleryForm(forms.ModelForm):
             "event_date",
             "description",
             "cover",
+            "cover_focal_x",
+            "cover_focal_y",
             "is_published",
             "visibility",
             "access_code",
@@ -145,6 +147,16 @@ class GalleryForm(forms.ModelForm):
             return ContentFile(watermark.logo_normalise(logo), name="logo.png")
         except watermark.LogoRejected as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        # A point set for the cover before is not this cover's: another cover starts from its faces.
+        focal_fields = ("cover_focal_x", "cover_focal_y")
+        if "cover" in self.changed_data and not any(name in self.changed_data for name in focal_fields):
+            cleaned["cover_focal_x"] = cleaned["cover_focal_y"] = None
+        if (cleaned.get("cover_focal_x") is None) != (cleaned.get("cover_focal_y") is None):
+            self.add_error("cover_focal_y", "Give both numbers of the focal point, or neither.")
+        return cleaned
 
     def clean_hide_requests_apply(self):
         return self.cleaned_data["hide_requests_apply"] or self.instance.hide_requests_apply
@@ -197,10 +209,24 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "event_date"
-    readonly_fields = ["created_at", "updated_at", "watermark_preview"]
+    readonly_fields = ["created_at", "updated_at", "watermark_preview", "cover_focus"]
     change_form_template = "admin/galleries/gallery/change_form.html"
     fieldsets = [
-        (None, {"fields": ["name", "slug", "event_date", "description", "cover"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "event_date",
+                    "description",
+                    "cover",
+                    "cover_focus",
+                    "cover_focal_x",
+                    "cover_focal_y",
+                ]
+            },
+        ),
         ("Who can see it", {"fields": ["is_published", "visibility", "access_code"]}),
         ("Find me", {"fields": ["face_search_enabled", "hide_requests_apply", "hide_action", "privacy_contact"]}),
         ("Closing", {"fields": ["closes_at"]}),
@@ -211,8 +237,8 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     ]
 
     class Media:
-        js = ["galleries/admin-slug.js", "galleries/admin-watermark.js"]
-        css = {"all": ["galleries/admin-list.css"]}
+        js = ["galleries/admin-slug.js", "galleries/admin-watermark.js", "galleries/admin-focal.js"]
+        css = {"all": ["galleries/admin-list.css", "galleries/admin-focal.css"]}
 
     def scope(self, queryset, user):
         return access.galleries_managed_by(user, queryset)
@@ -260,6 +286,31 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             '<br><span class="help">The gallery\'s first photo at its middle size. A new logo shows once saved.</span>',
             url,
             url,
+        )
+
+    @admin.display(description="Cover's focal point")
+    def cover_focus(self, gallery):
+        """The saved cover, to click where it must stay in view: the admin's script
+        (static/galleries/admin-focal.js) fills the two numbers below from the click."""
+        cover = gallery.cover if gallery is not None and gallery.pk else None
+        if cover is None or not cover.is_ready:
+            return "Choose a cover and save: then click on it here to choose what stays in view when it is cut."
+        point = focal.cover_focal_point(gallery, cover)
+        faces_point = focal.stored(cover.focal_x, cover.focal_y)
+        kept = f"the faces found ({faces_point.x}, {faces_point.y})" if faces_point else "the centre (no faces found)"
+        fallback = faces_point or focal.CENTRE
+        return format_html(
+            '<span class="cover-focus" data-x="{}" data-y="{}">'
+            '<img src="{}" alt="The cover: click where it must stay in view" class="cover-focus-image">'
+            '<span class="cover-focus-mark" style="left:{}%;top:{}%" aria-hidden="true"></span></span>'
+            '<br><span class="help">Click on what must stay in view when the cover is cut (the hero, the home page, '
+            "link previews, table cards): the numbers below follow, and apply once saved. Empty, they keep {}.</span>",
+            fallback.x,
+            fallback.y,
+            files.photo_url(cover, "middle" if cover.middle.name else "display"),
+            point.x,
+            point.y,
+            kept,
         )
 
     @admin.display(description="Date", ordering="event_date")
@@ -549,6 +600,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             "admin/galleries/gallery/share_card.html",
             {
                 "card": share.gallery_share_card(request, gallery),
+                "cover": share.gallery_card_cover(gallery),
                 "cards": [None],
                 "size": size,
                 "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),
@@ -562,6 +614,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             "admin/galleries/gallery/share_card.html",
             {
                 "card": share.gallery_share_card(request, gallery),
+                "cover": share.gallery_card_cover(gallery),
                 "cards": [None] * 4,
                 "size": "sheet",
                 "qr_url": reverse("admin:galleries_gallery_qr_svg", args=[gallery.pk]),

@@ -107,6 +107,22 @@ class Gallery(models.Model):
         related_name="+",
         help_text="Shown on the home page. Without one, the first photo is used.",
     )
+    # The organizer's own focal point of the cover, in percent of its width and height
+    # (galleries/focal.py): empty, the cover's own (Photo.focal_x), from its faces.
+    cover_focal_x = models.PositiveSmallIntegerField(
+        "cover's focal point across (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="From 0 (the left edge) to 100 (the right edge). Empty: kept from the faces found, else the centre.",
+    )
+    cover_focal_y = models.PositiveSmallIntegerField(
+        "cover's focal point down (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="From 0 (the top) to 100 (the bottom).",
+    )
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     access_code = models.CharField(max_length=64, blank=True, help_text="Guests type this to open a private gallery.")
     downloads = models.CharField(
@@ -230,6 +246,17 @@ class Gallery(models.Model):
                 violation_error_message="A private gallery needs an access code.",
             ),
             models.CheckConstraint(
+                condition=Q(cover_focal_x__isnull=True, cover_focal_y__isnull=True)
+                | Q(
+                    cover_focal_x__isnull=False,
+                    cover_focal_y__isnull=False,
+                    cover_focal_x__lte=100,
+                    cover_focal_y__lte=100,
+                ),
+                name="gallery_cover_focal_point_whole_and_in_range",
+                violation_error_message="The cover's focal point needs both numbers, each from 0 to 100.",
+            ),
+            models.CheckConstraint(
                 condition=Q(watermark_opacity__gte=10, watermark_opacity__lte=100, watermark_size__gte=5)
                 & Q(watermark_size__lte=60),
                 name="gallery_watermark_in_range",
@@ -325,7 +352,7 @@ class PhotoQuerySet(models.QuerySet):
 
     def for_tiles(self):
         """Only the columns a thumbnail tile needs (files.stored_name reads every file name;
-        files.photo_file_version whether the faces are blurred)."""
+        files.photo_file_version whether the faces are blurred; a cover its focal point)."""
         return self.only(
             "gallery",
             "key",
@@ -337,6 +364,8 @@ class PhotoQuerySet(models.QuerySet):
             "display",
             "guest_name",
             "faces_blurred",
+            "focal_x",
+            "focal_y",
         )
 
 
@@ -389,6 +418,11 @@ class Photo(models.Model):
     # original: its downloads serve the blurred display image).
     hidden = models.BooleanField("hidden from guests", default=False, editable=False)
     faces_blurred = models.BooleanField("faces blurred", default=False, editable=False)
+    # Where the photo's faces are, as the CSS object-position (in percent) that keeps them
+    # in any crop they fit in (galleries/focal.py): set when its faces are indexed; empty
+    # (the centre) without faces or before.
+    focal_x = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    focal_y = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # Runs of the processing task since someone last queued the photo: bounds the
@@ -404,6 +438,11 @@ class Photo(models.Model):
         ordering = ["sort_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["gallery", "content_hash"], name="unique_photo_content_per_gallery"),
+            models.CheckConstraint(
+                condition=Q(focal_x__isnull=True, focal_y__isnull=True)
+                | Q(focal_x__isnull=False, focal_y__isnull=False, focal_x__lte=100, focal_y__lte=100),
+                name="photo_focal_point_whole_and_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(review="shown") | Q(uploaded_by_guest=True),
                 name="photo_held_back_only_if_a_guests",

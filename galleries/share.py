@@ -1,16 +1,35 @@
-"""Share cards: the gallery's absolute address as a QR code (SVG and PNG), and what a
-printed table card says. The QR code holds the address only, never the access code:
-the code is printed beside it for people to type."""
+"""Sharing a gallery: its absolute address as a QR code (SVG and PNG), what a printed
+table card says, and the link preview that chat apps show of its address.
 
+The QR code holds the address only, never the access code: the code is printed beside
+it for people to type.
+
+Link previews (Open Graph and Twitter card tags, which WhatsApp, iMessage, Signal and
+the rest read from the page's head; their crawlers keep no cookies and follow redirects):
+a published public or unlisted gallery that has not closed shows its name, a description
+and its cover cut at its focal point to 1200 x 630 (galleries/focal.py), all at absolute
+addresses. A private gallery shows its name only: no photo, no description, whoever
+shares the link. Drafts and closed galleries show nothing.
+"""
+
+import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import date as format_date
+from django.urls import reverse
+from django.utils.text import Truncator
+from PIL import Image
 
-from galleries.models import Gallery
+from galleries import files, focal
+from galleries.imaging import open_upright_rgb
+from galleries.models import Gallery, Photo
 
 # Error correction M (15 %): scans from a table card in a dim room, and stays small.
 QR_ERROR = "m"
@@ -31,13 +50,16 @@ class ShareCard:
     find_me: bool
 
 
+def public_base_url(request) -> str:
+    """Where guests reach the site: PUBLIC_BASE_URL when it is set (an admin reached by an
+    internal name must not print that name on the cards), else the scheme and host of
+    this request."""
+    return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
 def gallery_share_url(request, gallery: Gallery) -> str:
-    """The gallery's absolute address for guests: under PUBLIC_BASE_URL when it is set
-    (an admin reached by an internal name must not print that name on the cards),
-    else at the host the organizer reached the admin by."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL + gallery.get_absolute_url()
-    return request.build_absolute_uri(gallery.get_absolute_url())
+    """The gallery's absolute address for guests (public_base_url)."""
+    return public_base_url(request) + gallery.get_absolute_url()
 
 
 def _qr(url: str):
@@ -62,6 +84,29 @@ def qr_png(url: str, *, scale: int = PNG_SCALE) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class CardCover:
+    url: str
+    position: str  # the CSS object-position that keeps its heads (galleries/focal.py)
+
+
+def gallery_card_cover(gallery: Gallery) -> CardCover | None:
+    """The photo a table card shows: the gallery's cover if guests see it, else its first
+    photo they see, cut at its focal point; None without photos."""
+    photos = gallery.photos.guest_visible().for_tiles()
+    photo = None
+    if gallery.cover_id:
+        photo = photos.filter(pk=gallery.cover_id).first()
+    if photo is None:
+        photo = photos.in_display_order().first()
+    if photo is None:
+        return None
+    return CardCover(
+        url=files.photo_url(photo, "middle" if photo.middle.name else "display"),
+        position=focal.cover_focal_point(gallery, photo).css,
+    )
+
+
 def gallery_share_card(request, gallery: Gallery) -> ShareCard:
     url = gallery_share_url(request, gallery)
     parts = urlsplit(url)
@@ -73,3 +118,86 @@ def gallery_share_card(request, gallery: Gallery) -> ShareCard:
         access_code=gallery.access_code if gallery.is_private else "",
         find_me=gallery.face_search_enabled,
     )
+
+
+# --- Link previews --------------------------------------------------------------------
+
+PREVIEW_SIZE = (1200, 630)
+PREVIEW_QUALITY = 82
+# What a preview's description holds at most: chat apps show two lines, search engines ~155 characters.
+DESCRIPTION_CHARS = 155
+
+
+@dataclass(frozen=True)
+class LinkPreview:
+    title: str
+    url: str
+    description: str = ""  # none for a private gallery
+    image_url: str = ""  # none for a private gallery, or one without photos
+    image_alt: str = ""
+    image_width: int = PREVIEW_SIZE[0]
+    image_height: int = PREVIEW_SIZE[1]
+
+
+def gallery_link_preview(
+    *, gallery: Gallery, base_url: str, photo_count: int, cover: Photo | None, closed: bool
+) -> LinkPreview | None:
+    """The link preview of a gallery's page (module docstring), or None when it has none.
+    `cover` is the photo the page shows as its hero; `closed` whether the gallery has closed."""
+    if not gallery.is_published or closed:
+        return None
+    url = base_url + gallery.get_absolute_url()
+    if gallery.is_private:
+        return LinkPreview(title=gallery.name, url=url)
+    image_url = ""
+    if cover is not None:
+        image_url = (
+            f"{base_url}{reverse('galleries:preview_image', args=[gallery.slug])}?v={preview_version(gallery, cover)}"
+        )
+    return LinkPreview(
+        title=gallery.name,
+        url=url,
+        description=gallery_description(gallery=gallery, photo_count=photo_count),
+        image_url=image_url,
+        image_alt=f"A photo of {gallery.name}" if image_url else "",
+    )
+
+
+def gallery_description(*, gallery: Gallery, photo_count: int) -> str:
+    """The organizer's description, in one line and cut at a word; else what the gallery holds."""
+    described = re.sub(r"\s+", " ", gallery.description).strip()
+    if described:
+        return Truncator(described).chars(DESCRIPTION_CHARS)
+    when = f" on {format_date(gallery.event_date, 'j F Y')}" if gallery.event_date else ""
+    if not photo_count:
+        return f"The photos of {gallery.name}{when}, coming soon."
+    photos = f"{photo_count} photo{'s' if photo_count != 1 else ''}"
+    find_me = " Find the ones you are in with a selfie." if gallery.face_search_enabled else ""
+    return f"{photos} of {gallery.name}{when}, to browse and download.{find_me}"
+
+
+def preview_version(gallery: Gallery, cover: Photo) -> str:
+    """Moves with whatever changes the preview image (another cover, another focal point,
+    the cover redrawn): chat apps keep a preview by its image's address for days."""
+    point = focal.cover_focal_point(gallery, cover)
+    described = f"{cover.key}|{cover.display.name}|{point.css}|{PREVIEW_SIZE}|{PREVIEW_QUALITY}"
+    return hashlib.blake2s(described.encode(), digest_size=6).hexdigest()
+
+
+def link_preview_image(*, gallery: Gallery, cover: Photo) -> bytes:
+    """The cover's display image cut at its focal point to PREVIEW_SIZE, as a JPEG. Decoded
+    in the web process within its decode budget (galleries/decoding.py): raises
+    decoding.DecodeBusy when no turn comes in time, FileNotFoundError without the file."""
+    with default_storage.open(cover.display.name, "rb") as fh:
+        image = open_upright_rgb(fh, bounded=True)
+    width, height = PREVIEW_SIZE
+    box = focal.crop_box(
+        width=image.width,
+        height=image.height,
+        frame_aspect=width / height,
+        focal=focal.cover_focal_point(gallery, cover),
+    )
+    image = image.crop(box).resize(PREVIEW_SIZE, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=PREVIEW_QUALITY, optimize=True, progressive=True)
+    return out.getvalue()

@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, layout, services, stats
+from galleries import access, downloads, files, focal, layout, services, share, stats
 from galleries.alt_text import photo_alt
+from galleries.decoding import DecodeBusy
 from galleries.forms import AccessCodeForm, GuestUploadForm
+from galleries.imaging import ImageRejected
 from galleries.models import Gallery, GalleryDownload, Photo
 from ops import outages
 from ops.ratelimits import client_ip, device_id
@@ -53,6 +55,11 @@ def photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
     }
 
 
+def cover_tile(gallery: Gallery, photo: Photo) -> dict:
+    """photo_tile, and where to crop it as the gallery's cover (galleries/focal.py)."""
+    return {**photo_tile(photo), "object_position": focal.cover_focal_point(gallery, photo).css}
+
+
 def home(request):
     first_ready_photo = Photo.objects.guest_visible().filter(gallery=OuterRef("pk")).in_display_order()
     galleries = (
@@ -65,6 +72,8 @@ def home(request):
             first_photo_display=Subquery(first_ready_photo.values("display")[:1]),
             first_photo_width=Subquery(first_ready_photo.values("width")[:1]),
             first_photo_height=Subquery(first_ready_photo.values("height")[:1]),
+            first_photo_focal_x=Subquery(first_ready_photo.values("focal_x")[:1]),
+            first_photo_focal_y=Subquery(first_ready_photo.values("focal_y")[:1]),
         )
     )
     cards = []
@@ -78,8 +87,10 @@ def home(request):
                 display=gallery.first_photo_display,
                 width=gallery.first_photo_width,
                 height=gallery.first_photo_height,
+                focal_x=gallery.first_photo_focal_x,
+                focal_y=gallery.first_photo_focal_y,
             )
-        cards.append({"gallery": gallery, "cover": photo_tile(cover) if cover else None})
+        cards.append({"gallery": gallery, "cover": cover_tile(gallery, cover) if cover else None})
     return render(request, "galleries/home.html", {"cards": cards})
 
 
@@ -194,7 +205,7 @@ def _gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple
         else:
             photos = photos.in_display_order()
         hero = photos.first()
-        summary = (hero.total, hero.bytes or 0, photo_tile(hero)) if hero else (0, 0, None)
+        summary = (hero.total, hero.bytes or 0, cover_tile(gallery, hero)) if hero else (0, 0, None)
         cache.set(f"{cache_key}:summary", summary, timeout)
     return summary
 
@@ -303,7 +314,9 @@ def gallery_detail(request, slug):
         return HttpResponse(_photo_grid(gallery, page, **grid_options))
 
     viewer = request.user.pk if request.user.is_authenticated else "anonymous"
-    page_key = f"{cache_key}:page:{page.number}:{viewer}"
+    # The link preview's addresses are absolute: a page is kept for the address it was asked at.
+    base_url = share.public_base_url(request)
+    page_key = f"{cache_key}:page:{page.number}:{viewer}:{base_url}"
     # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
     cacheable = not messages.get_messages(request)
     if cacheable and (content := cache.get(page_key)) is not None:
@@ -324,6 +337,13 @@ def gallery_detail(request, slug):
             "grid": mark_safe(grid),
             "download_kind": download_kind,
             "download_all_size": download_all_size,
+            "preview": share.gallery_link_preview(
+                gallery=gallery,
+                base_url=base_url,
+                photo_count=photo_count,
+                cover=hero["photo"] if hero else None,
+                closed=gallery.is_closed(),
+            ),
         },
     )
     # get_token() was called: the page may hold this visitor's CSRF token.
@@ -394,7 +414,15 @@ def gallery_access(request, slug):
         else:
             messages.error(request, "That access code is not right. Check it and try again.")
             status = 403
-    response = render(request, "galleries/gallery_access.html", {"gallery": gallery, "form": form}, status=status)
+    preview = share.gallery_link_preview(
+        gallery=gallery, base_url=share.public_base_url(request), photo_count=0, cover=None, closed=False
+    )
+    response = render(
+        request,
+        "galleries/gallery_access.html",
+        {"gallery": gallery, "form": form, "preview": preview},
+        status=status,
+    )
     if outcome is not None and outcome.refused:
         response["Retry-After"] = str(outcome.retry_after_s)
     return response
@@ -444,6 +472,40 @@ def photo_file(request, key, kind):
     # A file never changes under its address (?v= moves with it), but whether it may
     # still be seen does (a hide request, the gallery closing): no shared cache keeps it
     # to hand on to others, and a browser asks again within the hour.
+    response["Cache-Control"] = f"private, max-age={PHOTO_FILE_MAX_AGE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def gallery_preview_image(request, slug):
+    """The gallery's link preview image (galleries/share.py): its cover cut at the focal
+    point to 1200 x 630, for whoever may see the cover (as photo_file: a private gallery's
+    only after its code, none of a draft but for its organizers, 410 once closed). Made
+    once for each change of the gallery and kept in the cache with its pages."""
+    gallery = access.gallery_for_visitor(request, slug)
+    if access.gallery_is_closed_to(request, gallery):
+        return gallery_closed_page(request, gallery)
+    if not access.gallery_is_open(request, gallery):
+        raise Http404
+    cache_key, timeout = _page_cache(gallery)
+    _, _, hero = _gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    if hero is None:
+        raise Http404
+    cover = hero["photo"]
+    key = f"{cache_key}:preview:{share.preview_version(gallery, cover)}"
+    image = cache.get(key)
+    if image is None:
+        try:
+            image = share.link_preview_image(gallery=gallery, cover=cover)
+        except (FileNotFoundError, ImageRejected):
+            raise Http404 from None
+        except DecodeBusy as exc:
+            response = HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(exc.retry_after_s)
+            return response
+        cache.set(key, image, timeout)
+    response = HttpResponse(image, content_type="image/jpeg")
+    # As a photo file: whether it may still be seen can change (the gallery closing).
     response["Cache-Control"] = f"private, max-age={PHOTO_FILE_MAX_AGE_SECONDS}"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -233,6 +233,18 @@ SITE = {
         ),
         Check("all of a gallery that does not exist", "/g/no-such-gallery/download/", everyone(404)),
     ],
+    # The link preview image: as the cover's file, so a private gallery's is not found without its code.
+    "galleries:preview_image": [
+        Check("the public gallery's link preview image", "/g/{public.slug}/preview.jpg", everyone(200)),
+        Check("the unlisted gallery's link preview image", "/g/{unlisted.slug}/preview.jpg", everyone(200)),
+        Check("the private gallery's link preview image", "/g/{private.slug}/preview.jpg", behind_the_code(locked=404)),
+        Check("the draft's link preview image", "/g/{draft.slug}/preview.jpg", managers()),
+        Check("the closed gallery's link preview image", "/g/{closed.slug}/preview.jpg", closed_to_guests()),
+        Check("the other organizer's draft's link preview image", "/g/{others_draft.slug}/preview.jpg", others_only()),
+        Check(
+            "the link preview image of a gallery that does not exist", "/g/no-such-gallery/preview.jpg", everyone(404)
+        ),
+    ],
     # Guests' uploads: let in as the gallery page; only the private gallery takes them (with approval).
     "galleries:upload": [
         Check(

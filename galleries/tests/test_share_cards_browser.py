@@ -12,14 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from faces.tests import face_images
+from faces.tests.find_me import jpeg
 from galleries.models import Gallery
-from galleries.tests.factories import make_gallery, make_user
+from galleries.tests.factories import make_gallery, make_user, upload_photo
 from galleries.tests.test_browser import watched_browser
 
 # PDF points (1/72 in) of the pages, as Chromium writes them.
 A6_POINTS = (298, 420)
 A5_POINTS = (420, 595)
 A4_POINTS = (595, 842)
+
+
+CONTENT_INSIDE_THE_CARDS = """() => [...document.querySelectorAll(".card")].every((card) => {
+    const box = card.getBoundingClientRect();
+    return [...card.children].every((child) => child.getBoundingClientRect().bottom <= box.bottom + 0.5);
+})"""
 
 
 def _page_sizes(pdf: bytes) -> list[tuple[int, int]]:
@@ -44,6 +52,11 @@ def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transact
         face_search_enabled=True,
         event_date=date(2026, 6, 20),
     )
+    # The cover, cut at its focal point: the faces of the group photo, as indexing records them.
+    gallery.cover = upload_photo(gallery, content=jpeg(face_images.group_photo()))
+    gallery.cover.focal_x, gallery.cover.focal_y = 56, 8
+    gallery.cover.save()
+    gallery.save()
     gallery_id = gallery.pk
     admin = live_server.url + "/admin/"
 
@@ -63,6 +76,9 @@ def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transact
             page.goto(f"{admin}galleries/gallery/{gallery_id}/{path}")
             page.wait_for_load_state("networkidle")
             assert page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+            assert page.locator(".card-cover").first.evaluate("i => getComputedStyle(i).objectPosition") == "56% 8%"
+            # Nothing cut off at the card's edge (a card hides what overflows it).
+            assert page.evaluate(CONTENT_INSIDE_THE_CARDS), name
             pdf = page.pdf(prefer_css_page_size=True, print_background=True)
             (shots / f"{name}.pdf").write_bytes(pdf)
             results[name] = (pdf, page.screenshot(full_page=True))
