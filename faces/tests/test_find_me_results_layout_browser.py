@@ -106,6 +106,9 @@ def test_it_keeps_every_result_whole_and_apart_from_320_pixels_up(live_server, t
                     image.scroll_into_view_if_needed()
                     page.wait_for_function(IMAGE_LOADED, arg=image)
                 results = page.evaluate(_BOXES)
+                # Each control says which photo it is for.
+                assert page.get_by_role("checkbox", name="Hide photo that may show you 2", exact=True).count() == 1
+                assert page.get_by_role("button", name="Not me: leave photo of you 3 out of these results").count() == 1
                 page_width = page.evaluate("() => document.documentElement.scrollWidth")
                 if shots:
                     shots.mkdir(parents=True, exist_ok=True)

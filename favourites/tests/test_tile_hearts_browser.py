@@ -121,7 +121,10 @@ def test_a_mouse_shows_a_small_heart_off_the_faces_on_hover_and_focus(live_serve
         expect(hearts.nth(0)).to_have_css("opacity", "0")
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=shots / f"hearts-gallery-hover-{width}.png")
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                page.screenshot(path=shots / f"hearts-gallery-hover-{width}-{scheme}.png", full_page=True)
+            page.emulate_media(color_scheme="light")
 
         # From the keyboard: the tile's link, then its heart, shown with a ring around it.
         page.mouse.move(0, 0)
