@@ -39,7 +39,7 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access, downloads
+from galleries import access, downloads, layout
 from galleries.decoding import DecodeBusy
 from galleries.models import GalleryDownload
 from galleries.views import gallery_for_guest_page, photo_tile
@@ -350,11 +350,56 @@ def _status_of(exc: FaceSearchError) -> int:
 
 
 def _match_tile(found, *, download_kind: str | None) -> dict:
+    tile = photo_tile(found.photo, download_kind=download_kind)
+    crop = face_crop(found.face_box, width=found.photo.width, height=found.photo.height)
     return {
-        **photo_tile(found.photo, download_kind=download_kind),
+        **tile,
+        # Results' rows are taller on a phone than the gallery's (find-me.css, .match-grid).
+        "sizes": _match_sizes(tile["aspect"]),
         "face_box": found.face_box,
+        "face_crop": crop,
+        # The crop shows the photo this many CSS pixels wide: the browser picks the
+        # smallest of the tile's images that is sharp there, at most the middle one.
+        "face_crop_sizes": f"{min(layout.PHONE_MAX_PX, round(FACE_CROP_PX * crop['scale']))}px",
         "similarity": found.similarity,
     }
+
+
+# The face crop beside each result: its side in CSS pixels (find-me.css, .match-face),
+# and how much of the photo around the face it shows, as a multiple of the face's
+# larger side, so that hair and chin are in it and the face is still recognised.
+FACE_CROP_PX = 72
+FACE_CROP_MARGIN = 1.7
+# The results' row heights in CSS pixels from each viewport width: find-me.css's `--row`.
+MATCH_ROW_HEIGHTS = ((1200, 240), (600, 200), (0, 130))
+
+
+def face_crop(face_box: dict[str, float], *, width: int, height: int) -> dict[str, float]:
+    """Where the photo goes inside a square window so that the window shows the face:
+    the photo's width as a multiple of the window's side (`scale`) and its left and
+    top edges as multiples of it (`left`, `top`, zero or less). The window stays inside
+    the photo, so it never shows an empty edge; a face larger than it allows is shown whole."""
+    aspect = max(width, 1) / max(height, 1)
+    # In units of the photo's width.
+    face_width = face_box["width"] / 100
+    face_height = face_box["height"] / 100 / aspect
+    side = min(max(face_width, face_height, 0.01) * FACE_CROP_MARGIN, 1.0, 1 / aspect)
+    centre_x = (face_box["left"] + face_box["width"] / 2) / 100
+    centre_y = (face_box["top"] + face_box["height"] / 2) / 100 / aspect
+    left = min(max(centre_x - side / 2, 0.0), 1.0 - side)
+    top = min(max(centre_y - side / 2, 0.0), 1 / aspect - side)
+    return {"scale": round(1 / side, 4), "left": round(-left / side, 4), "top": round(-top / side, 4)}
+
+
+def _match_sizes(aspect: float) -> str:
+    parts = []
+    for min_width, row_px in MATCH_ROW_HEIGHTS:
+        width = round(aspect * row_px * layout.ROW_GROWTH)
+        if min_width:
+            parts.append(f"(min-width: {min_width}px) {width}px")
+        else:
+            parts.append(f"{min(width, layout.PHONE_MAX_PX)}px")
+    return ", ".join(parts)
 
 
 def _duration(seconds: int) -> str:
