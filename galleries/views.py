@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from galleries import access, downloads, files, layout, services, stats
 from galleries.alt_text import photo_alt
+from galleries.contact import gallery_contact
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.models import Gallery, GalleryDownload, Photo
 from ops import outages
@@ -237,7 +238,12 @@ def guest_view_count(request, gallery: Gallery, *, first_request_counts: bool) -
 
 def gallery_closed_page(request, gallery: Gallery):
     """What a guest gets from every page and file of a gallery that has closed."""
-    return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
+    return render(
+        request,
+        "galleries/gallery_closed.html",
+        {"gallery": gallery, "contact": gallery_contact(gallery=gallery)},
+        status=410,
+    )
 
 
 def gallery_for_guest_page(request, slug) -> tuple[Gallery, HttpResponse | None]:
