@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import segno
 from django.conf import settings
 
+from galleries import files
 from galleries.models import Gallery
 
 # Error correction M (15 %): scans from a table card in a dim room, and stays small.
@@ -29,6 +30,9 @@ class ShareCard:
     short_link: str  # the address without its scheme, to type by hand
     access_code: str  # only for a private gallery
     find_me: bool
+    cover_url: str = ""  # the cover (else the first photo) at display size; "" without photos
+    cover_width: int = 0
+    cover_height: int = 0
 
 
 def gallery_share_url(request, gallery: Gallery) -> str:
@@ -65,6 +69,10 @@ def qr_png(url: str, *, scale: int = PNG_SCALE) -> bytes:
 def gallery_share_card(request, gallery: Gallery) -> ShareCard:
     url = gallery_share_url(request, gallery)
     parts = urlsplit(url)
+    # The gallery page's hero: its cover while guests may see it, else its first photo.
+    photos = gallery.photos.guest_visible()
+    cover = (gallery.cover_id and photos.filter(pk=gallery.cover_id).first()) or photos.in_display_order().first()
+    cover_width, cover_height = cover.scaled_size(settings.PHOTO_DISPLAY_SIZE) if cover else (0, 0)
     return ShareCard(
         name=gallery.name,
         event_date=gallery.event_date,
@@ -72,4 +80,7 @@ def gallery_share_card(request, gallery: Gallery) -> ShareCard:
         short_link=f"{parts.netloc}{parts.path}".rstrip("/"),
         access_code=gallery.access_code if gallery.is_private else "",
         find_me=gallery.face_search_enabled,
+        cover_url=files.photo_url(cover, "display") if cover else "",
+        cover_width=cover_width,
+        cover_height=cover_height,
     )

@@ -13,13 +13,23 @@ from pathlib import Path
 import pytest
 
 from galleries.models import Gallery
-from galleries.tests.factories import make_gallery, make_user
+from galleries.tests.factories import make_gallery, make_user, unique_jpeg, upload_photo
 from galleries.tests.test_browser import watched_browser
 
 # PDF points (1/72 in) of the pages, as Chromium writes them.
 A6_POINTS = (298, 420)
 A5_POINTS = (420, 595)
 A4_POINTS = (595, 842)
+
+
+CARD_CONTENT_FITS = """() => [...document.querySelectorAll(".card")].every((card) => {
+  const box = card.getBoundingClientRect();
+  return [...card.querySelectorAll("*")].every((element) => {
+    const inner = element.getBoundingClientRect();
+    return inner.top >= box.top - 0.5 && inner.bottom <= box.bottom + 0.5
+      && inner.left >= box.left - 0.5 && inner.right <= box.right + 0.5;
+  });
+})"""
 
 
 def _page_sizes(pdf: bytes) -> list[tuple[int, int]]:
@@ -44,6 +54,8 @@ def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transact
         face_search_enabled=True,
         event_date=date(2026, 6, 20),
     )
+    gallery.cover = upload_photo(gallery, content=unique_jpeg(width=1500, height=1000))
+    gallery.save()
     gallery_id = gallery.pk
     admin = live_server.url + "/admin/"
 
@@ -63,6 +75,10 @@ def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transact
             page.goto(f"{admin}galleries/gallery/{gallery_id}/{path}")
             page.wait_for_load_state("networkidle")
             assert page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+            # Under the cover, in the guest pages' typography, everything on the card.
+            assert page.locator(".card-cover").count() == (4 if name == "sheet" else 1)
+            assert "Palatino" in page.locator(".card-name").first.evaluate("e => getComputedStyle(e).fontFamily")
+            assert page.evaluate(CARD_CONTENT_FITS), name
             pdf = page.pdf(prefer_css_page_size=True, print_background=True)
             (shots / f"{name}.pdf").write_bytes(pdf)
             results[name] = (pdf, page.screenshot(full_page=True))
