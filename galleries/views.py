@@ -308,7 +308,9 @@ def gallery_detail(request, slug):
     download_kind = access.download_kind(request.user, gallery)
     grid_options = {"cache_key": cache_key, "timeout": timeout, "download_kind": download_kind}
     if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
-        return HttpResponse(_photo_grid(gallery, page, **grid_options))
+        tiles = _photo_grid(gallery, page, **grid_options).encode()
+        # The same for everyone who downloads the same kind: compressed as asked (under a millisecond).
+        return _shared_page_response(request, tiles, _gzipped(tiles) if _accepts_gzip(request) else b"")
 
     viewer = request.user.pk if request.user.is_authenticated else "anonymous"
     page_key = f"{cache_key}:page:{page.number}:{viewer}"

@@ -61,6 +61,19 @@ def test_it_sends_the_gallery_page_gzipped_when_asked_from_the_first_visit_on(db
     assert cached.content == first.content
 
 
+def test_it_sends_the_infinite_scrolls_tiles_gzipped_too(db):
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 70)
+    plain = Client().get(gallery.get_absolute_url(), {"page": 2, "fragment": 1})
+
+    response = Client().get(gallery.get_absolute_url(), {"page": 2, "fragment": 1}, **GZIP)
+
+    assert "Content-Encoding" not in plain.headers and plain.text.count('class="tile"') == 10
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert gzip.decompress(response.content) == plain.content
+
+
 def test_it_sends_the_page_uncompressed_to_a_browser_that_does_not_accept_gzip(db):
     gallery = make_gallery()
     upload_photo(gallery)
