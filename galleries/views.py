@@ -313,7 +313,8 @@ def gallery_detail(request, slug):
         return _shared_page_response(request, tiles, _gzipped(tiles) if _accepts_gzip(request) else b"")
 
     viewer = request.user.pk if request.user.is_authenticated else "anonymous"
-    page_key = f"{cache_key}:page:{page.number}:{viewer}"
+    # "pages": a page and its gzipped bytes, never the bare page that older code kept under ":page:".
+    page_key = f"{cache_key}:pages:{page.number}:{viewer}"
     # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
     cacheable = not messages.get_messages(request)
     if cacheable and (cached := cache.get(page_key)) is not None:
