@@ -51,6 +51,7 @@ from django.utils.http import urlencode
 from faces import services as faces_services
 from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from galleries import services as galleries_services
+from galleries.contact import gallery_contact
 from galleries.models import Gallery, Photo
 from ops import ratelimits
 
@@ -375,14 +376,13 @@ def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
     """The gallery's privacy text's facts and its version: the first 12 hex digits of
     the SHA-256 of those facts and PRIVACY_TEXT_REVISION, which change whenever the
     text a guest reads does."""
-    owner_email = gallery.owner.email if gallery.owner_id is not None else ""
     engine = settings.FACE_ENGINE
     facts = PrivacyFacts(
         gallery_name=gallery.name,
         engine=engine,
         region=(settings.REKOGNITION_REGION or "") if engine == "rekognition" else "",
         closes_at=gallery.closes_at.isoformat() if gallery.closes_at else "",
-        contact=gallery.privacy_contact.strip() or owner_email,
+        contact=gallery_contact(gallery=gallery),
         hide_requests_apply=gallery.hide_requests_apply,
         hide_action=gallery.hide_action,
         results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,

@@ -23,6 +23,7 @@ from faces.admin import face_crops_html
 from faces.models import HideRequest
 from galleries import access, files, focal, services, share, stats, watermark
 from galleries.admin_access import ManagedByOrganizerAdmin
+from galleries.admin_widgets import CoverPicker
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
 from ops import outages
@@ -380,7 +381,8 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         form = super().get_form(request, obj, **kwargs)
         cover_field = form.base_fields.get("cover")
         if cover_field is not None:
-            cover_field.queryset = obj.photos.guest_visible() if obj else Photo.objects.none()
+            cover_field.widget = CoverPicker()  # before the queryset, which hands the widget its choices
+            cover_field.queryset = obj.photos.guest_visible().in_display_order() if obj else Photo.objects.none()
             cover_field.label_from_instance = lambda photo: photo.original_filename
         owner_field = form.base_fields.get("owner")
         if owner_field is not None:

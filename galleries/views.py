@@ -1,3 +1,4 @@
+import gzip
 import mimetypes
 import uuid
 import zlib
@@ -15,11 +16,13 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from galleries import access, downloads, files, focal, layout, services, share, stats
 from galleries.alt_text import photo_alt
+from galleries.contact import gallery_contact
 from galleries.decoding import DecodeBusy
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.imaging import ImageRejected
@@ -246,7 +249,12 @@ def guest_view_count(request, gallery: Gallery, *, first_request_counts: bool) -
 
 def gallery_closed_page(request, gallery: Gallery):
     """What a guest gets from every page and file of a gallery that has closed."""
-    return render(request, "galleries/gallery_closed.html", {"gallery": gallery}, status=410)
+    return render(
+        request,
+        "galleries/gallery_closed.html",
+        {"gallery": gallery, "contact": gallery_contact(gallery=gallery)},
+        status=410,
+    )
 
 
 def gallery_for_guest_page(request, slug) -> tuple[Gallery, HttpResponse | None]:
@@ -311,16 +319,19 @@ def gallery_detail(request, slug):
     download_kind = access.download_kind(request.user, gallery)
     grid_options = {"cache_key": cache_key, "timeout": timeout, "download_kind": download_kind}
     if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
-        return HttpResponse(_photo_grid(gallery, page, **grid_options))
+        tiles = _photo_grid(gallery, page, **grid_options).encode()
+        # The same for everyone who downloads the same kind: compressed as asked (under a millisecond).
+        return _shared_page_response(request, tiles, _gzipped(tiles) if _accepts_gzip(request) else b"")
 
     viewer = request.user.pk if request.user.is_authenticated else "anonymous"
+    # "pages": a page and its gzipped bytes, never the bare page that older code kept under ":page:".
     # The link preview's addresses are absolute: a page is kept for the address it was asked at.
     base_url = share.public_base_url(request)
-    page_key = f"{cache_key}:page:{page.number}:{viewer}:{base_url}"
+    page_key = f"{cache_key}:pages:{page.number}:{viewer}:{base_url}"
     # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
     cacheable = not messages.get_messages(request)
-    if cacheable and (content := cache.get(page_key)) is not None:
-        return HttpResponse(content)
+    if cacheable and (cached := cache.get(page_key)) is not None:
+        return _shared_page_response(request, *cached)
     grid = _photo_grid(gallery, page, **grid_options)
     download_all_size = None
     if download_kind and photo_count:
@@ -346,9 +357,43 @@ def gallery_detail(request, slug):
             ),
         },
     )
+    patch_vary_headers(response, ("Accept-Encoding",))
     # get_token() was called: the page may hold this visitor's CSRF token.
     if cacheable and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        cache.set(page_key, response.content, timeout)
+        shared = (response.content, _gzipped(response.content))
+        cache.set(page_key, shared, timeout)
+        return _shared_page_response(request, *shared)
+    return response
+
+
+def _gzipped(content: bytes) -> bytes:
+    # mtime=0: the same page compresses to the same bytes, whichever process made it.
+    return gzip.compress(content, compresslevel=9, mtime=0)
+
+
+def _accepts_gzip(request) -> bool:
+    for coding in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        name, _, params = coding.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _shared_page_response(request, content: bytes, compressed: bytes) -> HttpResponse:
+    """A gallery page that is the same for everyone who gets it (no CSRF token, no
+    message), gzipped for browsers that accept it. Only such pages are compressed: a
+    page that holds a secret of its visitor could leak it to an attacker who gets
+    reflected text into it and watches the compressed size (BREACH); these hold none."""
+    if _accepts_gzip(request):
+        response = HttpResponse(compressed)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(content)
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
 

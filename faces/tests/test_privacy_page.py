@@ -59,7 +59,8 @@ def test_without_a_contact_it_names_the_organizers_email(client):
     owner.email = "organizer@example.com"
     owner.save()
 
-    assert "organizer@example.com" in _page(client, make_gallery(owner=owner, face_search_enabled=True))
+    page = _page(client, make_gallery(owner=owner, face_search_enabled=True))
+    assert '<a href="mailto:organizer@example.com"><strong>organizer@example.com</strong></a>' in page
 
 
 def test_the_find_me_page_links_it_in_the_consent_text(client):
@@ -72,3 +73,22 @@ def test_the_find_me_page_links_it_in_the_consent_text(client):
 
 def test_a_gallery_without_find_me_has_none(client):
     assert client.get(f"/g/{make_gallery().slug}/privacy/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("contact", "link"),
+    [
+        ("privacy@party.example", '<a href="mailto:privacy@party.example"><strong>privacy@party.example</strong></a>'),
+        ("+49 30 1234-567", '<a href="tel:+49301234567"><strong>+49 30 1234-567</strong></a>'),
+        ("https://party.example/contact", '<a href="https://party.example/contact">'),
+    ],
+)
+def test_its_contact_is_a_link_to_write_or_call(client, contact, link):
+    assert link in _page(client, make_gallery(face_search_enabled=True, privacy_contact=contact))
+
+
+def test_a_contact_that_is_no_address_is_no_link(client):
+    page = _page(client, make_gallery(face_search_enabled=True, privacy_contact="Anna, at the reception"))
+
+    assert "<strong>Anna, at the reception</strong>." in page
+    assert 'href="mailto:' not in page and 'href="tel:' not in page

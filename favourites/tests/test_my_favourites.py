@@ -59,3 +59,15 @@ def test_its_queries_do_not_grow_with_the_hearts(client, gallery, settings):
         response = client.get("/g/anna-ben/favourites/")
     assert "120 photos hearted" in response.content.decode()
     assert len(many_hearts) == len(one) <= 6, [q["sql"] for q in many_hearts.captured_queries]
+
+
+def test_it_names_the_cap_only_to_a_guest_who_reached_it(client, photos, settings):
+    settings.FAVOURITES_PER_GALLERY = 2
+    heart(client, photos[0])
+    below = client.get("/g/anna-ben/favourites/").content.decode()
+    heart(client, photos[1])
+    full = client.get("/g/anna-ben/favourites/").content.decode()
+
+    assert "at most" not in below and "as many as a gallery keeps" not in below
+    assert "That is as many as a gallery keeps: remove one to heart another." in full
+    assert heart(client, photos[2]).status_code != 200  # the cap itself holds

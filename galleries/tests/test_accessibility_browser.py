@@ -3,9 +3,9 @@ light and the dark colour scheme: any serious or critical violation fails.
 
 The pages: the home page empty and with galleries, a gallery, its viewer open, a
 photo's page, a private gallery's access code, a closed gallery, Find me, its results,
-the slideshow and a page that is not there. The photos are crops of a real group
-photo (faces/tests/face_images.py), portrait and landscape, indexed by the real face
-engine. With SCREENSHOTS_DIR set, every page is saved there as
+its privacy page, My favourites, the slideshow and a page that is not there. The photos
+are crops of a real group photo (faces/tests/face_images.py), portrait and landscape,
+indexed by the real face engine. With SCREENSHOTS_DIR set, every page is saved there as
 <page>-<width>-<scheme>.png (the whole page, or the screen for the viewer and the
 slideshow), to look at.
 """
@@ -113,7 +113,9 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
     party.cover = photos[0]
     party.save()
     private = make_gallery(name="Staff dinner", visibility=Gallery.Visibility.PRIVATE, access_code="letmein")
-    closed = make_gallery(name="Spring fair", closes_at=timezone.now() - timedelta(days=1))
+    closed = make_gallery(
+        name="Spring fair", closes_at=timezone.now() - timedelta(days=1), privacy_contact="fair@example.com"
+    )
     empty = make_gallery(name="Autumn walk")
     selfie = jpeg(selfie_of(group, GROUP_PHOTO_FACE_CENTRES[2], face_px=110))
     pages = {
@@ -124,6 +126,8 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
         "access-code": private.get_absolute_url(),
         "closed": closed.get_absolute_url(),
         "find-me": find_me_url(party),
+        "privacy": f"{party.get_absolute_url()}privacy/",
+        "favourites": f"{party.get_absolute_url()}favourites/",
         "slideshow": f"{party.get_absolute_url()}slideshow/",
     }
 

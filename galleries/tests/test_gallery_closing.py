@@ -115,3 +115,28 @@ def test_the_rule_takes_a_request_or_a_user(closed, owner, rf):
     assert access.gallery_is_closed_to(make_user(staff=True), closed)
     closed.closes_at = timezone.now() + timedelta(seconds=30)
     assert not access.gallery_is_closed_to(None, closed)
+
+
+def test_it_links_the_organizers_contact_for_a_photo_still_needed(client, owner):
+    owner.email = "anna@example.com"
+    owner.save()
+    by_email = make_gallery(owner=owner, closes_at=_past())
+    by_phone = make_gallery(owner=owner, closes_at=_past(), privacy_contact="+44 20 7946 0958")
+
+    assert 'ask the organizers: <a href="mailto:anna@example.com">anna@example.com</a>.' in _closed_page(
+        client, by_email
+    )
+    assert '<a href="tel:+442079460958">+44 20 7946 0958</a>' in _closed_page(client, by_phone)
+
+
+def test_without_a_contact_it_says_nothing_of_asking(client, owner):
+    page = _closed_page(client, make_gallery(owner=owner, closes_at=_past()))  # an owner without an email
+
+    assert CLOSED_TEXT in page
+    assert "ask" not in page.lower().split("<main", 1)[1] and "mailto:" not in page
+
+
+def _closed_page(client, gallery) -> str:
+    response = client.get(f"/g/{gallery.slug}/")
+    assert response.status_code == 410
+    return response.text

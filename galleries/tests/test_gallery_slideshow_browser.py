@@ -50,6 +50,22 @@ def _decoded_qr(png: bytes) -> str:
 
 SCREENS = {"projector": {"width": 1280, "height": 720}, "phone": {"width": 390, "height": 844}}
 
+# The share of the photo on screen (its letterboxed picture, not its element) that the QR card hides.
+QR_CARD_ON_PHOTO = """() => {
+  const image = document.querySelector(".slide.is-shown");
+  const box = image.getBoundingClientRect();
+  const scale = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+  const width = image.naturalWidth * scale, height = image.naturalHeight * scale;
+  const photo = {left: box.left + (box.width - width) / 2, top: box.top + (box.height - height) / 2, width, height};
+  const card = document.querySelector(".slideshow-share").getBoundingClientRect();
+  const overlapX = Math.max(0, Math.min(photo.left + photo.width, card.right) - Math.max(photo.left, card.left));
+  const overlapY = Math.max(0, Math.min(photo.top + photo.height, card.bottom) - Math.max(photo.top, card.top));
+  return {
+    covered: overlapX * overlapY / (photo.width * photo.height),
+    card: card.width * card.height / (innerWidth * innerHeight),
+  };
+}"""
+
 
 @pytest.mark.browser
 @pytest.mark.parametrize("screen", SCREENS)
@@ -86,7 +102,7 @@ def test_it_shows_the_photos_takes_in_new_ones_and_stays_bounded(
         qr = page.locator(".slideshow-qr svg")
         assert qr.is_visible()
         box = qr.bounding_box()
-        assert box["width"] >= 120
+        assert box["width"] >= (120 if screen == "projector" else 80)
         assert box["x"] + box["width"] <= viewport["width"] and box["y"] + box["height"] <= viewport["height"]
         assert _decoded_qr(qr.screenshot()) == live_server.url + "/g/summer-party/"
         link = page.locator(".slideshow-link")
@@ -97,7 +113,17 @@ def test_it_shows_the_photos_takes_in_new_ones_and_stays_bounded(
         shown_box = page.locator(".slide.is-shown").bounding_box()
         assert shown_box["x"] >= -1 and shown_box["x"] + shown_box["width"] <= viewport["width"] + 1
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # Small beside each photo, landscape or portrait: well under a tenth of it, and of the screen.
         page.screenshot(path=screenshots / f"slideshow-{size}.png")
+        for _ in range(4):
+            cover = page.evaluate(QR_CARD_ON_PHOTO)
+            assert cover["covered"] < 0.05 and cover["card"] < 0.08, cover
+            shown_key = root.get_attribute("data-shown-key")
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                "([root, key]) => root.dataset.shownKey !== key", arg=[root.element_handle(), shown_key]
+            )
+            page.wait_for_function(SHOWN_IMAGE_LOADED, arg=root.element_handle())
 
         # Polls find nothing new: 304s.
         page.wait_for_timeout(1200)
@@ -158,6 +184,12 @@ def test_it_shows_the_photos_takes_in_new_ones_and_stays_bounded(
             page.set_viewport_size({"width": 1920, "height": 1080})
             page.wait_for_function(SHOWN_IMAGE_LOADED, arg=root.element_handle())
             page.wait_for_timeout(1500)  # the crossfade's end
+            cover = page.evaluate(QR_CARD_ON_PHOTO)
+            assert cover["covered"] < 0.05 and cover["card"] < 0.05, cover
+            page.mouse.move(300, 300)
+            page.mouse.move(310, 310)
+            expect(page.locator(".slideshow-controls")).to_have_css("opacity", "1")
+            page.wait_for_timeout(400)  # the controls' fade
             page.screenshot(path=screenshots / "slideshow-1920x1080.png")
 
         assert script_errors == []
@@ -185,3 +217,87 @@ def test_a_fast_slideshow_goes_round_for_long_with_two_images(live_server, trans
         assert page.evaluate("window.seen.size") == 4
         assert page.evaluate("document.images.length") == 2
         assert policy.violations == []
+
+
+def _touch_swipe(page, cdp, *, from_x, to_x, y):
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": from_x, "y": y}]})
+    for step in range(1, 6):
+        x = from_x + (to_x - from_x) * step / 5
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+@pytest.mark.browser
+def test_on_a_phone_its_controls_and_way_out_answer_a_touch(live_server, transactional_db, settings, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect
+
+    settings.SLIDESHOW_INTERVAL_S = 0.6
+    settings.SLIDESHOW_POLL_S = 30
+    gallery = make_gallery(name="Summer party", slug="summer-party")
+    for number in range(4):
+        upload_photo(gallery, content=unique_jpeg(width=1200, height=800), filename=f"IMG_{number}.jpg")
+    url = live_server.url + "/g/summer-party/slideshow/"
+    phone = {"width": 390, "height": 844}
+
+    with watched_browser(phone, has_touch=True, is_mobile=True, device_scale_factor=2) as (context, policy):
+        page = context.new_page()
+        script_errors = []
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.goto(url)
+        root = page.locator("#slideshow")
+        page.wait_for_function(SHOWN_IMAGE_LOADED, arg=root.element_handle())
+        controls = page.locator(".slideshow-controls")
+        exit_link = page.get_by_role("link", name="Back to the gallery")
+        pause = page.locator('[data-action="pause"]')
+
+        # Shown at the start, each a 44 px target on screen, clear of the QR card.
+        expect(controls).to_have_css("opacity", "1")
+        card = page.locator(".slideshow-share").bounding_box()
+        previous, next_photo = page.get_by_role("button", name="Previous photo"), page.locator('[data-action="next"]')
+        for control in (exit_link, pause, previous, next_photo):
+            box = control.bounding_box()
+            assert box["width"] >= 44 and box["height"] >= 44
+            assert box["x"] >= 0 and box["x"] + box["width"] <= phone["width"] and box["y"] >= 0
+            assert box["y"] + box["height"] <= card["y"] or box["x"] + box["width"] <= card["x"]
+
+        # Pause holds the photo; a tap on next goes on by one.
+        pause.tap()
+        expect(pause).to_have_attribute("aria-pressed", "true")
+        expect(pause).to_have_accessible_name("Play")
+        held = root.get_attribute("data-shown-key")
+        page.wait_for_timeout(1500)
+        assert root.get_attribute("data-shown-key") == held
+        next_photo.tap()
+        page.wait_for_function("([root, key]) => root.dataset.shownKey !== key", arg=[root.element_handle(), held])
+
+        # A tap on the photo hides the controls, another shows them again.
+        page.wait_for_timeout(200)
+        page.touchscreen.tap(195, 420)
+        expect(controls).to_have_css("opacity", "0")
+        page.touchscreen.tap(195, 420)
+        expect(controls).to_have_css("opacity", "1")
+
+        # A swipe to the left goes to the next photo, one to the right back.
+        cdp = context.new_cdp_session(page)
+        before = root.get_attribute("data-shown-key")
+        _touch_swipe(page, cdp, from_x=320, to_x=80, y=420)
+        page.wait_for_function("([root, key]) => root.dataset.shownKey !== key", arg=[root.element_handle(), before])
+        _touch_swipe(page, cdp, from_x=80, to_x=320, y=420)
+        page.wait_for_function("([root, key]) => root.dataset.shownKey === key", arg=[root.element_handle(), before])
+
+        # The way out (the controls stay while the slideshow is paused).
+        page.wait_for_timeout(3500)
+        expect(controls).to_have_css("opacity", "1")
+        exit_link.tap()
+        page.wait_for_url(live_server.url + "/g/summer-party/")
+        assert script_errors == []
+        assert policy.violations == []
+
+    # Without JavaScript the way out is there all along; the buttons that need the script are not.
+    with watched_browser(phone, has_touch=True, is_mobile=True, java_script_enabled=False) as (context, policy):
+        page = context.new_page()
+        page.goto(url)
+        expect(page.get_by_role("link", name="Back to the gallery")).to_be_visible()
+        expect(page.locator(".slideshow-controls")).to_have_css("opacity", "1")
+        expect(page.locator(".slideshow-buttons")).to_be_hidden()

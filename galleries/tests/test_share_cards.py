@@ -13,8 +13,9 @@ import zxingcpp
 from django.test import Client
 from PIL import Image
 
+from galleries import files
 from galleries.models import Gallery
-from galleries.tests.factories import make_gallery, make_user
+from galleries.tests.factories import make_gallery, make_user, upload_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +185,18 @@ def test_a_public_base_url_that_is_not_a_scheme_and_host_stops_the_start(value):
 
     assert started.returncode != 0
     assert "PUBLIC_BASE_URL must be a scheme and a host" in started.stderr
+
+
+def test_a_card_shows_the_cover_else_the_first_photo_and_none_without_photos(owner):
+    gallery = make_gallery(owner=owner)
+    url = f"{ADMIN}/{gallery.pk}/share/card/a6/"
+    assert "card-cover" not in _client(owner).get(url).text
+
+    first, cover = upload_photo(gallery), upload_photo(gallery)
+    assert f'<img class="card-cover" src="{files.photo_url(first, "display")}"' in _client(owner).get(url).text
+
+    gallery.cover = cover
+    gallery.save()
+    text = _client(owner).get(url).text
+    assert f'<img class="card-cover" src="{files.photo_url(cover, "display")}"' in text
+    assert str(first.key) not in text

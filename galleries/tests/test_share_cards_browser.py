@@ -24,9 +24,13 @@ A5_POINTS = (420, 595)
 A4_POINTS = (595, 842)
 
 
-CONTENT_INSIDE_THE_CARDS = """() => [...document.querySelectorAll(".card")].every((card) => {
-    const box = card.getBoundingClientRect();
-    return [...card.children].every((child) => child.getBoundingClientRect().bottom <= box.bottom + 0.5);
+CARD_CONTENT_FITS = """() => [...document.querySelectorAll(".card")].every((card) => {
+  const box = card.getBoundingClientRect();
+  return [...card.querySelectorAll("*")].every((element) => {
+    const inner = element.getBoundingClientRect();
+    return inner.top >= box.top - 0.5 && inner.bottom <= box.bottom + 0.5
+      && inner.left >= box.left - 0.5 && inner.right <= box.right + 0.5;
+  });
 })"""
 
 
@@ -77,8 +81,10 @@ def test_the_cards_print_on_their_paper_size_and_scan_back(live_server, transact
             page.wait_for_load_state("networkidle")
             assert page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
             assert page.locator(".card-cover").first.evaluate("i => getComputedStyle(i).objectPosition") == "56% 8%"
-            # Nothing cut off at the card's edge (a card hides what overflows it).
-            assert page.evaluate(CONTENT_INSIDE_THE_CARDS), name
+            # Under the cover, in the guest pages' typography, everything on the card.
+            assert page.locator(".card-cover").count() == (4 if name == "sheet" else 1)
+            assert "Palatino" in page.locator(".card-name").first.evaluate("e => getComputedStyle(e).fontFamily")
+            assert page.evaluate(CARD_CONTENT_FITS), name
             pdf = page.pdf(prefer_css_page_size=True, print_background=True)
             (shots / f"{name}.pdf").write_bytes(pdf)
             results[name] = (pdf, page.screenshot(full_page=True))

@@ -178,43 +178,101 @@
 
   // --- Controls -------------------------------------------------------------------------
 
+  const buttons = root.querySelector(".slideshow-buttons");
+  const button = (action) => buttons.querySelector(`[data-action="${action}"]`);
+
   const togglePause = () => {
     paused = !paused;
     say(paused ? "Paused" : "Playing");
+    button("pause").setAttribute("aria-pressed", String(paused));
+    button("pause").setAttribute("aria-label", paused ? "Play" : "Pause");
     if (paused) clearTimeout(advanceTimer);
     else schedule();
+  };
+
+  const step = (direction) => {
+    advance(direction);
+    schedule();
   };
 
   const toggleFullScreen = () => {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     else document.documentElement.requestFullscreen().catch(() => say("Full screen is not allowed here"));
   };
+  document.addEventListener("fullscreenchange", () => {
+    button("fullscreen").setAttribute("aria-pressed", String(Boolean(document.fullscreenElement)));
+  });
 
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === " " || event.key === "Spacebar") {
+    // A focused button or link answers Space and Enter itself.
+    const onControl = event.target.closest && event.target.closest("button, a");
+    if ((event.key === " " || event.key === "Spacebar") && !onControl) {
       event.preventDefault();
       togglePause();
     } else if (event.key === "ArrowRight") {
       event.preventDefault();
-      advance(1);
-      schedule();
+      step(1);
     } else if (event.key === "ArrowLeft") {
       event.preventDefault();
-      advance(-1);
-      schedule();
+      step(-1);
     } else if (event.key === "f" || event.key === "F") {
       toggleFullScreen();
     }
   });
 
+  buttons.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action]");
+    if (!target) return;
+    const action = target.dataset.action;
+    if (action === "previous") step(-1);
+    else if (action === "next") step(1);
+    else if (action === "pause") togglePause();
+    else if (action === "fullscreen") toggleFullScreen();
+    showControls();
+  });
+  // Phones that cannot fill the screen from a page (an iPhone's Safari) get no button for it.
+  if (!document.fullscreenEnabled) button("fullscreen").hidden = true;
+  buttons.hidden = false;
+  root.classList.add("has-script");
+
   let pointerTimer = 0;
-  root.addEventListener("pointermove", () => {
+  const hideControls = () => {
+    clearTimeout(pointerTimer);
+    root.classList.remove("is-pointing");
+  };
+  function showControls() {
     root.classList.add("is-pointing");
     clearTimeout(pointerTimer);
-    pointerTimer = setTimeout(() => root.classList.remove("is-pointing"), POINTER_IDLE_MS);
+    // Paused, they stay until the photo is tapped: the guest is about to use them.
+    if (!paused) pointerTimer = setTimeout(hideControls, POINTER_IDLE_MS);
+  }
+  root.addEventListener("pointermove", (event) => {
+    if (event.pointerType === "mouse") showControls();
   });
-  root.addEventListener("dblclick", toggleFullScreen);
+
+  // A touch: a tap on the photo shows the controls (or hides them); a swipe goes to the
+  // previous or next photo.
+  let touchStart = null;
+  root.addEventListener("pointerdown", (event) => {
+    if (event.pointerType !== "mouse" && event.isPrimary) touchStart = { x: event.clientX, y: event.clientY };
+  });
+  root.addEventListener("pointercancel", () => { touchStart = null; });
+  root.addEventListener("pointerup", (event) => {
+    if (!touchStart || !event.isPrimary) return;
+    const dx = event.clientX - touchStart.x;
+    const dy = event.clientY - touchStart.y;
+    touchStart = null;
+    if (Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) {
+      step(dx < 0 ? 1 : -1);
+    } else if (Math.abs(dx) < 10 && Math.abs(dy) < 10 && !event.target.closest(".slideshow-controls, .slideshow-share")) {
+      if (root.classList.contains("is-pointing")) hideControls();
+      else showControls();
+    }
+  });
+  root.addEventListener("dblclick", (event) => {
+    if (!event.target.closest(".slideshow-controls")) toggleFullScreen();
+  });
 
   // --- Never sleeping ------------------------------------------------------------------
 
@@ -239,5 +297,6 @@
     schedule();
   }
   root.focus({ preventScroll: true });
+  showControls(); // a moment at the start, so that a guest knows they are there
   setTimeout(poll, pollMs);
 })();
