@@ -193,10 +193,11 @@ def test_a_card_shows_the_cover_else_the_first_photo_and_none_without_photos(own
     assert "card-cover" not in _client(owner).get(url).text
 
     first, cover = upload_photo(gallery), upload_photo(gallery)
-    assert f'<img class="card-cover" src="{files.photo_url(first, "display")}"' in _client(owner).get(url).text
+    # The middle size: a card's cover is some 10 cm wide, printed.
+    assert f'<img class="card-cover" src="{files.photo_url(first, "middle")}"' in _client(owner).get(url).text
 
     gallery.cover = cover
     gallery.save()
     text = _client(owner).get(url).text
-    assert f'<img class="card-cover" src="{files.photo_url(cover, "display")}"' in text
+    assert f'<img class="card-cover" src="{files.photo_url(cover, "middle")}"' in text
     assert str(first.key) not in text
