@@ -31,6 +31,20 @@ def on_starting(server):
         for name in os.listdir(directory):
             if name.endswith(".db"):
                 os.remove(os.path.join(directory, name))
+    _load_face_models()
+
+
+def _load_face_models():
+    """The local face engine's models, loaded once in the master before the workers fork:
+    they share them, and a worker's first selfie no longer spends half a second loading
+    them while holding the GIL, its health checks and pages waiting (bench/README.md)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
+    from django.conf import settings
+
+    if settings.FACE_ENGINE == "local":
+        from faces.engines.local.models import loaded_models
+
+        loaded_models()
 
 
 def post_worker_init(worker):
