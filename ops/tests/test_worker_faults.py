@@ -262,7 +262,11 @@ def test_an_import_and_its_processing_outlive_ten_seconds_without_s3(
         "AWS_S3_CONNECT_TIMEOUT": "1",
         # Time enough for moto to answer on a loaded machine once it is back.
         "AWS_S3_READ_TIMEOUT": "10",
-        "AWS_S3_MAX_ATTEMPTS": "1",
+        # Two tries per call, as "1" meant before it counted tries rather than retries: a
+        # PUT whose answer the cut loses is sent again under the same name. With one try
+        # the task's own retry stores under a new name and the first object stays behind,
+        # named by no row: a gap of the pipeline that this test does not cover.
+        "AWS_S3_MAX_ATTEMPTS": "2",
         **FAST_HEALING,
         # Backoff of 1, 2, 4, 8, 16 s: the 10 s outage is outlived with room to spare
         # on a loaded machine, where it ends later than the clock says for the processes.
