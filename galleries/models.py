@@ -363,6 +363,7 @@ class PhotoQuerySet(models.QuerySet):
             "middle",
             "display",
             "guest_name",
+            "original_filename",
             "faces_blurred",
             "focal_x",
             "focal_y",

@@ -143,6 +143,7 @@ def grid_tiles(gallery: Gallery, photos, *, first_number: int, total: int, downl
                 "number": number,
                 "key": photo.key,
                 "guest_name": photo.guest_name,
+                "file_name": photo.original_filename,
                 "url": photo_page_url(photo.key),
                 "thumb_url": thumb,
                 "display_url": display,
@@ -409,6 +410,7 @@ def photo_detail(request, slug, key):
     previous_photo = photos.filter(before).order_by("-sort_at", "-id").only("key").first()
     next_photo = photos.filter(after).order_by("sort_at", "id").only("key").first()
     position = photos.filter(before).count()
+    total = photos.count()
     people = photo.faces.count() if gallery.face_search_enabled else None
     # A browser's second request on: link previews and crawlers, which keep no cookies,
     # would otherwise each be a new device, and a write.
@@ -422,8 +424,9 @@ def photo_detail(request, slug, key):
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
+            "total": total,
             "alt": photo_alt(
-                gallery=gallery, number=position + 1, total=photos.count(), people=people, guest_name=photo.guest_name
+                gallery=gallery, number=position + 1, total=total, people=people, guest_name=photo.guest_name
             ),
             "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
             # The photo's own link, shown whole so that it can be copied without JavaScript.

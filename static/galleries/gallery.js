@@ -1,6 +1,7 @@
 // Enhancements for the gallery page, which works without them: the next page
-// loads as you scroll, and photos open in a viewer with previous / next,
-// keyboard and swipe navigation.
+// loads as you scroll, and photos open in the viewer (templates/galleries/_viewer.html),
+// which this script fills with a tile's photo and moves through the tiles; its zoom,
+// swipes and keys are viewer.js's, which asks for a step with "viewer:step".
 //
 // The viewer keeps the address bar on the photo's own page (/g/<slug>/p/<key>/,
 // which works without JavaScript): opening a photo pushes its URL, previous / next
@@ -92,17 +93,19 @@
   if (!viewer || typeof viewer.showModal !== "function") return;
   const image = viewer.querySelector(".viewer-image");
   const position = viewer.querySelector(".viewer-position");
+  const name = viewer.querySelector(".viewer-name");
   const download = viewer.querySelector(".viewer-download");
   const share = viewer.querySelector(".viewer-share");
   const caption = viewer.querySelector(".viewer-caption");
+  const addedBy = viewer.dataset.addedByText || "Added by {name}";
   const total = parseInt(grid.dataset.total || "0", 10);
   let current = -1;
 
   function tiles() { return grid.querySelectorAll(".tile"); }
 
-  // The viewer's image fits the screen above the bar (.viewer-figure), never larger
-  // than the display image: with these sizes a phone takes the middle or display
-  // size from the tile's srcset, and a large screen the display one.
+  // The viewer's image fits the stage below the bar (viewer.css), never larger than the
+  // display image: with these sizes a phone takes the middle or display size from the
+  // tile's srcset, and a large screen the display one (viewer.js asks for more when zoomed).
   function setSources(img, tile) {
     const width = parseInt(tile.dataset.width, 10), height = parseInt(tile.dataset.height, 10);
     img.sizes = "min(100vw, calc((100vh - 3.5rem) * " + (width / height).toFixed(4) + "), " + width + "px)";
@@ -118,14 +121,15 @@
     const tile = all[index];
     image.width = tile.dataset.width;
     image.height = tile.dataset.height;
+    viewer.dispatchEvent(new CustomEvent("viewer:show", { detail: { tile: tile } }));  // viewer.js, favourites.js
     setSources(image, tile);
     image.alt = tile.querySelector("img").alt;
+    name.textContent = tile.dataset.name || "";
     // A guest's photo says who added it, as its tile's title and its photo page do.
-    caption.textContent = tile.dataset.addedBy ? "Added by " + tile.dataset.addedBy : "";
+    caption.textContent = tile.dataset.addedBy ? addedBy.replace("{name}", tile.dataset.addedBy) : "";
     caption.hidden = !tile.dataset.addedBy;
     if (download) download.href = tile.dataset.download;  // no link when downloads are off
     if (share) share.dataset.shareUrl = tile.href;
-    viewer.dispatchEvent(new CustomEvent("viewer:show", { detail: { tile: tile } }));  // favourites.js
     if (viewer.open) history.replaceState({ viewer: true }, "", tile.href);
     position.textContent = (index + 1) + " / " + (total || all.length);
     viewer.querySelector(".viewer-previous").disabled = index === 0;
@@ -136,6 +140,7 @@
 
   function step(delta) {
     const target = current + delta;
+    if (target < 0) return;
     if (target >= tiles().length) {
       loadMore().then(function (loaded) { if (loaded) show(target); });
     } else {
@@ -169,31 +174,16 @@
   });
   viewer.querySelector(".viewer-previous").addEventListener("click", function () { step(-1); });
   viewer.querySelector(".viewer-next").addEventListener("click", function () { step(1); });
+  // Swipes and arrow keys (viewer.js).
+  viewer.addEventListener("viewer:step", function (event) { step(event.detail.delta); });
   viewer.querySelector(".viewer-close").addEventListener("click", function () { viewer.close(); });
   viewer.addEventListener("close", function () {
-    // Closed by its button, Escape or the backdrop: leave the photo's URL as Back would.
+    // Closed by its button or Escape: leave the photo's URL as Back would.
     if (history.state && history.state.viewer) history.back();
     const tile = tiles()[current];
     if (tile) tile.focus();
     image.removeAttribute("srcset");
     image.removeAttribute("src");
-  });
-  viewer.addEventListener("keydown", function (event) {
-    if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
-    if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
-  });
-  // A click on the backdrop (outside the figure and the bar) closes the viewer.
-  viewer.addEventListener("click", function (event) {
-    if (event.target === viewer) viewer.close();
-  });
-
-  let startX = null, startY = null;
-  viewer.addEventListener("pointerdown", function (event) { startX = event.clientX; startY = event.clientY; });
-  viewer.addEventListener("pointerup", function (event) {
-    if (startX === null) return;
-    const dx = event.clientX - startX, dy = event.clientY - startY;
-    startX = null;
-    if (Math.abs(dx) > 50 && Math.abs(dx) > Math.abs(dy)) step(dx < 0 ? 1 : -1);
   });
 
   // ?photo=<key>: the photo opens in the viewer, from a later page of tiles if need be.
