@@ -171,7 +171,8 @@ def test_the_photo_page_offers_the_three_sizes_for_its_width(client, db):
 
     assert f'src="{file_url(photo, "display")}"' in html
     assert f"{file_url(photo, 'middle')} 1024w, {file_url(photo, 'display')} 1600w" in html
-    assert 'sizes="min(100vw - 24px, 1600px)" width="1600" height="1067"' in html
+    # As the viewer draws it: the screen's width, or the height below its bar times the aspect ratio.
+    assert 'sizes="min(100vw, calc((100vh - 3.5rem) * 1.5), 1600px)" width="1600" height="1067"' in html
 
 
 def test_find_me_tiles_offer_the_three_sizes_at_their_width(db):
@@ -232,7 +233,7 @@ def test_a_guests_photo_is_credited_in_its_tile_and_on_its_page(client, db):
     page = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
 
     assert 'alt="Summer party: photo 1 of 1, added by Ann"' in html
-    assert '<figcaption class="photo-credit">Added by Ann</figcaption>' in page
+    assert '<span class="viewer-caption">Added by Ann</span>' in page
 
 
 def test_an_empty_gallery_that_takes_guests_photos_invites_them(client, db):

@@ -63,7 +63,7 @@ def test_a_guest_walks_every_page_under_the_policy(live_server, transactional_db
         page.wait_for_url(site + party_url)
 
         page.goto(site + photo_url)
-        page.wait_for_function(IMAGE_LOADED, arg=page.locator(".photo-single img").element_handle())
+        page.wait_for_function(IMAGE_LOADED, arg=page.locator("#viewer .viewer-image").element_handle())
         expect(page.get_by_role("link", name="Download original")).to_be_visible()
 
         page.goto(site + private_url)

@@ -3,7 +3,7 @@ from datetime import datetime
 from django.utils.html import escape
 
 from galleries.files import photo_view_url as file_url
-from galleries.models import Gallery
+from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 
 
@@ -75,3 +75,33 @@ def test_it_describes_the_photo_for_who_does_not_see_it(client, db):
 
     assert 'alt="Summer party, 1 June 2026: photo 2 of 3"' in html
     assert '<h1 class="visually-hidden">Summer party, 1 June 2026: photo 2 of 3</h1>' in html
+
+
+def test_it_is_the_viewer_rendered_by_the_server_with_the_file_name(client, db):
+    gallery = make_gallery(name="Summer party")
+    upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 5, 2, 10, 0)), filename="IMG_0001.jpg")
+    photo = upload_photo(gallery, content=unique_jpeg(taken_at=datetime(2026, 5, 2, 10, 1)), filename="Lake & sun.jpg")
+    Photo.objects.filter(pk=photo.pk).update(guest_name="Ann")
+
+    html = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
+
+    assert '<section class="viewer viewer-page" id="viewer" aria-label="Photo viewer"' in html
+    assert '<span class="viewer-name">Lake &amp; sun.jpg</span>' in html
+    assert '<span class="viewer-position" aria-live="polite">2 / 2</span>' in html
+    assert '<span class="viewer-caption">Added by Ann</span>' in html
+    # Without JavaScript: a link closes it, <details> opens its menu, a form hearts the photo.
+    assert f'<a class="viewer-close viewer-control" href="{gallery.get_absolute_url()}"' in html
+    assert '<details class="viewer-more">' in html
+    assert '<button type="submit" class="viewer-heart heart-button viewer-control"' in html
+    assert f'href="/g/{gallery.slug}/slideshow/">Slideshow</a>' in html
+    assert '<script src="/static/galleries/viewer.js" defer></script>' in html
+
+
+def test_the_gallery_tiles_carry_the_file_name_for_the_viewer(client, db):
+    gallery = make_gallery()
+    upload_photo(gallery, filename="DSC_0042.jpg")
+
+    html = client.get(gallery.get_absolute_url()).text
+
+    assert 'data-name="DSC_0042.jpg"' in html
+    assert '<dialog class="viewer" id="viewer" aria-label="Photo viewer"' in html

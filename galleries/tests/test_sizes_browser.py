@@ -90,7 +90,7 @@ def test_the_grid_and_the_viewer_take_the_size_the_screen_needs(
 
         # The photo page, too.
         page.goto(live_server.url + tiles.first.evaluate("img => img.parentElement.getAttribute('href')"))
-        photo = page.locator(".photo-single img")
+        photo = page.locator("#viewer .viewer-image")
         page.wait_for_function(IMAGE_LOADED, arg=photo.element_handle())
         assert photo.bounding_box()["width"] <= viewport["width"]
         page.screenshot(path=shots / f"{screen}-photo-page.png")

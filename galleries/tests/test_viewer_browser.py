@@ -89,11 +89,12 @@ def test_back_closes_the_viewer_and_each_photo_has_its_url(live_server, gallery)
         expect(tiles.nth(0)).to_be_focused()
         assert page.evaluate("window.sameDocument") is True
 
-        # Reloading a photo's URL gives its own page, which works without the viewer.
+        # Reloading a photo's URL gives its own page: the same viewer, which works without the script.
         tiles.nth(0).click()
         page.wait_for_url(live_server.url + photos[0])
         page.reload()
-        expect(page.locator(".photo-single img")).to_be_visible()
+        expect(page.locator("#viewer.viewer-page .viewer-image")).to_be_visible()
+        page.locator(".viewer-more summary").click()
         expect(page.locator(".photo-link input")).to_have_value(live_server.url + photos[0])
 
         assert script_errors == []
@@ -126,6 +127,7 @@ def test_a_deep_link_opens_the_photo_and_share_copies_its_link(live_server, gall
         expect(image).to_have_attribute("src", re.compile(rf"^/photos/{key}/display\?v=[0-9a-f]{{8}}$"))
         page.wait_for_function(IMAGE_LOADED, arg=image.element_handle())
 
+        viewer.locator(".viewer-more summary").click()  # the More menu holds Share
         viewer.get_by_role("button", name="Share").click()
         expect(viewer.locator(".share-status")).to_have_text("Link copied")
         assert page.evaluate("navigator.clipboard.readText()") == live_server.url + photos[7]
@@ -138,6 +140,7 @@ def test_a_deep_link_opens_the_photo_and_share_copies_its_link(live_server, gall
 
         # The photo page's own Share button does the same.
         page.goto(live_server.url + photos[7])
+        page.locator(".viewer-more summary").click()
         page.get_by_role("button", name="Share").click()
         expect(page.locator(".share-status")).to_have_text("Link copied")
         assert page.evaluate("navigator.clipboard.readText()") == live_server.url + photos[7]

@@ -211,7 +211,8 @@
   }, { passive: false });
 
   let escapeReset = false;
-  viewer.addEventListener("keydown", function (event) {
+  // The photo page is all viewer: its keys work wherever the focus is.
+  (onPhotoPage ? document : viewer).addEventListener("keydown", function (event) {
     if (event.target.closest && event.target.closest("input, textarea, select")) return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     switch (event.key) {
