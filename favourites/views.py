@@ -115,7 +115,16 @@ def my_favourites(request, slug):
     guest = _guest(request)
     photos = list(
         _my_favourites(request, gallery, guest).only(
-            "gallery", "key", "width", "height", "thumbnail", "middle", "display", "guest_name", "faces_blurred"
+            "gallery",
+            "key",
+            "width",
+            "height",
+            "thumbnail",
+            "middle",
+            "display",
+            "guest_name",
+            "original_filename",
+            "faces_blurred",
         )
     )
     # The gallery's justified rows, each photo whole; numbered among the favourites.
