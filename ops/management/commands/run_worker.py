@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -163,7 +164,10 @@ class Command(db_worker.Command):
         if settings.WORKER_METRICS_PORT:
             _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
         heartbeat = Heartbeat(
-            worker_id=worker_id, interval=settings.WORKER_HEARTBEAT_INTERVAL_S, is_alive=worker.is_alive
+            worker_id=worker_id,
+            interval=settings.WORKER_HEARTBEAT_INTERVAL_S,
+            is_alive=worker.is_alive,
+            alive_file=Path(settings.WORKER_ALIVE_FILE) if settings.WORKER_ALIVE_FILE else None,
         )
         heartbeat.start()
         worker.configure_signals()
