@@ -4,10 +4,10 @@ One image runs both roles, so the check finds its role itself: a container in wh
 `manage.py run_worker` runs is a worker, any other a web server.
 
 - web: /healthz answers on PORT (liveness only: no database call);
-- worker: the file WORKER_ALIVE_FILE was touched within WORKER_HEARTBEAT_MAX_AGE_S
-  seconds. The worker's heartbeat touches it only while the task loop goes round or a
-  task runs (ops.services.Heartbeat), so a worker whose loop is stuck turns unhealthy
-  even though its process and its metrics port still answer.
+- worker: each worker process's file `<WORKER_ALIVE_FILE>-<i>` was touched within
+  WORKER_HEARTBEAT_MAX_AGE_S seconds. A worker's heartbeat touches it only while its
+  task loop goes round or a task runs (ops.services.Heartbeat), so a worker whose loop
+  is stuck turns unhealthy even though its process and its metrics port still answer.
 
 Plain Python without Django: it runs every 30 s and must cost next to nothing.
 """
@@ -33,14 +33,21 @@ def runs_worker(proc: Path = Path("/proc")) -> bool:
 
 
 def worker_problem(*, alive_file: str, max_age_s: float) -> str | None:
+    """Each worker process i of the container touches `<alive_file>-<i>`."""
     if not alive_file:
-        return "WORKER_ALIVE_FILE is not set: the worker's loop cannot be watched"
-    try:
-        age = time.time() - Path(alive_file).stat().st_mtime
-    except FileNotFoundError:
-        return f"{alive_file} does not exist: the worker has not started its loop"
-    if age > max_age_s:
-        return f"the worker's loop has not moved for {age:.0f} s (at most {max_age_s:.0f})"
+        return "WORKER_ALIVE_FILE is not set: the workers' loops cannot be watched"
+    path = Path(alive_file)
+    files = sorted(path.parent.glob(f"{path.name}-*"))
+    if not files:
+        return f"no {alive_file}-* file: no worker has started its loop"
+    now = time.time()
+    for file in files:
+        try:
+            age = now - file.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > max_age_s:
+            return f"the loop of worker {file.name} has not moved for {age:.0f} s (at most {max_age_s:.0f})"
     return None
 
 

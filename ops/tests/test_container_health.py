@@ -28,10 +28,10 @@ def _health_check(**environment) -> subprocess.CompletedProcess:
     )
 
 
-def _wait_for(path: Path, *, timeout: float = 60) -> None:
+def _wait_for(*paths: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
+    while not all(path.exists() for path in paths):
+        assert time.monotonic() < deadline, f"{paths} never all appeared"
         time.sleep(0.1)
 
 
@@ -52,7 +52,7 @@ def test_a_worker_is_healthy_while_its_loop_goes_round_and_unhealthy_once_it_sto
         cwd=ROOT,
     )
     try:
-        _wait_for(alive_file)
+        _wait_for(tmp_path / "worker-alive-0")
         healthy = _health_check(WORKER_ALIVE_FILE=str(alive_file), WORKER_HEARTBEAT_MAX_AGE_S="2")
         assert healthy.returncode == 0, healthy.stderr
 
@@ -63,14 +63,14 @@ def test_a_worker_is_healthy_while_its_loop_goes_round_and_unhealthy_once_it_sto
         finally:
             worker.send_signal(signal.SIGCONT)
         assert stuck.returncode == 1
-        assert "the worker's loop has not moved" in stuck.stderr
+        assert "the loop of worker worker-alive-0 has not moved" in stuck.stderr
     finally:
         worker.terminate()
         worker.wait(timeout=30)
 
 
 def test_a_worker_without_its_file_is_unhealthy(tmp_path):
-    assert "does not exist" in worker_problem(alive_file=str(tmp_path / "never"), max_age_s=60)
+    assert "no worker has started" in worker_problem(alive_file=str(tmp_path / "never"), max_age_s=60)
     assert "not set" in worker_problem(alive_file="", max_age_s=60)
 
 
