@@ -32,7 +32,7 @@ install-dev: $(VENV)/.installed-dev
 run: install .env
 	$(PY) manage.py migrate --noinput
 	@echo ""
-	@echo "Eventgallery on http://127.0.0.1:$(PORT)/ with a background worker. Ctrl+C stops both."
+	@echo "Eventgallery on http://127.0.0.1:$(PORT)/ with its background workers. Ctrl+C stops them all."
 	@echo "Create an organizer account for /admin/ with:  $(PY) manage.py createsuperuser"
 	@echo ""
 	@# Both run in the background and the shell waits for them: a shell runs its traps
@@ -40,8 +40,10 @@ run: install .env
 	@# make, which passes it to this shell, or to the shell) is passed on to both.
 	@# Ctrl+C reaches the worker (it handles INT); the server, which ignores INT as a
 	@# background job, is sent a TERM. A worker signalled once finishes its task; a second
-	@# signal would cut it short, so it is sent none.
-	@$(PY) manage.py run_worker & worker=$$!; \
+	@# signal would cut it short, so it is sent none. The workers (one per core: a pool,
+	@# ops/worker_pool.py) do not reload on code changes: a pool of reloaders could not be
+	@# stopped cleanly. Stop and start `make run` after changing a task.
+	@$(PY) manage.py run_worker --no-reload & worker=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) & server=$$!; \
 	stopping=; \
 	trap 'stopping=1; kill $$server 2>/dev/null' INT; \

@@ -497,6 +497,13 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", defau
 # /readyz wants a worker heartbeat (manage.py run_worker) no older than this.
 WORKER_HEARTBEAT_INTERVAL_S = env.float("WORKER_HEARTBEAT_INTERVAL_S", default=15)
 WORKER_HEARTBEAT_MAX_AGE_S = env.int("WORKER_HEARTBEAT_MAX_AGE_S", default=60)
+# A file the heartbeat touches while the worker's loop lives, for a container's health
+# check (the image sets it; ops/container_health.py reads it). Empty: none.
+WORKER_ALIVE_FILE = env.str("WORKER_ALIVE_FILE", default="")
+# Worker processes `manage.py run_worker` starts (0: one per core it may use), each at
+# least this nice, so that pages and selfie searches go first on a busy machine.
+WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=0)
+WORKER_NICE = env.int("WORKER_NICE", default=10)
 READINESS_TIMEOUT_S = env.float("READINESS_TIMEOUT_S", default=3)
 # /metrics: open in DEBUG when neither is set, otherwise only with the bearer token or
 # from an allowed address (IPs or networks); 404 to everyone else.

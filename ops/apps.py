@@ -8,6 +8,8 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from ops import checks  # noqa: F401 (registers them)
+
         request_finished.connect(_forget_request_id, dispatch_uid="ops.forget_request_id")
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from botocore.config import Config
 from django.conf import settings
@@ -176,10 +177,20 @@ class Heartbeat:
     only while `is_alive()` says the worker's loop goes on: a loop stuck or dead must
     not look alive, or its tasks would never be taken over."""
 
-    def __init__(self, *, worker_id: str, interval: float, is_alive: Callable[[], bool] = lambda: True):
+    def __init__(
+        self,
+        *,
+        worker_id: str,
+        interval: float,
+        is_alive: Callable[[], bool] = lambda: True,
+        alive_file: Path | None = None,
+    ):
         self.worker_id = worker_id
         self.interval = interval
         self.is_alive = is_alive
+        # Touched with each live beat, database or not: the container's health check
+        # (ops/container_health.py) reads its age.
+        self.alive_file = alive_file
         self.started_at = timezone.now()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
@@ -187,6 +198,7 @@ class Heartbeat:
     def start(self) -> None:
         # The first beat in the caller's thread: ready as soon as the worker runs. A
         # worker started while the database is down still starts, and beats once it is back.
+        self._touch_alive_file()
         try:
             heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)
         except Exception:
@@ -201,12 +213,21 @@ class Heartbeat:
         except Exception:
             logger.warning("Could not remove the heartbeat of worker %s", self.worker_id, exc_info=True)
 
+    def _touch_alive_file(self) -> None:
+        if self.alive_file is None:
+            return
+        try:
+            self.alive_file.touch()
+        except OSError:
+            logger.warning("Could not touch %s", self.alive_file, exc_info=True)
+
     def _run(self) -> None:
         try:
             while not self._stopped.wait(self.interval):
                 if not self.is_alive():
                     logger.warning("The worker's loop is stuck: no heartbeat until it moves again")
                     continue
+                self._touch_alive_file()
                 try:
                     close_old_connections()  # as the worker's loop does: drop a broken one
                     heartbeat_beat(worker_id=self.worker_id, started_at=self.started_at)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import functools
 
 import dlib
-import face_recognition_models
 import numpy as np
 import pytest
 from PIL import Image
 
 from faces.engines.local import Box, LocalFace, describe_largest_face, describe_selfie_face, find_faces
-from faces.engines.local.models import loaded_models
+from faces.engines.local.models import loaded_models, model_file
 from faces.search import MATCH_DISTANCE, distance
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
@@ -73,8 +72,8 @@ def test_it_describes_each_face_with_128_float32_values_of_length_about_one(grou
 
 def test_it_computes_the_same_descriptors_as_dlib(group_faces):
     # The engine runs dlib's ResNet with numpy; dlib itself must agree.
-    net = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
-    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+    net = dlib.face_recognition_model_v1(model_file("dlib_face_recognition_resnet_model_v1.dat"))
+    predictor = dlib.shape_predictor(model_file("shape_predictor_5_face_landmarks.dat"))
     rgb = np.asarray(face_images.group_photo().convert("RGB"))
     for face in group_faces:
         box = face.box
@@ -210,3 +209,20 @@ def test_it_finds_no_face_in_a_one_pixel_image():
 
 def test_it_measures_zero_distance_between_a_face_and_itself(group_faces):
     assert distance(group_faces[0].descriptor, group_faces[0].descriptor) == 0.0
+
+
+def test_the_models_load_without_pkg_resources():
+    """face_recognition_models' own __init__ imports pkg_resources (setuptools); the image
+    must not depend on setuptools being there."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import sys; sys.modules['pkg_resources'] = None\n"
+        "from faces.engines.local.models import loaded_models, cnn_detector\n"
+        "loaded_models(); cnn_detector()\n"
+        "assert 'face_recognition_models' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=settings.BASE_DIR)

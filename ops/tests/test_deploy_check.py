@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "photos.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://photos.example.com",
     "USE_X_FORWARDED_PROTO": "true",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 # The test run's own relaxations (pyproject.toml's pytest_env) must not leak in.
 _LEFT_TO_DEFAULTS = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
@@ -45,3 +46,14 @@ def test_the_deploy_check_warns_when_https_is_switched_off():
 
     assert result.returncode != 0
     assert "security.W008" in result.stderr
+
+
+def test_the_deploy_check_warns_when_each_process_keeps_its_own_cache():
+    env = _production_env()
+    del env["CACHE_URL"]
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "eventgallery.W001" in result.stderr
+    assert "Set CACHE_URL" in result.stderr

@@ -91,8 +91,12 @@ def make_run(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "CACHE_URL": "locmemcache://",
+        "WORKER_PROCESSES": "2",  # a pool, as on a developer's machine with several cores
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # make run's own task backend (the database), not the test run's immediate one, with
+    # which a worker cannot start at all.
+    env.pop("TASKS_BACKEND", None)
     make = subprocess.Popen(
         ["make", "--no-print-directory", "-o", "install", "-o", ".env", "run", f"PY={sys.executable}", f"PORT={port}"],
         cwd=Path(django_settings.BASE_DIR),
@@ -125,6 +129,11 @@ def test_a_term_from_outside_stops_the_server_and_the_worker(make_run, target):
     pid = make_run.pid if target == "make" else _recipe_shell(make_run)
     running = _session(make_run.pid)
     assert any("runserver" in c for c in running.values()) and any("run_worker" in c for c in running.values())
+    _wait_until(
+        lambda: sum("--processes 1" in c for c in _session(make_run.pid).values()) == 2,
+        START_TIMEOUT_S,
+        "the pool's two workers",
+    )
 
     os.kill(pid, signal.SIGTERM)
 

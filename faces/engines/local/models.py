@@ -1,15 +1,19 @@
 """dlib's models, with the files of the `face_recognition_models` package, loaded once
-per process, on first use."""
+per process, on first use.
+
+The package's files are found without importing it: its `__init__` imports
+`pkg_resources`, which exists only where setuptools happens to be installed. Of its
+files, the 68-point landmark model (100 MB) is never used; the image leaves it out."""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import dlib
-import face_recognition_models
 
 from faces.engines.local.resnet import DescriptorNet
 
@@ -31,10 +35,18 @@ class Models:
     descriptor_net: DescriptorNet
 
 
+def model_file(name: str) -> str:
+    """The path of one of `face_recognition_models`' files."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The face_recognition_models package is not installed (see requirements.txt).")
+    return str(Path(spec.submodule_search_locations[0]) / "models" / name)
+
+
 @functools.cache
 def cnn_detector() -> dlib.cnn_face_detection_model_v1:
     """The CNN alone, for the process that runs it (cnn_process.py)."""
-    return dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location())
+    return dlib.cnn_face_detection_model_v1(model_file("mmod_human_face_detector.dat"))
 
 
 @functools.cache
@@ -43,8 +55,8 @@ def loaded_models() -> Models:
     return Models(
         detector=detector,
         single_level_detector=_single_level(detector),
-        shape_predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
-        descriptor_net=DescriptorNet.load(Path(face_recognition_models.face_recognition_model_location())),
+        shape_predictor=dlib.shape_predictor(model_file("shape_predictor_5_face_landmarks.dat")),
+        descriptor_net=DescriptorNet.load(Path(model_file("dlib_face_recognition_resnet_model_v1.dat"))),
     )
 
 

@@ -12,7 +12,9 @@ unattended, and optionally its own /metrics port:
 import logging
 import os
 import random
+import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -23,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from ops.services import Heartbeat, pipeline_heal, tasks_requeue_orphaned
+from ops.worker_pool import WORKER_INDEX_VARIABLE, WorkerPool, cores_available, lower_priority, worker_index
 
 logger = logging.getLogger("django_tasks_db")
 
@@ -120,7 +123,20 @@ class Worker(db_worker.Worker):
 
 
 class Command(db_worker.Command):
-    help = "Run the background worker (db_worker) with a heartbeat for /readyz, reconnection and healing."
+    help = (
+        "Run the background workers (db_worker), one per core unless WORKER_PROCESSES says otherwise, "
+        "with a heartbeat for /readyz, reconnection and healing."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="Worker processes to run (default: WORKER_PROCESSES, or one per core). "
+            "--batch, --max-tasks and --reload run one.",
+        )
 
     def handle(
         self,
@@ -135,8 +151,24 @@ class Command(db_worker.Command):
         max_tasks,
         worker_id,
         exclude_queues,
+        processes=None,
         **options,
     ):
+        lower_priority(settings.WORKER_NICE)
+        processes = processes or settings.WORKER_PROCESSES or cores_available()
+        if WORKER_INDEX_VARIABLE in os.environ:
+            worker_id = f"{worker_id}-{worker_index()}"
+        elif processes > 1 and not (batch or reload or max_tasks):
+            self._run_pool(
+                processes,
+                [
+                    *("--queue-name", queue_name, "--interval", str(interval), "--backend", backend_name),
+                    *(("--exclude-queues", exclude_queues) if exclude_queues else ()),
+                    *(() if startup_delay else ("--no-startup-delay",)),
+                    *("--no-reload", "--worker-id", worker_id, "-v", str(verbosity)),
+                ],
+            )
+            return
         # As db_worker's handle, with this module's Worker.
         self.configure_logging(verbosity)
         if reload and batch:
@@ -163,7 +195,10 @@ class Command(db_worker.Command):
         if settings.WORKER_METRICS_PORT:
             _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
         heartbeat = Heartbeat(
-            worker_id=worker_id, interval=settings.WORKER_HEARTBEAT_INTERVAL_S, is_alive=worker.is_alive
+            worker_id=worker_id,
+            interval=settings.WORKER_HEARTBEAT_INTERVAL_S,
+            is_alive=worker.is_alive,
+            alive_file=Path(f"{settings.WORKER_ALIVE_FILE}-{worker_index()}") if settings.WORKER_ALIVE_FILE else None,
         )
         heartbeat.start()
         worker.configure_signals()
@@ -174,6 +209,25 @@ class Command(db_worker.Command):
                 worker.run()
         finally:
             heartbeat.stop()
+
+    def _run_pool(self, processes: int, arguments: list[str]) -> None:
+        # The pool serves the metrics its workers write (PROMETHEUS_MULTIPROC_DIR); they
+        # cannot all listen on the one port.
+        if settings.WORKER_METRICS_PORT:
+            _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
+        pool = WorkerPool(
+            command=[
+                sys.executable,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "run_worker",
+                *arguments,
+                "--processes",
+                "1",
+            ],
+            count=processes,
+            environment={**os.environ, "WORKER_METRICS_PORT": "0"},
+        )
+        pool.run()
 
 
 def _serve_metrics(*, port: int, addr: str) -> None:
