@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 
@@ -185,14 +184,17 @@ def test_three_workers_on_separate_machines_process_each_photo_once(machine, s3_
     finished_by = Counter(task.worker_ids[-1] for task in tasks)
     assert finished_by["A"] >= 3 and finished_by["B"] >= 1 and finished_by["C"] >= 1, finished_by
 
-    # Processed once: one run per photo, two for the photo whose processing A died in.
+    # Processed once: one run per photo. The photo whose processing A died in had two
+    # if A had begun it (counted its attempt) before it died, else one.
     rerun = killed_task.args_kwargs["kwargs"]["photo_id"] if killed_task.task_path == PROCESS else None
     for photo in Photo.objects.filter(gallery=gallery):
         assert photo.error == ""
-        assert photo.processing_attempts == (2 if photo.pk == rerun else 1), photo.pk
-    # Indexed once: each photo's faces are those its index counts, with no box twice;
-    # the photos of people have faces, the others none.
+        assert photo.processing_attempts in ({1, 2} if photo.pk == rerun else {1}), photo.pk
+    # Indexed once, in the same way; each photo's faces are those its index counts,
+    # with no box twice; the photos of people have faces, the others none.
+    reindexed = killed_task.args_kwargs["kwargs"]["photo_id"] if killed_task.task_path == INDEX else None
     for photo_faces in PhotoFaces.objects.filter(photo__gallery=gallery):
+        assert photo_faces.attempts in ({1, 2} if photo_faces.photo_id == reindexed else {1}), photo_faces.photo_id
         faces = Face.objects.filter(photo_id=photo_faces.photo_id)
         boxes = [(f.box_left, f.box_top, f.box_width, f.box_height) for f in faces]
         assert len(boxes) == len(set(boxes)) == photo_faces.face_count, photo_faces.photo_id
