@@ -33,7 +33,14 @@ from galleries.tests.factories import unique_jpeg, upload_photo
 from ops.tests.gunicorn_server import REPOSITORY
 from ops.tests.test_worker_faults import FAST_HEALING, kill, wait_for
 
-pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.s3,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite is a file on one machine: workers on several machines share a PostgreSQL server",
+    ),
+]
 
 PHOTOS = 60
 FACE_PHOTOS = 12
@@ -133,9 +140,6 @@ def stored_keys(s3_server, bucket: str) -> list[str]:
 
 
 def test_three_workers_on_separate_machines_process_each_photo_once(machine, s3_server, bucket):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite is a file on one machine: workers on several machines need PostgreSQL")
-
     gallery = face_search_gallery()
     contents = face_shots() + [unique_jpeg() for _ in range(PHOTOS - FACE_PHOTOS)]
     photos = [
