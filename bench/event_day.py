@@ -183,7 +183,7 @@ def progress(gallery_id: int) -> dict:
     photos = Photo.objects.filter(gallery_id=gallery_id)
     return {
         "shots_ready": photos.filter(uploaded_by_guest=False, status=Photo.Status.READY).count(),
-        "shots_failed": photos.filter(status=Photo.Status.FAILED).count(),
+        "shots_failed": photos.filter(uploaded_by_guest=False, status=Photo.Status.FAILED).count(),
         "shots_indexed": PhotoFaces.objects.filter(
             photo__gallery_id=gallery_id, photo__uploaded_by_guest=False, status=PhotoFaces.Status.INDEXED
         ).count(),
@@ -349,9 +349,10 @@ def run(args, root: Path) -> dict:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        from django.db import connections
+        if "django.db" in sys.modules:
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
         drop_database()
 
 
@@ -414,8 +415,8 @@ def figures(args, gallery, started, guests, slideshow, import_seconds, poll_s) -
             "all_indexed_s": TARGETS["all_indexed_s"] * scale,
         },
     }
-    if to_ready:
-        result["shots_per_minute"] = len(ready_at) / (ready_at[-1] / 60) if ready_at and ready_at[-1] > 0 else None
+    if ready_at and ready_at[-1] > 0:
+        result["shots_ready_per_minute"] = len(ready_at) / (ready_at[-1] / 60)
     return result
 
 
