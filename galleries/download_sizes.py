@@ -86,48 +86,59 @@ def size_chosen(user, gallery: Gallery, asked: str | None) -> str:
 
 def kind_sent(photo: Photo, size: str, *, guest: bool) -> str:
     """The kind of stored file a download of `photo` at `size` sends."""
+    return _kind_sent(size, guest=guest, blurred=photo.faces_blurred, has_middle=bool(photo.middle.name))
+
+
+def _kind_sent(size: str, *, guest: bool, blurred: bool, has_middle: bool) -> str:
     kind = KIND_OF_SIZE[size]
-    if kind == "original" and guest and photo.faces_blurred:
+    if kind == "original" and guest and blurred:
         return "display"
-    if kind == "middle" and not photo.middle.name:
+    if kind == "middle" and not has_middle:
         return "display"
     return kind
 
 
-Table = dict[int, tuple[int, int | None, int | None]]
+@dataclass(frozen=True)
+class _StoredBytes:
+    original: int
+    middle: int | None  # None: the photo has no middle image
+    display: int
+    blurred: bool
+
+    def sent(self, size: str, *, guest: bool) -> int:
+        kind = _kind_sent(size, guest=guest, blurred=self.blurred, has_middle=self.middle is not None)
+        return getattr(self, kind) or 0
 
 
-def _stored_bytes(gallery: Gallery) -> Table:
-    """(original, middle, display) bytes of each ready photo of the gallery, by photo id
-    (None for a derivative it lacks): asked of the storage once for each change of the
-    gallery, so that a menu needs only the photos' ids and file names."""
+def _stored_bytes(gallery: Gallery) -> dict[int, _StoredBytes]:
+    """The bytes of each file of each photo of the gallery that guests may see (every
+    download is of some of them), by photo id: asked of the storage once for each
+    change of the gallery, so that a menu needs no photo but their ids."""
     key = f"download-sizes:{gallery.pk}:{gallery.updated_at.isoformat()}"
     table = cache.get(key)
     if table is None:
-        rows = list(gallery.photos.ready().values_list("pk", "file_size", "middle", "display"))
-        stored = files.stored_sizes(name for *_, middle, display in rows for name in (middle, display) if name)
-        table = {pk: (size, stored.get(middle), stored.get(display)) for pk, size, middle, display in rows}
+        rows = list(gallery.photos.guest_visible().values_list("pk", "file_size", "middle", "display", "faces_blurred"))
+        stored = files.stored_sizes(name for row in rows for name in row[2:4] if name)
+        table = {
+            pk: _StoredBytes(
+                original=size,
+                middle=stored.get(middle, 0) if middle else None,
+                display=stored.get(display, 0),
+                blurred=blurred,
+            )
+            for pk, size, middle, display, blurred in rows
+        }
         cache.set(key, table, settings.GALLERY_PAGE_CACHE_SECONDS)
     return table
 
 
-def photo_bytes(photo: Photo, kind: str, table: Table) -> int:
-    original, middle, display = table.get(photo.pk, (0, None, None))
-    return {"original": original, "middle": middle, "display": display}[kind] or 0
-
-
-def photos_bytes(*, gallery: Gallery, photos: Iterable[Photo], guest: bool) -> dict[str, int]:
-    """The bytes of a ZIP of `photos` at each size, about (the ZIP's own few bytes a
-    file estimated): for the menus, never for a Content-Length."""
+def photos_bytes(*, gallery: Gallery, photo_ids: Iterable[int] | None, guest: bool) -> dict[str, int]:
+    """The bytes of a ZIP of the photos of `photo_ids` (None: all that guests see) at
+    each size, about (the ZIP's own bytes a file estimated): for menus, never for a
+    Content-Length."""
     table = _stored_bytes(gallery)
-    photos = list(photos)
-    totals = {}
-    for size in SIZES:
-        total = 0
-        for photo in photos:
-            total += photo_bytes(photo, kind_sent(photo, size, guest=guest), table) + _ZIP_BYTES_PER_FILE
-        totals[size] = total
-    return totals
+    photos = list(table.values()) if photo_ids is None else [table[pk] for pk in photo_ids if pk in table]
+    return {size: sum(photo.sent(size, guest=guest) + _ZIP_BYTES_PER_FILE for photo in photos) for size in SIZES}
 
 
 @dataclass(frozen=True)
@@ -152,13 +163,16 @@ def _long_side(size: str) -> int | None:
     return {"large": settings.PHOTO_DISPLAY_SIZE, "web": settings.PHOTO_MIDDLE_SIZE}.get(size)
 
 
-def zip_menu(user, *, gallery: Gallery, photos: Iterable[Photo], url: str) -> list[SizeOption]:
-    """The sizes `user` may choose for a ZIP of `photos` from the route at `url` (which
-    may hold a query already), with their bytes; empty when downloads are off for them."""
+def zip_menu(user, *, gallery: Gallery, photos: Iterable[Photo] | None, url: str) -> list[SizeOption]:
+    """The sizes `user` may choose for a ZIP of `photos` (None: every photo guests see)
+    from the route at `url` (which may hold a query already), with their bytes; empty
+    when downloads are off for them."""
     allowed = sizes_allowed(user, gallery)
     if not allowed:
         return []
-    totals = photos_bytes(gallery=gallery, photos=photos, guest=not access.can_manage_gallery(user, gallery))
+    photo_ids = None if photos is None else [photo.pk for photo in photos]
+    guest = not access.can_manage_gallery(user, gallery)
+    totals = photos_bytes(gallery=gallery, photo_ids=photo_ids, guest=guest)
     joiner = "&" if "?" in url else "?"
     return [
         SizeOption(
@@ -179,7 +193,7 @@ def photo_menu(user, *, gallery: Gallery, photo: Photo) -> list[SizeOption]:
     if not allowed:
         return []
     guest = not access.can_manage_gallery(user, gallery)
-    table = _stored_bytes(gallery)
+    stored = _stored_bytes(gallery).get(photo.pk)
     options, kinds_offered = [], set()
     for size in allowed:
         kind = kind_sent(photo, size, guest=guest)
@@ -192,7 +206,7 @@ def photo_menu(user, *, gallery: Gallery, photo: Photo) -> list[SizeOption]:
             SizeOption(
                 size=size,
                 label=str(LABELS[size]),
-                bytes=photo_bytes(photo, kind, table),
+                bytes=stored.sent(size, guest=guest) if stored else 0,
                 url=files.photo_view_url(photo, kind, download=True),
                 long_side=_long_side(size),
             )

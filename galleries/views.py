@@ -279,20 +279,6 @@ def _photos_to_download(request, gallery: Gallery):
     )
 
 
-def _download_all_menu(request, gallery: Gallery, *, cache_key: str, timeout: int) -> list:
-    """The sizes of Download all this visitor may choose, each with about its bytes
-    (download_sizes.py): the same for every guest, kept for each change of the gallery."""
-    guest = _is_guest(request, gallery)
-    key = f"{cache_key}:download-menu:{'guest' if guest else 'manager'}"
-    menu = cache.get(key)
-    if menu is None:
-        photos = _photos_to_download(request, gallery).only("middle", "faces_blurred")
-        url = reverse("galleries:download", args=[gallery.slug])
-        menu = download_sizes.zip_menu(request.user, gallery=gallery, photos=photos, url=url)
-        cache.set(key, menu, timeout)
-    return menu
-
-
 def gallery_detail(request, slug):
     """A page of the gallery, from the cache when it has not changed since: after
     the access check, a page costs the gallery row and, while nothing changes,
@@ -330,7 +316,8 @@ def gallery_detail(request, slug):
     grid = _photo_grid(gallery, page, **grid_options)
     download_menu = []
     if download_kind and photo_count:
-        download_menu = _download_all_menu(request, gallery, cache_key=cache_key, timeout=timeout)
+        url = reverse("galleries:download", args=[gallery.slug])
+        download_menu = download_sizes.zip_menu(request.user, gallery=gallery, photos=None, url=url)
     response = render(
         request,
         "galleries/gallery_detail.html",

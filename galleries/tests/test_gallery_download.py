@@ -9,7 +9,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import StreamingHttpResponse
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import escape
 
