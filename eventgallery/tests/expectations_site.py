@@ -236,7 +236,7 @@ SITE = {
         Check("all of the public gallery at web size", "/g/{public.slug}/download/?size=web", everyone(200)),
         Check("all of the private gallery at large size", "/g/{private.slug}/download/?size=large", behind_the_code()),
         Check("all of the draft at original size", "/g/{draft.slug}/download/?size=original", managers()),
-        Check("all of the public gallery at a size that is none", "/g/{public.slug}/download/?size=huge", everyone(400)),
+        Check("all of the public gallery at no such size", "/g/{public.slug}/download/?size=huge", everyone(400)),
     ],
     # The link preview image: as the cover's file, so a private gallery's is not found without its code.
     "galleries:preview_image": [
