@@ -250,9 +250,7 @@ def test_a_blurred_photo_offers_a_guest_no_original_and_counts_its_display_image
 
 def test_the_find_me_menus_count_the_photos_of_each_download(client, gallery, photo):
     maybe = upload_photo(gallery, content=unique_jpeg(width=1800, height=1200), filename="DSC_0002.jpg")
-    html = client.get(
-        f"/g/{gallery.slug}/find-me/results/?r={results_token(gallery, you=[photo], maybe=[maybe])}"
-    ).text
+    html = client.get(f"/g/{gallery.slug}/find-me/results/?r={results_token(gallery, you=[photo], maybe=[maybe])}").text
 
     you, with_maybe = html.split('<details class="download-menu">')[1:3]
 
