@@ -103,6 +103,8 @@ def size_refused_response(exc: download_sizes.SizeRefused) -> HttpResponse:
     """The answer to a download asked at a size that is not served: why, in a sentence."""
     response = HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
+    # The message repeats what was asked: never read as anything but text.
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
