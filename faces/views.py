@@ -39,7 +39,7 @@ from faces.services import (
     selfie_upload_prepare,
 )
 from faces.uploads import SelfieUploadHandler
-from galleries import access, downloads, layout
+from galleries import access, download_sizes, downloads, layout
 from galleries.decoding import DecodeBusy
 from galleries.models import GalleryDownload
 from galleries.views import gallery_for_guest_page, photo_tile
@@ -137,7 +137,8 @@ def find_me_results(request, slug):
     you = [_match_tile(found, download_kind=download_kind) for found in results.sure]
     maybe_you = [_match_tile(found, download_kind=download_kind) for found in results.maybe]
     download_url = reverse("faces:find_me_results_download", args=[gallery.slug])
-    with_maybe = urlencode({RESULTS_PARAMETER: token, WITH_MAYBE_PARAMETER: 1})
+    download_you_url = f"{download_url}?{urlencode({RESULTS_PARAMETER: token})}"
+    download_with_maybe_url = f"{download_url}?{urlencode({RESULTS_PARAMETER: token, WITH_MAYBE_PARAMETER: 1})}"
     return render(
         request,
         "faces/find_me_results.html",
@@ -153,8 +154,15 @@ def find_me_results(request, slug):
             "maybe_you": maybe_you,
             "faces_in_selfie": results.faces_in_selfie,
             "download_kind": download_kind,
-            "download_you_url": f"{download_url}?{urlencode({RESULTS_PARAMETER: token})}",
-            "download_with_maybe_url": f"{download_url}?{with_maybe}",
+            "download_you_menu": download_sizes.zip_menu(
+                request.user, gallery=gallery, photos=[f.photo for f in results.sure], url=download_you_url
+            ),
+            "download_with_maybe_menu": download_sizes.zip_menu(
+                request.user,
+                gallery=gallery,
+                photos=[f.photo for f in [*results.sure, *results.maybe]],
+                url=download_with_maybe_url,
+            ),
             "with_maybe_count": len(you) + len(maybe_you),
         },
     )
@@ -200,8 +208,7 @@ def find_me_results_download(request, slug):
     them. Every check of the results page is made again, the link being only a link."""
     gallery, refusal = _results_gallery(request, slug)
     if refusal is None:
-        kind = access.download_kind(request.user, gallery)
-        if kind is None:
+        if access.download_kind(request.user, gallery) is None:
             raise PermissionDenied
         try:
             photos = find_me_results_photos(
@@ -220,7 +227,6 @@ def find_me_results_download(request, slug):
         request,
         gallery=gallery,
         photos=list(photos),
-        kind=kind,
         what=GalleryDownload.What.FIND_ME,
         filename=f"{gallery.slug}-my-photos.zip",
     )

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
-from galleries import access, downloads
+from galleries import access, download_sizes, downloads
 from galleries.models import Gallery, GalleryDownload
 from galleries.views import gallery_for_guest_page, grid_tiles, guest_view_count
 from ops.ratelimits import device_id
@@ -136,7 +136,9 @@ def my_favourites(request, slug):
         {
             "gallery": gallery,
             "tiles": tiles,
-            "download_kind": access.download_kind(request.user, gallery),
+            "download_menu": download_sizes.zip_menu(
+                request.user, gallery=gallery, photos=photos, url=reverse("favourites:download", args=[gallery.slug])
+            ),
             "name_form": GuestNameForm(initial={"name": name}),
             "name": name,
             "limit": settings.FAVOURITES_PER_GALLERY,
@@ -151,8 +153,7 @@ def favourites_download(request, slug):
     gallery, refused = gallery_for_guest_page(request, slug)
     if refused:
         return refused
-    kind = access.download_kind(request.user, gallery)
-    if kind is None:
+    if access.download_kind(request.user, gallery) is None:
         raise PermissionDenied
     # stored_name() reads the four file names; download_name() the uploaded one.
     photos = list(
@@ -167,7 +168,6 @@ def favourites_download(request, slug):
         request,
         gallery=gallery,
         photos=photos,
-        kind=kind,
         what=GalleryDownload.What.FAVOURITES,
         filename=f"{gallery.slug}-favourites.zip",
     )

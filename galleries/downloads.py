@@ -6,15 +6,18 @@
 - Files are stored, not compressed (JPEGs do not get smaller), so the archive's size
   is known before its first byte: the response has a Content-Length and browsers
   show progress.
-- Names inside the archive are the photos' download names (files.download_name),
-  unique whatever the case: a second "IMG_0001.jpg" becomes "IMG_0001 (2).jpg".
+- Names inside the archive are the photos' uploaded names, ending with the extension of
+  the file sent (an original keeps its name as files.download_name gives it; a large or
+  web image of "party.heic" is "party.jpg"), unique whatever the case: a second
+  "IMG_0001.jpg" becomes "IMG_0001 (2).jpg".
 - Every byte is checksummed (CRC-32, which the ZIP format requires) with ISA-L's
   CRC rather than zlib's, ten times faster, so the archive costs little more CPU
   than reading its files.
 - Which photos and which kind of file a visitor may have is the caller's business
-  (galleries/access.py): `photos_zip` zips what it is given, and `gallery_zip_response`
-  is what the three ZIP routes (Download all, Find me's "my photos", my favourites) do
-  for a visitor once they have chosen the photos.
+  (galleries/access.py, galleries/download_sizes.py): `photos_zip` zips what it is given,
+  and `gallery_zip_response` is what the three ZIP routes (Download all, Find me's "my
+  photos", my favourites) do for a visitor once they have chosen the photos: the size
+  asked (`?size=original|large|web`) if the gallery's policy gives it to them.
 """
 
 from collections.abc import Iterable
@@ -28,7 +31,7 @@ from django.utils.http import content_disposition_header
 from isal import isal_zlib
 from zipstream import ZIP_STORED, ZipStream
 
-from galleries import access, files, stats
+from galleries import access, download_sizes, files, stats
 from galleries.models import Gallery, Photo
 from ops import ratelimits
 
@@ -53,19 +56,24 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _archive_name(photo: Photo, kind: str) -> str:
+    if kind == "original":
+        return files.download_name(photo, kind)
+    uploaded = PurePath(photo.original_filename)
+    return f"{uploaded.stem or 'photo'}{PurePath(files.stored_name(photo, kind)).suffix.lower()}"
+
+
 def photos_zip(*, photos: Iterable[Photo], kind: str, blurred_as_display: bool = False) -> ZipStream:
-    """A ZIP of the photos' files of `kind` ("original" or "display"), in the order
-    given, ready to be iterated as the response's body; len() is its size in bytes.
-    A photo whose file is missing from storage is left out. With `blurred_as_display`
-    (a guest's archive), a photo whose faces were blurred gives its display image
-    instead of its original."""
-    if kind not in ("original", "display"):
+    """A ZIP of the photos' files of `kind` ("original", "display" or "middle"), in the
+    order given, ready to be iterated as the response's body; len() is its size in bytes.
+    A photo whose file is missing from storage is left out; one without a middle image
+    gives its display image. With `blurred_as_display` (a guest's archive), a photo whose
+    faces were blurred gives its display image instead of its original."""
+    if kind not in download_sizes.SIZE_OF_KIND:
         raise ValueError(f"Not a kind of file to download: {kind!r}")
+    size = download_sizes.SIZE_OF_KIND[kind]
     photos = list(photos)
-    kinds = {
-        photo.pk: "display" if blurred_as_display and kind == "original" and photo.faces_blurred else kind
-        for photo in photos
-    }
+    kinds = {photo.pk: download_sizes.kind_sent(photo, size, guest=blurred_as_display) for photo in photos}
     names = {photo.pk: files.stored_name(photo, kinds[photo.pk]) for photo in photos}
     sizes = files.stored_sizes(name for name in names.values() if name)
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
@@ -74,7 +82,7 @@ def photos_zip(*, photos: Iterable[Photo], kind: str, blurred_as_display: bool =
         name = names[photo.pk]
         if name not in sizes:
             continue
-        arcname = _unique_name(files.download_name(photo, kinds[photo.pk]), taken)
+        arcname = _unique_name(_archive_name(photo, kinds[photo.pk]), taken)
         # A generator: the file is opened only when the archive gets to it.
         archive.add(files.stored_chunks(name), arcname, size=sizes[name])
     return archive
@@ -91,14 +99,31 @@ def zip_response(archive: ZipStream, *, filename: str) -> StreamingHttpResponse:
     return response
 
 
-def gallery_zip_response(
-    request, *, gallery: Gallery, photos: list[Photo], kind: str, what: str, filename: str
-) -> HttpResponse:
-    """The ZIP of `photos` for this visitor. A guest's counts against the ZIP limits of
-    their device and address (over them: a page that asks them to wait, 429), gives a
-    photo with blurred faces as its display image, and is counted in the gallery's
-    downloads (`what`: a GalleryDownload.What); the gallery's managers get the files as
-    they are, unlimited and uncounted."""
+def size_refused_response(exc: download_sizes.SizeRefused) -> HttpResponse:
+    """The answer to a download asked at a size that is not served: why, in a sentence."""
+    response = HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    # The message repeats what was asked: never read as anything but text.
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def gallery_zip_response(request, *, gallery: Gallery, photos: list[Photo], what: str, filename: str) -> HttpResponse:
+    """The ZIP of `photos` for this visitor (who may download from the gallery: the
+    caller checked), at the size of the request's `?size=` (download_sizes.py; 400 for
+    no such size, 403 for one the gallery's policy keeps from them). A guest's counts
+    against the ZIP limits of their device and address (over them: a page that asks them
+    to wait, 429), gives a photo with blurred faces as its display image, and is counted
+    in the gallery's downloads (`what`: a GalleryDownload.What); the gallery's managers
+    get the files as they are, unlimited and uncounted."""
+    try:
+        size = download_sizes.size_chosen(request.user, gallery, request.GET.get(download_sizes.SIZE_PARAMETER))
+    except download_sizes.SizeRefused as exc:
+        return size_refused_response(exc)
+    kind = download_sizes.KIND_OF_SIZE[size]
+    if size != "original":
+        stem = filename.removesuffix(".zip")
+        filename = f"{stem}-{size}.zip"
     if access.can_manage_gallery(request.user, gallery):
         return zip_response(photos_zip(photos=photos, kind=kind), filename=filename)
     window = settings.ZIP_DOWNLOAD_WINDOW_S

@@ -20,7 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, focal, layout, services, share, stats
+from galleries import access, download_sizes, downloads, files, focal, layout, services, share, stats
 from galleries.alt_text import photo_alt
 from galleries.contact import gallery_contact
 from galleries.decoding import DecodeBusy
@@ -280,25 +280,6 @@ def _photos_to_download(request, gallery: Gallery):
     )
 
 
-def _download_all_size(
-    request, gallery: Gallery, kind: str, *, original_bytes: int, cache_key: str, timeout: int
-) -> int:
-    """About the size of the gallery's ZIP in bytes, for the button. The originals'
-    sizes are in the database (the archive adds some 100 bytes a photo); the display
-    images' are asked of the storage, once for each change of the gallery."""
-    if kind == "original":
-        return original_bytes
-    size = cache.get(f"{cache_key}:zip-size:{kind}")
-    if size is None:
-        size = len(
-            downloads.photos_zip(
-                photos=_photos_to_download(request, gallery), kind=kind, blurred_as_display=_is_guest(request, gallery)
-            )
-        )
-        cache.set(f"{cache_key}:zip-size:{kind}", size, timeout)
-    return size
-
-
 def gallery_detail(request, slug):
     """A page of the gallery, from the cache when it has not changed since: after
     the access check, a page costs the gallery row and, while nothing changes,
@@ -334,11 +315,10 @@ def gallery_detail(request, slug):
     if cacheable and (cached := cache.get(page_key)) is not None:
         return _shared_page_response(request, *cached)
     grid = _photo_grid(gallery, page, **grid_options)
-    download_all_size = None
+    download_menu = []
     if download_kind and photo_count:
-        download_all_size = _download_all_size(
-            request, gallery, download_kind, original_bytes=original_bytes, cache_key=cache_key, timeout=timeout
-        )
+        url = reverse("galleries:download", args=[gallery.slug])
+        download_menu = download_sizes.zip_menu(request.user, gallery=gallery, photos=None, url=url)
     response = render(
         request,
         "galleries/gallery_detail.html",
@@ -348,7 +328,7 @@ def gallery_detail(request, slug):
             "hero": hero,
             "grid": mark_safe(grid),
             "download_kind": download_kind,
-            "download_all_size": download_all_size,
+            "download_menu": download_menu,
             "preview": share.gallery_link_preview(
                 gallery=gallery,
                 base_url=base_url,
@@ -421,6 +401,7 @@ def photo_detail(request, slug, key):
         {
             "gallery": gallery,
             "tile": photo_tile(photo, download_kind=access.download_kind(request.user, gallery)),
+            "download_menu": download_sizes.photo_menu(request.user, gallery=gallery, photo=photo),
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,
@@ -565,14 +546,12 @@ def gallery_download(request, slug):
     gallery, refusal = gallery_for_guest_page(request, slug)
     if refusal is not None:
         return refusal
-    kind = access.download_kind(request.user, gallery)
-    if kind is None:
+    if access.download_kind(request.user, gallery) is None:
         raise PermissionDenied
     return downloads.gallery_zip_response(
         request,
         gallery=gallery,
         photos=list(_photos_to_download(request, gallery)),
-        kind=kind,
         what=GalleryDownload.What.ALL,
         filename=f"{gallery.slug}.zip",
     )

@@ -232,6 +232,11 @@ SITE = {
             after=_the_ready_photos_only("others_photo"),
         ),
         Check("all of a gallery that does not exist", "/g/no-such-gallery/download/", everyone(404)),
+        # The sizes (galleries/download_sizes.py): the public gallery gives guests the originals.
+        Check("all of the public gallery at web size", "/g/{public.slug}/download/?size=web", everyone(200)),
+        Check("all of the private gallery at large size", "/g/{private.slug}/download/?size=large", behind_the_code()),
+        Check("all of the draft at original size", "/g/{draft.slug}/download/?size=original", managers()),
+        Check("all of the public gallery at no such size", "/g/{public.slug}/download/?size=huge", everyone(400)),
     ],
     # The link preview image: as the cover's file, so a private gallery's is not found without its code.
     "galleries:preview_image": [
@@ -685,6 +690,11 @@ SITE = {
             "/g/{public.slug}/find-me/results/download/?r={find_me_results[public]}",
             everyone(200),
             after=_the_ready_photos_only("public_photo"),
+        ),
+        Check(
+            "the photos Find me found in the public gallery, at web size",
+            "/g/{public.slug}/find-me/results/download/?r={find_me_results[public]}&size=web",
+            everyone(200),
         ),
         Check(
             "the photos Find me found in the private gallery",

@@ -82,8 +82,8 @@ def test_a_guest_says_a_photo_is_not_them(live_server, transactional_db, monkeyp
             expect(page.locator("li.match")).to_have_count(2)
 
             # "Download all my photos" and "With the maybes" leave them out.
-            assert _zip_names(page, ".find-me-download a >> nth=0") == ["IMG_0.jpg"]
-            assert _zip_names(page, ".find-me-download a >> nth=1") == ["IMG_0.jpg", "IMG_3.jpg"]
+            assert _zip_names(page, ".find-me-download details >> nth=0 >> a >> nth=0") == ["IMG_0.jpg"]
+            assert _zip_names(page, ".find-me-download details >> nth=1 >> a >> nth=0") == ["IMG_0.jpg", "IMG_3.jpg"]
             assert policy.violations == []
         finally:
             browser.close()

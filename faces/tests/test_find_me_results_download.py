@@ -37,8 +37,10 @@ def _archive(response) -> zipfile.ZipFile:
     return archive
 
 
-def _download_links(html: str) -> list[str]:
-    return [unquote(unescape(href)) for href in re.findall(r'<a class="button[^"]*" href="([^"]+)" download>', html)]
+def _download_links(html: str, size: str = "original") -> list[str]:
+    """The menus' links to a size, without the size: the route's address."""
+    pattern = r'<a class="download-menu-option" href="([^"]+)" download data-size="' + size + '"'
+    return [unquote(unescape(href)).removesuffix(f"&size={size}") for href in re.findall(pattern, html)]
 
 
 @pytest.fixture
@@ -107,10 +109,12 @@ def test_display_size_downloads_give_the_display_images(client, gallery, photos)
 
     archive = _archive(client.get(download_url(gallery, token)))
 
-    assert archive.namelist() == ["IMG_0-display.jpg"]
+    assert archive.namelist() == ["IMG_0.jpg"]
     with photos[0].display.open("rb") as fh:
-        assert archive.read("IMG_0-display.jpg") == fh.read()
-    assert ", display size)" in client.get(f"/g/{gallery.slug}/find-me/results/?r={token}").text
+        assert archive.read("IMG_0.jpg") == fh.read()
+    page = client.get(f"/g/{gallery.slug}/find-me/results/?r={token}").text
+    assert _download_links(page, "original") == []
+    assert _download_links(page, "large") == _download_links(page, "web") == [download_url(gallery, token)]
 
 
 def test_without_downloads_there_is_no_link_and_the_route_refuses(client, gallery, photos):

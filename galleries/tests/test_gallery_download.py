@@ -9,7 +9,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import StreamingHttpResponse
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -101,15 +100,18 @@ def test_several_hundred_photos_are_streamed_without_holding_them_in_memory(clie
     assert peak < 4 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
 
 
-def test_the_button_tells_the_number_and_size_and_is_a_plain_link(client, db):
+def test_the_menu_tells_the_number_and_each_size_in_mb_and_holds_plain_links(client, db):
     gallery = make_gallery()
     sizes = [upload_photo(gallery).file_size for _ in range(3)]
 
     page = client.get(gallery.get_absolute_url()).text
 
-    assert f'href="/g/{gallery.slug}/download/"' in page
-    assert "Download all <span" in page
-    assert f"(3 photos, about {filesizeformat(sum(sizes))})" in page
+    assert '<details class="download-menu">' in page
+    assert "Download all <span" in page and "(3 photos)" in page
+    for size in ("original", "large", "web"):
+        assert f'href="/g/{gallery.slug}/download/?size={size}" download data-size="{size}"' in page
+    megabytes = round((sum(sizes) + 3 * 150) / 1e6, 1)
+    assert f"about {max(0.1, megabytes):g} MB" in page
 
 
 def test_a_list_of_photos_is_zipped_for_find_me(db):
@@ -163,14 +165,14 @@ def test_display_size_only_gives_guests_the_display_images(client, db, owner):
     page = client.get(gallery.get_absolute_url()).text
     photo_page = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
 
-    assert archive.namelist() == ["Wedding 042-display.jpg"]
-    assert archive.read("Wedding 042-display.jpg") == default_storage.open(photo.display.name).read()
+    assert archive.namelist() == ["Wedding 042.jpg"]
+    assert archive.read("Wedding 042.jpg") == default_storage.open(photo.display.name).read()
     assert client.get(f"/photos/{photo.key}/original", {"download": 1}).status_code == 403
     assert client.get(f"/photos/{photo.key}/display", {"download": 1}).status_code == 200
     assert f'data-download="{escape(file_url(photo, "display", download=True))}"' in page
     assert "/original" not in page
-    assert "display size)" in page
-    assert f'href="{escape(file_url(photo, "display", download=True))}">Download</a>' in photo_page
+    assert 'data-size="large"' in page and 'data-size="web"' in page and 'data-size="original"' not in page
+    assert f'href="{escape(file_url(photo, "display", download=True))}" download data-size="large"' in photo_page
 
 
 def test_no_downloads_leaves_guests_the_images_to_look_at_only(client, db, owner):
