@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import common
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
@@ -112,9 +114,7 @@ PIPELINES = {"ours": ours, "pyvips": vips}
 
 
 def timed(pipeline, path: Path) -> float:
-    start = time.perf_counter()
-    pipeline(path)
-    return time.perf_counter() - start
+    return common.timed(pipeline, path)[1]
 
 
 def reference_display(path: Path):
