@@ -19,7 +19,6 @@ closes, and PostgreSQL's test database could not be dropped).
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import os
 from datetime import timedelta
@@ -33,7 +32,7 @@ from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, upload_photo
-from galleries.tests.test_browser import CHROMIUM_ARGS, IMAGE_LOADED, PolicyWatch, _chromium_or_skip
+from galleries.tests.test_browser import IMAGE_LOADED, one_browser
 
 SCREENS = [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]
 SCHEMES = ["light", "dark"]
@@ -50,30 +49,6 @@ CROPS = [
     (860, 0, 1280, 630),
     (100, 150, 700, 550),
 ]
-
-
-@contextlib.contextmanager
-def _one_browser():
-    """Headless Chromium for a phase, and a function that opens a watched context in it."""
-    executable = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-
-        @contextlib.contextmanager
-        def watched_context(screen: dict, scheme: str):
-            context = browser.new_context(viewport=screen, color_scheme=scheme)
-            context.set_default_timeout(10_000)
-            try:
-                yield context, PolicyWatch(context)
-            finally:
-                context.close()
-
-        try:
-            yield watched_context
-        finally:
-            browser.close()
 
 
 @functools.cache
@@ -131,10 +106,10 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
     found = []
 
     # No gallery yet: the home page says what this is.
-    with _one_browser() as watched_context:
+    with one_browser() as watched_context:
         for screen in SCREENS:
             for scheme in SCHEMES:
-                with watched_context(screen, scheme) as (context, policy):
+                with watched_context(screen, color_scheme=scheme) as (context, policy):
                     pages = {"home-empty": "/", "not-found": "/g/no-such-gallery/"}
                     _walk(context, site, pages, found, shots, f"{screen['width']}-{scheme}")
                     assert policy.violations == []
@@ -170,11 +145,11 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
     }
 
     results_url = None
-    with _one_browser() as watched_context:
+    with one_browser() as watched_context:
         for screen in SCREENS:
             for scheme in SCHEMES:
                 suffix = f"{screen['width']}-{scheme}"
-                with watched_context(screen, scheme) as (context, policy):
+                with watched_context(screen, color_scheme=scheme) as (context, policy):
                     _walk(context, site, pages, found, shots, suffix)
                     page = context.new_page()
                     if results_url is None:
