@@ -170,7 +170,8 @@ def gunicorn(
     cwd: Path = PROJECT_ROOT,
     log: Path | None = None,
     ready_path: str = "/healthz",
-    timeout_s: float = 30,
+    # Generous: the master loads the face models before it forks, slow on a busy machine.
+    timeout_s: float = 120,
 ) -> Iterator[Server]:
     """gunicorn on a free loopback port, up (its `ready_path` answers) before the block runs
     and stopped after it, whatever happens. `command` is gunicorn_command()'s for the address
