@@ -182,9 +182,7 @@ def gunicorn(
     argv = [part.replace("{address}", address) for part in (command or gunicorn_command("{address}"))]
     output = log.open("w") if log else subprocess.DEVNULL
     try:
-        process = subprocess.Popen(
-            argv, cwd=cwd, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT if log else None
-        )
+        process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT)
     finally:
         if log:
             output.close()
