@@ -75,6 +75,8 @@ def django_setup(env: dict[str, str] | None = None) -> None:
 
     os.environ.update(env or {})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
+    # A script that needs no project of its own (the face benchmarks) runs without a .env too.
+    os.environ.setdefault("SECRET_KEY", SECRET_KEY)
     django.setup()
 
 
