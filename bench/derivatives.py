@@ -43,6 +43,10 @@ def configure_django() -> None:
             PHOTO_THUMB_SIZE=THUMB_EDGE,
             PHOTO_MIDDLE_SIZE=MIDDLE_EDGE,
             PHOTO_DISPLAY_SIZE=DISPLAY_EDGE,
+            # The web process's decode budget (galleries/decoding.py), at the project's defaults.
+            DECODE_CONCURRENCY=1,
+            DECODE_MEMORY_MB=512,
+            DECODE_WAIT_S=0.5,
         )
 
 
