@@ -7,7 +7,7 @@ PORT ?= 8000
 # The second pass of the suite runs on PostgreSQL; `make test` starts the local server if it is down.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-dev run worker test test-sqlite test-postgres lint format migrations-check browser bench clean
+.PHONY: install install-dev run worker test test-sqlite test-postgres lint precommit format migrations-check browser bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +66,14 @@ test-postgres: install-dev
 	@bin/ensure-postgres "$(TEST_POSTGRES_URL)"
 	DATABASE_URL="$(TEST_POSTGRES_URL)" $(PY) -m pytest
 
+# The hooks of .pre-commit-config.yaml (ruff lint and format, django-upgrade, large files,
+# private keys) over every tracked file; all run from .venv, offline.
 lint: install-dev
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
+
+# Runs the same hooks on the staged files before each `git commit`.
+precommit: install-dev
+	$(VENV)/bin/pre-commit install
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

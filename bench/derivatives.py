@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import common
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
@@ -41,6 +43,10 @@ def configure_django() -> None:
             PHOTO_THUMB_SIZE=THUMB_EDGE,
             PHOTO_MIDDLE_SIZE=MIDDLE_EDGE,
             PHOTO_DISPLAY_SIZE=DISPLAY_EDGE,
+            # The web process's decode budget (galleries/decoding.py), at the project's defaults.
+            DECODE_CONCURRENCY=1,
+            DECODE_MEMORY_MB=512,
+            DECODE_WAIT_S=0.5,
         )
 
 
@@ -112,9 +118,7 @@ PIPELINES = {"ours": ours, "pyvips": vips}
 
 
 def timed(pipeline, path: Path) -> float:
-    start = time.perf_counter()
-    pipeline(path)
-    return time.perf_counter() - start
+    return common.timed(pipeline, path)[1]
 
 
 def reference_display(path: Path):

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import os
 
+import common
+
 # One BLAS thread per process: the workers are pinned to one core each, and OpenBLAS
 # would otherwise start a thread per core in each of them. Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -162,13 +164,12 @@ def worker(root: str, core: str, out: str, *paths: str) -> int:
     faces = {}
     start = time.time()
     for path in paths:
-        wall, cpu = time.perf_counter(), time.process_time()
         # As the worker: the whole photo decoded, then the faces found and described.
-        with Image.open(path) as image:
+        with common.Stopwatch() as watch, Image.open(path) as image:
             image.load()
             found = find_faces(image)
         boxes = [(f.box.left, f.box.top, f.box.left + f.box.width, f.box.top + f.box.height) for f in found]
-        faces[path] = (time.perf_counter() - wall, time.process_time() - cpu, (boxes, [f.descriptor for f in found]))
+        faces[path] = (watch.wall_s, watch.cpu_s, (boxes, [f.descriptor for f in found]))
     end = time.time()
     status = Path("/proc/self/status").read_text().splitlines()
     peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))

@@ -55,6 +55,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import common
 import numpy as np
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,9 +82,7 @@ SPECTRUM_SHIFT = 4
 def main() -> int:
     args = parse_args()
     if args.phase:
-        import django
-
-        django.setup()
+        common.django_setup()
         return seed(args) if args.phase == "seed" else measure(args)
 
     with tempfile.TemporaryDirectory(prefix="eventgallery-bench-") as directory:
@@ -92,15 +91,7 @@ def main() -> int:
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "eventgallery.settings",
-                "DATABASE_URL": database_url,
-                "SECRET_KEY": "benchmark-only-secret-key",
-                "DEBUG": "false",
-                "MEDIA_ROOT": str(root / "media"),
-                "LOG_LEVEL": "WARNING",
-                "FACE_ENGINE": "local",
-                # Empty values win over a developer's .env: local storage, no bucket.
-                "AWS_STORAGE_BUCKET_NAME": "",
-                "S3_BUCKET": "",
+                **common.project_env(root, DATABASE_URL=database_url, FACE_ENGINE="local"),
             }
             print(f"database: {database_name}")
             for phase in ("seed", "measure"):
@@ -229,7 +220,6 @@ class Population:
 
 
 def seed(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -240,7 +230,7 @@ def seed(args: argparse.Namespace) -> int:
     from galleries.tests.factories import bulk_ready_photos
 
     started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
+    common.migrate()
     engine = get_engine()
     real = {name: engine.index(image, collection="bench", photo_id=0) for name, image in real_photos().items()}
     # Left to right, as face_images.GROUP_PHOTO_FACE_CENTRES (the selfies) are.

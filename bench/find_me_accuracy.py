@@ -26,8 +26,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import common
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ("dev", "lfw-dev", "event seed 1", "event seed 2")
@@ -50,26 +51,18 @@ def _sets(shared: Path, tmp: Path) -> dict[str, list[str]]:
 def _evaluate(name: str, arguments: list[str], tmp: Path, report: Path) -> dict:
     work = tmp / name.replace(" ", "-")
     work.mkdir()
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(work / "media"),
-        "AWS_STORAGE_BUCKET_NAME": "",
-        "S3_BUCKET": "",
-    }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
-    started = time.monotonic()
-    subprocess.run(
-        [*manage, "evaluate_faces", *arguments, "--json", str(report), "-v0"],
-        check=True,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
+    env = {**os.environ, **common.project_env(work, DEBUG="true")}
+    common.migrate(env)
+    with common.Stopwatch() as watch:
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "evaluate_faces", *arguments, "--json", str(report), "-v0"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
     figures = json.loads(report.read_text())
-    figures["wall_s"] = round(time.monotonic() - started)
+    figures["wall_s"] = round(watch.wall_s)
     return figures
 
 

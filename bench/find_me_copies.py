@@ -21,10 +21,10 @@ import argparse
 import csv
 import io
 import itertools
-import os
 import sys
 from pathlib import Path
 
+import common
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
@@ -81,10 +81,7 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--sets", default="dev,lfw-dev")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
-    import django
-
-    django.setup()
+    common.django_setup()
     for name in args.sets.split(","):
         measure(args.shared / name)
 

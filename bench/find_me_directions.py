@@ -28,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import common
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
-    import django
-
-    django.setup()
+    common.django_setup()
 
 
 # --- The sets, described once -------------------------------------------------------

@@ -22,17 +22,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+import common
+
+PROJECT_ROOT = common.PROJECT_ROOT
 BUDGET = 0.40
 PHOTO_COUNT = 2000
 PER_PAGE = 60
@@ -64,30 +64,13 @@ class Run:
     server_cpu_ms: float | None = None  # gunicorn's CPU time per request, master and workers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def gunicorn_command(address: str, workers: int, env: dict[str, str]) -> tuple[list[str], str]:
-    script = Path(sys.executable).with_name("gunicorn")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
-    command += ["eventgallery.wsgi", "-b", address]
+def gunicorn_command(workers: int, env: dict[str, str]) -> tuple[list[str], str]:
     config = PROJECT_ROOT / "gunicorn.conf.py"
+    command = common.gunicorn_command("{address}", workers=workers)
     if config.exists():
         # The production settings (workers, threads, recycling); only the address is ours.
-        return [*command, "-c", str(config)], f"{config.name} ({describe_config(config, env)})"
-    return [*command, "-w", str(workers)], f"-w {workers} (no gunicorn.conf.py)"
+        return command, f"{config.name} ({describe_config(config, env)})"
+    return command, f"-w {workers} (no gunicorn.conf.py)"
 
 
 def describe_config(config: Path, env: dict[str, str]) -> str:
@@ -103,19 +86,6 @@ def fetch(url: str) -> tuple[int, dict[str, str], str]:
             return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
-
-
-def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url} within {timeout_s:.0f} s")
 
 
 def check_pages(base: str, static_path: str, static_file: Path) -> None:
@@ -202,41 +172,21 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
 
-    with tempfile.TemporaryDirectory(prefix="eventgallery-bench-") as directory:
-        root = Path(directory)
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "DEBUG": "false",
-            # wrk speaks plain HTTP to gunicorn, as a TLS-terminating proxy would.
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "MEDIA_ROOT": str(root / "media"),
-            "STATIC_ROOT": str(root / "static"),
-            "PHOTOS_PER_PAGE": str(PER_PAGE),
-            "LOG_LEVEL": "WARNING",
-            # Empty values win over a developer's .env: photos on local storage, as on one box.
-            "AWS_STORAGE_BUCKET_NAME": "",
-            "S3_BUCKET": "",
-        }
+    # wrk speaks plain HTTP to gunicorn, as a TLS-terminating proxy would (common.project_env).
+    with common.project(PHOTOS_PER_PAGE=str(PER_PAGE)) as (root, env):
+        env = {**os.environ, **env}
         started = time.monotonic()
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        ready = manage(env, "shell", "-c", SEED).split()[-1]
+        common.migrate(env, collectstatic=True)
+        ready = common.manage(env, "shell", "-c", SEED).split()[-1]
         manifest = json.loads((root / "static" / "staticfiles.json").read_text())
         static_path = "/static/" + manifest["paths"][STATIC_FILE]
         static_file = root / "static" / manifest["paths"][STATIC_FILE]
         print(f"set up in {time.monotonic() - started:.1f} s: a gallery of {ready} ready photos")
 
-        address = f"127.0.0.1:{free_port()}"
-        base = f"http://{address}"
-        command, how = gunicorn_command(address, args.workers, env)
+        command, how = gunicorn_command(args.workers, env)
         log_path = root / "gunicorn.log"
-        with log_path.open("w") as log:
-            server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(base + static_path, server)
+        with common.gunicorn(env, command=command, log=log_path, ready_path=static_path) as gunicorn:
+            server, base = gunicorn.process, gunicorn.url
             check_pages(base, static_path, static_file)
             targets = {
                 "static file (whitenoise)": static_path,
@@ -261,16 +211,6 @@ def main() -> None:
                     if cpu_before is not None and cpu_after is not None and run.requests:
                         run.server_cpu_ms = (cpu_after - cpu_before) * 1000 / run.requests
                     runs[name].append(run)
-        except Exception:
-            print(f"--- gunicorn log\n{log_path.read_text()[-4000:]}", file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(

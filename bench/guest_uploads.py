@@ -29,20 +29,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from zip_download import free_port, make_jpegs  # noqa: E402
+import common
+from zip_download import make_jpegs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUDGET = 0.85
@@ -171,42 +168,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="eventgallery-bench-guest-") as directory:
-        root = Path(directory)
-        media = root / "media"
-        media.mkdir()
-        env = {
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "SESSION_COOKIE_SECURE": "false",
-            "CSRF_COOKIE_SECURE": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,testserver",
-            "MEDIA_ROOT": str(media),
-            "STATIC_ROOT": str(root / "static"),
-            "LOG_LEVEL": "WARNING",
-            "AWS_STORAGE_BUCKET_NAME": "",
-            "S3_BUCKET": "",
-            "WEB_CONCURRENCY": "2",
-            # The limits are not what is measured.
-            "GUEST_UPLOADS_PER_DEVICE": "100000",
-            "GUEST_UPLOADS_PER_ADDRESS": "100000",
-            "GUEST_UPLOADS_PER_GALLERY": "100000",
-        }
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
-        sys.path.insert(0, str(PROJECT_ROOT))
-        import django
-
-        django.setup()
+    # The limits are not what is measured.
+    limits = {name: "100000" for name in ("PER_DEVICE", "PER_ADDRESS", "PER_GALLERY")}
+    with common.project(
+        "eventgallery-bench-guest-", WEB_CONCURRENCY="2", **{f"GUEST_UPLOADS_{k}": v for k, v in limits.items()}
+    ) as (root, env):
+        common.django_setup(env)
         from django.contrib.auth import get_user_model
-        from django.core.management import call_command
 
         from galleries.models import Gallery
 
-        call_command("migrate", verbosity=0)
-        call_command("collectstatic", verbosity=0, interactive=False)
+        common.migrate(collectstatic=True)
         get_user_model().objects.create_superuser("organizer", "o@example.com", PASSWORD)
         sources = root / "sources"
         sources.mkdir()
@@ -224,21 +196,8 @@ def main() -> None:
             f"counting it against the three guest upload limits {limits_ms:.1f} ms"
         )
 
-        port = free_port()
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        command = [str(gunicorn), "eventgallery.wsgi", "-b", f"127.0.0.1:{port}", "-c", "gunicorn.conf.py"]
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if Session(port).request("GET", "/healthz")[0] in (200, 503):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("gunicorn did not start") from None
-                    time.sleep(0.2)
-
+        with common.gunicorn(env) as gunicorn:
+            port = gunicorn.port
             organizer = Session(port)
             token = organizer.form_token("/admin/login/")
             status, _ = organizer.request(
@@ -281,13 +240,6 @@ def main() -> None:
                     f"file), organizer {admin['mb_s']:.1f} MB/s ({admin['median_file_s'] * 1000:.0f} ms a file)"
                 )
                 assert guest_gallery.photos.count() == admin_gallery.photos.count() == len(files)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
     guest = statistics.median(r["mb_s"] for r in results["guest"])
     admin = statistics.median(r["mb_s"] for r in results["organizer"])

@@ -40,7 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+import common
+
+PROJECT_ROOT = common.PROJECT_ROOT
 BUDGET = 1 / 3
 SLUG = "phone-bytes"
 WIDTH, HEIGHT = 6000, 4000
@@ -110,11 +112,7 @@ def photo_variants(count: int):
 
 def seed(count: int) -> None:
     """Runs in a child process with the bench's environment: the gallery and its photos."""
-    sys.path.insert(0, str(PROJECT_ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
-    import django
-
-    django.setup()
+    common.django_setup()
     from django.core.files.base import ContentFile
 
     from galleries import services
@@ -139,14 +137,11 @@ def run(command: list[str], *, cwd: Path, env: dict[str, str]) -> str:
 
 
 def start_server(tree: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-    from gallery_page import free_port, wait_until_up
-
-    address = f"127.0.0.1:{free_port()}"
-    command = [sys.executable, "-m", "gunicorn", "eventgallery.wsgi", "-b", address, "-w", "2", "--threads", "4"]
+    address = f"127.0.0.1:{common.free_port()}"
+    command = common.gunicorn_command(address, config=False, workers=2, threads=4)
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wait_until_up(f"http://{address}/g/{SLUG}/", server)
+    common.wait_until_up(f"http://{address}/g/{SLUG}/", server)
     return server, f"http://{address}"
 
 
@@ -255,20 +250,8 @@ def main() -> None:
     before_tree = root / "main"
     servers = []
     try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-            "MEDIA_ROOT": str(root / "media"),
-            "PHOTOS_PER_PAGE": "60",
-            "LOG_LEVEL": "WARNING",
-            "AWS_STORAGE_BUCKET_NAME": "",
-            "S3_BUCKET": "",
-            "FACE_SEARCH_ENABLED": "false",
-        }
+        # Plain HTTP on loopback (common.project_env).
+        env = {**os.environ, **common.project_env(root, PHOTOS_PER_PAGE="60", FACE_SEARCH_ENABLED="false")}
         started = time.monotonic()
         run(["git", "worktree", "add", "--detach", str(before_tree), "main"], cwd=PROJECT_ROOT, env=env)
         commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=before_tree, env=env).strip()
@@ -276,9 +259,7 @@ def main() -> None:
         for tree in trees.values():
             # Each tree's migrations on the one database: each code finds its columns
             # (and ignores the other's).
-            run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=tree, env=env)
-            static_env = {**env, "STATIC_ROOT": str(root / f"static-{tree.name}")}
-            run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=tree, env=static_env)
+            common.migrate({**env, "STATIC_ROOT": str(root / f"static-{tree.name}")}, collectstatic=True, cwd=tree)
         print(
             run(
                 [sys.executable, str(Path(__file__).resolve()), "--seed", "--photos", str(args.photos)],

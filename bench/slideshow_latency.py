@@ -32,21 +32,19 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-from gallery_page import free_port, wait_until_up  # noqa: E402
-from phone_bytes import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+import common
+from phone_bytes import CHROMIUM, CHROMIUM_ARGS
+
+PROJECT_ROOT = common.PROJECT_ROOT
 
 SLUG = "slideshow-latency"
 # Each slide that becomes the one shown: its src and the page's clock.
@@ -80,14 +78,8 @@ def photo_jpeg(seed: int) -> bytes:
 
 
 def django_setup(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "eventgallery.settings"
     # Playwright's sync API keeps an event loop in the main thread; the ORM runs in another.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sys.path.insert(0, str(PROJECT_ROOT))
-    import django
-
-    django.setup()
+    common.django_setup({**env, "DJANGO_ALLOW_ASYNC_UNSAFE": "true"})
 
 
 def make_gallery(shown: int, pending: int, seed: int):
@@ -211,22 +203,8 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
 
     root = Path(tempfile.mkdtemp(prefix="eventgallery-slideshow-latency-"))
-    env = {
-        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "SECRET_KEY": "benchmark-only-secret-key",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-        "MEDIA_ROOT": str(root / "media"),
-        "STATIC_ROOT": str(root / "static"),
-        "LOG_LEVEL": "WARNING",
-        "FACE_SEARCH_ENABLED": "false",
-    }
-    full_env = {**os.environ, **env}
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=PROJECT_ROOT, env=full_env, check=True, capture_output=True
-        )
+    env = common.project_env(root, FACE_SEARCH_ENABLED="false")  # plain HTTP on loopback
+    common.migrate(env, collectstatic=True)
     django_setup(env)
 
     from playwright.sync_api import sync_playwright
@@ -238,30 +216,20 @@ def main() -> None:
             for number, config in enumerate(args.configs.split(",")):
                 poll, interval = (float(part) for part in config.split(":"))
                 span = args.span or 4 * interval * args.photos / 3
-                address = f"127.0.0.1:{free_port()}"
-                server_env = {**full_env, "SLIDESHOW_POLL_S": str(poll), "SLIDESHOW_INTERVAL_S": str(interval)}
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "eventgallery.wsgi", "-b", address, "-w", "1", "--threads", "4"],
-                    cwd=PROJECT_ROOT,
-                    env=server_env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=(root / f"server-{number}.log").open("w"),
-                )
-                try:
-                    wait_until_up(f"http://{address}/", server)
+                server_env = {**env, "SLIDESHOW_POLL_S": str(poll), "SLIDESHOW_INTERVAL_S": str(interval)}
+                command = common.gunicorn_command("{address}", config=False, workers=1, threads=4)
+                log = root / f"server-{number}.log"
+                with common.gunicorn(server_env, command=command, log=log, ready_path="/") as server:
                     started = time.monotonic()
                     found = measure(
                         browser,
-                        f"http://{address}",
+                        server.url,
                         poll=poll,
                         interval=interval,
                         photos=args.photos,
                         span=span,
                         seed=number + 1,
                     )
-                finally:
-                    server.terminate()
-                    server.wait(timeout=10)
                 rows.append((poll, interval, span, breakdown(found), time.monotonic() - started))
         finally:
             browser.close()

@@ -31,6 +31,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
+import common
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUDGET_MB = 150
 WIDTH = HEIGHT = 12_000  # 144 megapixels
@@ -156,7 +158,7 @@ def make_selfie(path: Path, image_format: str, width: int, height: int) -> None:
 
 def measure(checker: str, path: Path) -> dict:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "eventgallery.settings"}
-    environment.setdefault("SECRET_KEY", "bench-only-secret-key")
+    environment.setdefault("SECRET_KEY", common.SECRET_KEY)
     result = subprocess.run(
         [sys.executable, "-c", MEASURE, checker, str(path)],
         cwd=PROJECT_ROOT,

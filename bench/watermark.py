@@ -18,8 +18,9 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import common
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from derivatives import configure_django, make_photo, pin_to_one_core  # noqa: E402
@@ -65,9 +66,8 @@ def main() -> None:
 
         def run(mark):
             with path.open("rb") as fileobj:
-                start = time.perf_counter()
-                derivatives = make_derivatives(fileobj, mark=mark)
-                return time.perf_counter() - start, derivatives
+                derivatives, seconds = common.timed(make_derivatives, fileobj, mark=mark)
+                return seconds, derivatives
 
         names = list(variants)
         samples = {name: [] for name in names}
@@ -100,10 +100,10 @@ def main() -> None:
         for name in names[1:]:
             timings = []
             for _ in range(50):
-                start = time.perf_counter()
-                watermark.apply(display, variants[name])
-                watermark.apply(middle, variants[name])
-                timings.append(time.perf_counter() - start)
+                with common.Stopwatch() as watch:
+                    watermark.apply(display, variants[name])
+                    watermark.apply(middle, variants[name])
+                timings.append(watch.wall_s)
             print(f"  {name:<20} {statistics.median(timings) * 1000:5.1f} ms per photo")
 
 

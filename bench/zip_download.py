@@ -40,16 +40,15 @@ import http.client
 import io
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+import common
+
+PROJECT_ROOT = common.PROJECT_ROOT
 BUDGET = 0.80
 SLUG = "bench-zip"
 CHUNK = 1024 * 1024
@@ -196,29 +195,10 @@ def stream_zip(application) -> dict:
     return {"bytes": sent, "seconds": elapsed, "first_byte": first_byte, "rss": rss, "peak": max(peak, rss["end"])}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def through_gunicorn(env: dict[str, str]) -> dict:
-    address = f"127.0.0.1:{free_port()}"
-    host, port = address.split(":")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "eventgallery.wsgi", "-b", address, "-c", str(PROJECT_ROOT / "gunicorn.conf.py")]
-    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection((host, int(port)), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    with common.gunicorn(env) as gunicorn:
+        server = gunicorn.process
+        connection = http.client.HTTPConnection(gunicorn.host, gunicorn.port, timeout=60)
         connection.request("GET", f"/g/{SLUG}/download/")
         response = connection.getresponse()
         assert response.status == 200, response.status
@@ -250,13 +230,6 @@ def through_gunicorn(env: dict[str, str]) -> dict:
         sampler.join()
         assert sent == length, f"Content-Length {length}, sent {sent}"
         return {"bytes": sent, "seconds": elapsed, "samples": samples}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def main() -> None:
@@ -276,33 +249,13 @@ def main() -> None:
     args = parser.parse_args()
     sources_to_run = ["memory", "disk"] if args.source == "both" else [args.source]
 
-    with tempfile.TemporaryDirectory(prefix="eventgallery-bench-zip-") as directory:
-        root = Path(directory)
+    with common.project("eventgallery-bench-zip-") as (root, env):
         media = root / "media"
-        media.mkdir()
-        env = {
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,testserver",
-            "MEDIA_ROOT": str(media),
-            "LOG_LEVEL": "WARNING",
-            # Empty values win over a developer's .env: photos on local storage.
-            "AWS_STORAGE_BUCKET_NAME": "",
-            "S3_BUCKET": "",
-        }
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventgallery.settings")
-        sys.path.insert(0, str(PROJECT_ROOT))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        common.django_setup(env)
         from django.core.wsgi import get_wsgi_application
 
         started = time.monotonic()
-        call_command("migrate", verbosity=0)
+        common.migrate()
         sources_folder = root / "sources"
         sources_folder.mkdir()
         sources = make_jpegs(sources_folder, args.distinct)

@@ -21,7 +21,7 @@ from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import face_on, face_search_gallery, jpeg
 from galleries.models import Gallery
 from galleries.tests.factories import upload_photo
-from galleries.tests.test_browser import IMAGE_LOADED, watched_browser
+from galleries.tests.test_browser import IMAGE_LOADED, one_browser
 
 CENTRE = GROUP_PHOTO_FACE_CENTRES[2]
 # Crops of the 1280 x 886 group photo around the third person's face: portrait,
@@ -97,59 +97,64 @@ def test_it_keeps_every_result_whole_and_apart_from_320_pixels_up(live_server, t
     url = f"{live_server.url}/g/{gallery.slug}/find-me/results/?r={token}"
     shots = Path(os.environ["RESULTS_SCREENSHOTS"]) if os.environ.get("RESULTS_SCREENSHOTS") else None
 
-    for width in WIDTHS:
-        for scheme in ["light", "dark"] if shots else ["light"]:
-            with watched_browser({"width": width, "height": 844}, color_scheme=scheme) as (context, policy):
-                page = context.new_page()
-                page.goto(url)
-                for image in page.locator(".match img").element_handles():
-                    image.scroll_into_view_if_needed()
-                    page.wait_for_function(IMAGE_LOADED, arg=image)
-                results = page.evaluate(_BOXES)
-                # Each control says which photo it is for.
-                assert page.get_by_role("checkbox", name="Hide photo that may show you 2", exact=True).count() == 1
-                assert page.get_by_role("button", name="Not me: leave photo of you 3 out of these results").count() == 1
-                page_width = page.evaluate("() => document.documentElement.scrollWidth")
-                if shots:
-                    shots.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=shots / f"find-me-results-{width}-{scheme}.png", full_page=True)
-                assert policy.violations == []
-            assert page_width <= width
+    # One browser for every width and scheme, a context each (no ORM in the block).
+    with one_browser() as watched_context:
+        for width in WIDTHS:
+            for scheme in ["light", "dark"] if shots else ["light"]:
+                with watched_context({"width": width, "height": 844}, color_scheme=scheme) as (context, policy):
+                    page = context.new_page()
+                    page.goto(url)
+                    for image in page.locator(".match img").element_handles():
+                        image.scroll_into_view_if_needed()
+                        page.wait_for_function(IMAGE_LOADED, arg=image)
+                    results = page.evaluate(_BOXES)
+                    # Each control says which photo it is for.
+                    assert page.get_by_role("checkbox", name="Hide photo that may show you 2", exact=True).count() == 1
+                    assert (
+                        page.get_by_role("button", name="Not me: leave photo of you 3 out of these results").count()
+                        == 1
+                    )
+                    page_width = page.evaluate("() => document.documentElement.scrollWidth")
+                    if shots:
+                        shots.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=shots / f"find-me-results-{width}-{scheme}.png", full_page=True)
+                    assert policy.violations == []
+                assert page_width <= width
 
-            assert len(results) == len(CROPS)
-            everything = []
-            for number, result in enumerate(results):
-                where = f"result {number + 1} at {width} px"
-                cell = result["cell"]
-                assert result["overflow"] <= 0, where
-                assert cell["x"] >= 0 and cell["x"] + cell["width"] <= width, where
-                # Under the photo, each thing in the cell, none on another.
-                parts = [result["photo"], result["crop"], *result["controls"]]
-                assert len(result["controls"]) == 3, where  # Download, Not me, Hide
-                for part in parts:
-                    assert part["width"] > 0 and _inside(part, cell), where
-                everything += parts
-                # The photo keeps its proportions in its cell, and the box is on the face.
-                image = result["image"]
-                assert _inside(image, result["photo"]), where
-                assert _inside(result["faceBox"], image), where
-                # The face crop: at least 64 px across, the face the greater part of it.
-                crop, crop_image = result["crop"], result["cropImage"]
-                assert result["cropLoaded"], where
-                assert crop["width"] >= 64 and crop["height"] >= 64, where
-                face = faces[number]
-                face_x = crop_image["x"] + crop_image["width"] * (face.box_left + face.box_width / 2)
-                face_y = crop_image["y"] + crop_image["height"] * (face.box_top + face.box_height / 2)
-                assert _inside({"x": face_x, "y": face_y, "width": 0, "height": 0}, crop), where
-                assert crop_image["width"] * face.box_width >= crop["width"] * 0.45, where
-            for index, one in enumerate(everything):
-                for other in everything[index + 1 :]:
-                    assert not _intersect(one, other), (width, one, other)
+                assert len(results) == len(CROPS)
+                everything = []
+                for number, result in enumerate(results):
+                    where = f"result {number + 1} at {width} px"
+                    cell = result["cell"]
+                    assert result["overflow"] <= 0, where
+                    assert cell["x"] >= 0 and cell["x"] + cell["width"] <= width, where
+                    # Under the photo, each thing in the cell, none on another.
+                    parts = [result["photo"], result["crop"], *result["controls"]]
+                    assert len(result["controls"]) == 3, where  # Download, Not me, Hide
+                    for part in parts:
+                        assert part["width"] > 0 and _inside(part, cell), where
+                    everything += parts
+                    # The photo keeps its proportions in its cell, and the box is on the face.
+                    image = result["image"]
+                    assert _inside(image, result["photo"]), where
+                    assert _inside(result["faceBox"], image), where
+                    # The face crop: at least 64 px across, the face the greater part of it.
+                    crop, crop_image = result["crop"], result["cropImage"]
+                    assert result["cropLoaded"], where
+                    assert crop["width"] >= 64 and crop["height"] >= 64, where
+                    face = faces[number]
+                    face_x = crop_image["x"] + crop_image["width"] * (face.box_left + face.box_width / 2)
+                    face_y = crop_image["y"] + crop_image["height"] * (face.box_top + face.box_height / 2)
+                    assert _inside({"x": face_x, "y": face_y, "width": 0, "height": 0}, crop), where
+                    assert crop_image["width"] * face.box_width >= crop["width"] * 0.45, where
+                for index, one in enumerate(everything):
+                    for other in everything[index + 1 :]:
+                        assert not _intersect(one, other), (width, one, other)
 
-            # Justified rows: the photos of a row share one height and none is a stamp.
-            rows: dict[int, list[dict]] = {}
-            for result in results:
-                rows.setdefault(round(result["photo"]["y"]), []).append(result["photo"])
-            for row in rows.values():
-                assert max(p["height"] for p in row) - min(p["height"] for p in row) <= 1
-            assert min(result["cell"]["width"] for result in results) >= 100
+                # Justified rows: the photos of a row share one height and none is a stamp.
+                rows: dict[int, list[dict]] = {}
+                for result in results:
+                    rows.setdefault(round(result["photo"]["y"]), []).append(result["photo"])
+                for row in rows.values():
+                    assert max(p["height"] for p in row) - min(p["height"] for p in row) <= 1
+                assert min(result["cell"]["width"] for result in results) >= 100

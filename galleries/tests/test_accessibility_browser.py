@@ -8,11 +8,18 @@ are crops of a real group photo (faces/tests/face_images.py), portrait and lands
 indexed by the real face engine. With SCREENSHOTS_DIR set, every page is saved there as
 <page>-<width>-<scheme>.png (the whole page, or the screen for the viewer and the
 slideshow), to look at.
+
+One Chromium serves all four screens and schemes of a phase (a browser context each,
+with its own Content-Security-Policy watch): launching it for each took a third of the
+test. There are two phases, before and after the galleries are made, since the ORM must
+not run inside Playwright's block (its connection would be another one that nothing
+closes, and PostgreSQL's test database could not be dropped).
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +32,7 @@ from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, upload_photo
-from galleries.tests.test_browser import IMAGE_LOADED, watched_browser
+from galleries.tests.test_browser import IMAGE_LOADED, one_browser
 
 SCREENS = [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]
 SCHEMES = ["light", "dark"]
@@ -44,11 +51,16 @@ CROPS = [
 ]
 
 
-def _audit(page, name: str, found: list, shots: Path | None, *, full_page: bool = True) -> None:
-    """Runs axe-core on the page as it is and keeps its violations; saves a screenshot."""
+@functools.cache
+def _axe():
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    return Axe()
+
+
+def _audit(page, name: str, found: list, shots: Path | None, *, full_page: bool = True) -> None:
+    """Runs axe-core on the page as it is and keeps its violations; saves a screenshot."""
+    results = _axe().run(page, options={"resultTypes": ["violations"]})
     for violation in results.response["violations"]:
         targets = [" ".join(node["target"]) for node in violation["nodes"]][:3]
         found.append((violation["impact"], violation["id"], name, len(violation["nodes"]), targets))
@@ -94,12 +106,13 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
     found = []
 
     # No gallery yet: the home page says what this is.
-    for screen in SCREENS:
-        for scheme in SCHEMES:
-            with watched_browser(screen, color_scheme=scheme) as (context, policy):
-                pages = {"home-empty": "/", "not-found": "/g/no-such-gallery/"}
-                _walk(context, site, pages, found, shots, f"{screen['width']}-{scheme}")
-                assert policy.violations == []
+    with one_browser() as watched_context:
+        for screen in SCREENS:
+            for scheme in SCHEMES:
+                with watched_context(screen, color_scheme=scheme) as (context, policy):
+                    pages = {"home-empty": "/", "not-found": "/g/no-such-gallery/"}
+                    _walk(context, site, pages, found, shots, f"{screen['width']}-{scheme}")
+                    assert policy.violations == []
 
     group = face_images.group_photo()
     party = face_search_gallery(
@@ -132,28 +145,29 @@ def test_every_guest_page_passes_axe_core_in_both_colour_schemes_and_widths(live
     }
 
     results_url = None
-    for screen in SCREENS:
-        for scheme in SCHEMES:
-            suffix = f"{screen['width']}-{scheme}"
-            with watched_browser(screen, color_scheme=scheme) as (context, policy):
-                _walk(context, site, pages, found, shots, suffix)
-                page = context.new_page()
-                if results_url is None:
-                    page.goto(site + find_me_url(party))
-                    page.get_by_label("Your selfie").set_input_files(
-                        files=[{"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": selfie}]
-                    )
-                    page.get_by_label("I agree").check()
-                    page.get_by_role("button", name="Find me").click()
-                    expect(page.get_by_role("heading", name="You", exact=False).first).to_be_visible()
-                    results_url = page.url
-                else:
-                    page.goto(results_url)
-                for image in page.locator(".match-photo img").element_handles():
-                    page.wait_for_function(IMAGE_LOADED, arg=image)
-                _audit(page, f"find-me-results-{suffix}", found, shots)
-                page.close()
-                assert policy.violations == []
+    with one_browser() as watched_context:
+        for screen in SCREENS:
+            for scheme in SCHEMES:
+                suffix = f"{screen['width']}-{scheme}"
+                with watched_context(screen, color_scheme=scheme) as (context, policy):
+                    _walk(context, site, pages, found, shots, suffix)
+                    page = context.new_page()
+                    if results_url is None:
+                        page.goto(site + find_me_url(party))
+                        page.get_by_label("Your selfie").set_input_files(
+                            files=[{"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": selfie}]
+                        )
+                        page.get_by_label("I agree").check()
+                        page.get_by_role("button", name="Find me").click()
+                        expect(page.get_by_role("heading", name="You", exact=False).first).to_be_visible()
+                        results_url = page.url
+                    else:
+                        page.goto(results_url)
+                    for image in page.locator(".match-photo img").element_handles():
+                        page.wait_for_function(IMAGE_LOADED, arg=image)
+                    _audit(page, f"find-me-results-{suffix}", found, shots)
+                    page.close()
+                    assert policy.violations == []
 
     print(_report(found))
     failing = [violation for violation in found if violation[0] in FAILING_IMPACTS]

@@ -80,6 +80,33 @@ def watched_browser(viewport, **context_options):
             browser.close()
 
 
+@contextlib.contextmanager
+def one_browser():
+    """One headless Chromium for a test that opens many pages, and a function that opens
+    a watched context in it (a viewport, Playwright's `context_options`, and the
+    PolicyWatch of its pages): launching a browser for each context cost seconds each.
+    No ORM inside the block: it would run on another connection that nothing closes."""
+    executable = _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+
+        @contextlib.contextmanager
+        def watched_context(viewport, **context_options):
+            context = browser.new_context(viewport=viewport, **context_options)
+            context.set_default_timeout(10_000)
+            try:
+                yield context, PolicyWatch(context)
+            finally:
+                context.close()
+
+        try:
+            yield watched_context
+        finally:
+            browser.close()
+
+
 def _chromium_or_skip() -> str:
     if CHROMIUM.exists():
         return str(CHROMIUM)
