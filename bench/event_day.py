@@ -191,18 +191,31 @@ def progress(gallery_id: int) -> dict:
     }
 
 
+def _import_folder(card: Path, shots: list[Path]) -> Path:
+    """The import's folder: exactly --photos shots (hard links where the file system allows)."""
+    card.mkdir()
+    for path in shots:
+        try:
+            os.link(path, card / path.name)
+        except OSError:
+            (card / path.name).write_bytes(path.read_bytes())
+    return card
+
+
+def _wait_for_a_worker(port: int, logs: Path) -> None:
+    deadline = time.monotonic() + 120
+    while Session(port).request("GET", "/readyz")[0] != 200:  # a worker's heartbeat is in
+        if time.monotonic() > deadline:
+            sys.exit("No worker became ready within 2 minutes: see the logs in " + str(logs))
+        time.sleep(0.5)
+
+
 def run(args, root: Path) -> dict:
     shots = ensure_pictures(args.images / "camera", count=args.photos, prefix="DSC", size=CAMERA, seed=1)
     phone_photos = ensure_pictures(
         args.images / "phone", count=args.guests * args.guest_photos, prefix="PXL", size=PHONE, seed=2, quality=85
     )
-    card = root / "card"
-    card.mkdir()
-    for path in shots:  # the import's folder: exactly --photos shots
-        try:
-            os.link(path, card / path.name)
-        except OSError:
-            (card / path.name).write_bytes(path.read_bytes())
+    card = _import_folder(root / "card", shots)
 
     database_url, drop_database = database(args, root)
     env = {
@@ -221,6 +234,7 @@ def run(args, root: Path) -> dict:
         "AWS_STORAGE_BUCKET_NAME": "",
         "S3_BUCKET": "",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "WORKER_PROCESSES": "1",  # --workers counts processes: each run_worker is one
         "WEB_CONCURRENCY": str(args.web_workers),
         "GUEST_UPLOADS_PER_DEVICE": "100000",
         "GUEST_UPLOADS_PER_ADDRESS": "100000",
@@ -274,11 +288,7 @@ def run(args, root: Path) -> dict:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", gunicorn, timeout_s=120)
         for number in range(args.workers):
             start(f"worker-{number}", [sys.executable, "manage.py", "run_worker", "--worker-id", f"worker-{number}"])
-        deadline = time.monotonic() + 120
-        while Session(port).request("GET", "/readyz")[0] != 200:  # a worker's heartbeat is in
-            if time.monotonic() > deadline:
-                sys.exit("No worker became ready within 2 minutes: see the logs in " + str(logs))
-            time.sleep(0.5)
+        _wait_for_a_worker(port, logs)
 
         poll_s = args.poll or settings.SLIDESHOW_POLL_S
         stop_guests, stop_slideshow = threading.Event(), threading.Event()
