@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -409,13 +410,11 @@ def _match_sizes(aspect: float) -> str:
 
 
 def _duration(seconds: int) -> str:
-    """How long the results link works, in words: "an hour", "2 hours", "30 minutes"."""
+    """How long the results link works, in words: "1 hour", "2 hours", "30 minutes"."""
     if seconds % 3600 == 0:
-        count, unit = seconds // 3600, "hour"
-    elif seconds % 60 == 0:
-        count, unit = seconds // 60, "minute"
-    else:
-        count, unit = seconds, "second"
-    if count == 1:
-        return "an hour" if unit == "hour" else f"a {unit}"
-    return f"{count} {unit}s"
+        hours = seconds // 3600
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}

@@ -273,7 +273,7 @@ def test_the_consent_says_the_selfie_is_not_kept_and_how_long_the_results_link_w
     later = client.get(find_me_url(gallery)).text
 
     assert "It is <strong>never stored</strong>" in page
-    assert "The link to your results works for an hour. It holds which photos you are in, not your selfie" in page
+    assert "The link to your results works for 1 hour. It holds which photos you are in, not your selfie" in page
     assert "The link to your results works for 2 hours." in later
 
 
