@@ -142,7 +142,7 @@ def test_the_results_expire_after_their_max_age(client, db, settings, monkeypatc
 
     assert page.status_code == 410
     assert "These results have expired" in page.text
-    assert "The link to your results works for a second, and this one is older." in page.text
+    assert "The link to your results works for 1 second, and this one is older." in page.text
     assert 'type="file" name="selfie"' in page.text
     assert f'action="{find_me_url(gallery)}"' in page.text
 
