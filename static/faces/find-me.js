@@ -24,7 +24,7 @@
         status.textContent = "";
         if (!file) return;
         if (tooLarge()) {
-          status.textContent = "That photo is larger than " + form.dataset.maxMb + " MB. Take a new selfie or choose a smaller photo.";
+          status.textContent = form.dataset.tooLarge || "That photo is larger than " + form.dataset.maxMb + " MB. Take a new selfie or choose a smaller photo.";
           return;
         }
         // The preview never leaves the phone: an object URL of the local file.
@@ -40,14 +40,14 @@
       if (tooLarge()) { event.preventDefault(); return; }
       if (typeof form.checkValidity === "function" && !form.checkValidity()) return;
       button.disabled = true;
-      button.textContent = "Searching…";
-      status.textContent = "Looking for you in the photos. This takes a few seconds.";
+      button.textContent = form.dataset.searching || "Searching…";
+      status.textContent = form.dataset.looking || "Looking for you in the photos. This takes a few seconds.";
     });
 
     // Coming back with the browser's back button shows the form ready again.
     window.addEventListener("pageshow", function () {
       button.disabled = false;
-      button.textContent = "Find me";
+      button.textContent = form.dataset.findMeLabel || "Find me";
     });
   });
 })();
