@@ -237,3 +237,11 @@ def test_a_page_asked_for_without_accept_language_reads_the_gallerys_default_onc
 
     assert len(without) == len(as_a_browser) + 1
     assert len(without_again) == len(as_a_browser)
+
+
+def test_a_refused_address_is_not_repeated_by_the_switcher(client, gallery):
+    page = client.get(f"/g/{gallery.slug}/p/00000000-0000-4000-8000-000000000000/")
+
+    assert page.status_code == 404
+    assert "00000000-0000-4000-8000-000000000000" not in page.text
+    assert '<input type="hidden" name="next" value="/">' in page.text

@@ -8,16 +8,16 @@ register = template.Library()
 
 
 @register.inclusion_tag("_language_switcher.html", takes_context=True)
-def language_switcher(context):
+def language_switcher(context, next_url=None):
     """A form without JavaScript and without a CSRF token (set_language is exempt, see
     eventgallery/urls.py), so that a page that shows it stays one the cache can keep.
-    It comes back to the page's path without its query: a `?lang=` there would outweigh the choice."""
+    It comes back to `next_url`, else to the page's path without its query: a `?lang=`
+    there would outweigh the choice. Pages that refuse an address (not found, closed)
+    give a `next_url` of their own rather than repeat the address refused."""
     request = context.get("request")
-    return {
-        "choices": languages.language_choices(),
-        "current": context.get("LANGUAGE_CODE"),
-        "next": request.path if request is not None else "/",
-    }
+    if next_url is None:
+        next_url = request.path if request is not None else "/"
+    return {"choices": languages.language_choices(), "current": context.get("LANGUAGE_CODE"), "next": next_url}
 
 
 @register.simple_tag
