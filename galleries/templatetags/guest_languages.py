@@ -13,7 +13,8 @@ def language_switcher(context, next_url=None):
     eventgallery/urls.py), so that a page that shows it stays one the cache can keep.
     It comes back to `next_url`, else to the page's path without its query: a `?lang=`
     there would outweigh the choice. Pages that refuse an address (not found, closed)
-    give a `next_url` of their own rather than repeat the address refused."""
+    give the home page rather than repeat the address refused (which may name a photo, or
+    a gallery that a photo file's address does not)."""
     request = context.get("request")
     if next_url is None:
         next_url = request.path if request is not None else "/"
