@@ -7,7 +7,7 @@ PORT ?= 8000
 # The second pass of the suite runs on PostgreSQL; `make test` starts the local server if it is down.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-dev run worker test test-sqlite test-postgres lint precommit format migrations-check browser bench clean
+.PHONY: install install-dev run worker test test-sqlite test-postgres lint precommit format migrations-check browser gettext messages bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,7 @@ run: install .env
 worker: install
 	$(PY) manage.py run_worker
 
-test: install-dev browser lint migrations-check test-sqlite test-postgres
+test: install-dev browser gettext lint migrations-check test-sqlite test-postgres
 
 test-sqlite: install-dev
 	@echo "== test suite on SQLite"
@@ -81,6 +81,15 @@ format: install-dev
 
 migrations-check: install-dev
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# GNU gettext for the test that the translations are up to date with the sources
+# (the site itself reads the committed .mo files and needs none).
+gettext:
+	@bin/install-gettext
+
+# After changing a guest-facing string: the .po files of every language, and their .mo.
+messages: install-dev gettext
+	DEBUG=true $(PY) manage.py guest_messages
 
 # Debian's Chromium and ChromeDriver for the browser test (Playwright drives /usr/bin/chromium).
 browser:

@@ -14,28 +14,29 @@ and show its message; any other answer they can only show as "HTTP <status>".
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext_lazy as _
 from django.views.defaults import bad_request as html_bad_request
 
 # Django's MultiPartParser refuses a part whose headers exceed 1 KB; a file's name is
 # the only header a browser makes that long.
 _HEADERS_TOO_LONG = "Request max total header size exceeded."
-NAME_TOO_LONG = "This request could not be read: the file's name is too long. Rename the file and try again."
-TOO_LARGE = "This request could not be read: it is too large. Send fewer or smaller files at a time."
-TOO_MANY = "This request could not be read: it has too many files or fields. Send fewer files at a time."
-UNREADABLE = "This request could not be read: it was incomplete or damaged. Try again."
+NAME_TOO_LONG = _("This request could not be read: the file's name is too long. Rename the file and try again.")
+TOO_LARGE = _("This request could not be read: it is too large. Send fewer or smaller files at a time.")
+TOO_MANY = _("This request could not be read: it has too many files or fields. Send fewer files at a time.")
+UNREADABLE = _("This request could not be read: it was incomplete or damaged. Try again.")
 
 UPLOADER_VIEWS = frozenset({"galleries:upload", "admin:galleries_gallery_upload"})
 # (message, whether trying the same file again may work)
 STATUS_MESSAGES = {
     400: (UNREADABLE, True),
-    403: ("This upload was refused: reload the page (your session may have ended) and try again.", False),
-    404: ("This gallery is not here any more: reload the page.", False),
-    405: ("This address takes no uploads: reload the page.", False),
-    410: ("This gallery has closed: it takes no more photos.", False),
+    403: (_("This upload was refused: reload the page (your session may have ended) and try again."), False),
+    404: (_("This gallery is not here any more: reload the page."), False),
+    405: (_("This address takes no uploads: reload the page."), False),
+    410: (_("This gallery has closed: it takes no more photos."), False),
     413: (TOO_LARGE, False),
-    429: ("Too many uploads in a short time. Wait a few minutes and try again.", True),
+    429: (_("Too many uploads in a short time. Wait a few minutes and try again."), True),
 }
-SERVER_TROUBLE = ("The server could not take this photo just now. Try again in a minute.", True)
+SERVER_TROUBLE = (_("The server could not take this photo just now. Try again in a minute."), True)
 
 
 def uploader_error(status: int, message: str, *, retry: bool) -> JsonResponse:
@@ -61,7 +62,7 @@ def bad_request(request, exception, template_name="400.html"):
     if request.path_info.startswith("/api/"):
         from api.errors import error_response
 
-        return error_response(400, message, code="malformed_body")
+        return error_response(400, str(message), code="malformed_body")
     if _wants_json(request):
         return uploader_error(400, message, retry=retry)
     return html_bad_request(request, exception, template_name=template_name)

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "eventgallery.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.middleware.ApiRequestsMiddleware",
+    # Before anything that answers a page or an uploader's error: the language (eventgallery/languages.py).
+    "eventgallery.languages.GuestLanguageMiddleware",
     "eventgallery.bad_requests.UploaderJsonErrorsMiddleware",
     "eventgallery.multipart.MultipartBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eventgallery.branding.branding",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -144,6 +147,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Rendered gallery pages are kept per language (eventgallery/languages.py).
+CACHES["default"]["KEY_FUNCTION"] = "eventgallery.languages.cache_key"
 _cache_is_redis = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Seconds a Redis cache (and the rate limits' counters there) may take to connect or
 # answer before the site goes on without it (ops/cache.py, ops/ratelimits.py).
@@ -484,7 +489,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LANGUAGE_CODE = "en-us"
+# --- Languages (eventgallery/languages.py) --------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("zh-hant", "繁體中文"),
+]
+# The languages whose translation is complete: only these are offered and chosen.
+# A language joins when its locale/<lang>/LC_MESSAGES/django.po is complete;
+# eventgallery/tests/test_translations.py then holds it to that.
+SHIPPED_LANGUAGES = ["en", "de", "fr"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the pages always wrote them ("6 December 2026"); other languages use Django's.
+FORMAT_MODULE_PATH = ["eventgallery.formats"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

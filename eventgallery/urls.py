@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from api.api import api
 from favourites import admin as favourites_admin
@@ -30,6 +32,10 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # The language switcher posts here (eventgallery/languages.py). Without a CSRF check: a
+    # forged post can only change the language of someone's pages, and a token in the
+    # switcher would keep every gallery page out of the page cache.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("galleries.urls")),
     path("", include("favourites.urls")),
     path("", include("faces.urls")),

@@ -1,20 +1,21 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class SelfieForm(forms.Form):
     """One selfie, and the guest's consent the first time they search."""
 
     consent = forms.BooleanField(
-        label="I agree: use my selfie for this search only, and do not keep it.",
-        error_messages={"required": "Please tick the box to agree before we use your selfie."},
+        label=_("I agree: use my selfie for this search only, and do not keep it."),
+        error_messages={"required": _("Please tick the box to agree before we use your selfie.")},
     )
     selfie = forms.FileField(
-        label="Your selfie",
+        label=_("Your selfie"),
         # Phones open the front camera at once; computers show a file picker.
         widget=forms.FileInput(attrs={"accept": "image/*", "capture": "user"}),
         error_messages={
-            "required": "Take a selfie (or choose a photo of yourself) first.",
-            "empty": "That file is empty. Take a selfie (or choose a photo of yourself) again.",
+            "required": _("Take a selfie (or choose a photo of yourself) first."),
+            "empty": _("That file is empty. Take a selfie (or choose a photo of yourself) again."),
         },
     )
 

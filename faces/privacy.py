@@ -47,6 +47,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from faces import services as faces_services
 from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 CONTACT_MAX_LENGTH = HideRequest._meta.get_field("contact").max_length
 # What a guest is told when their results come from a copy of a gallery photo.
-FROM_COPY_MESSAGE = (
+FROM_COPY_MESSAGE = gettext_lazy(
     "Your search was made with a copy of a photo from this gallery. It can find photos, but it cannot ask for "
     "them to be hidden: to ask, please take a selfie with your camera and search with it. Thank you!"
 )
@@ -75,7 +76,7 @@ class HideRequestRefused(Exception):
 
 class TooManyHideRequests(HideRequestRefused):
     def __init__(self, retry_after_s: int):
-        super().__init__("You have sent several requests in a short time. Please wait a while and try again.")
+        super().__init__(gettext("You have sent several requests in a short time. Please wait a while and try again."))
         self.retry_after_s = retry_after_s
 
 
@@ -131,11 +132,12 @@ def hide_request_create(
         results = faces_services.find_me_results_read(gallery=gallery, token=token)
     except faces_services.FindMeResultsExpired as exc:
         raise HideResultsInvalid(
-            "These results have expired. Search again with a selfie, then choose the photos to hide.", expired=True
+            gettext("These results have expired. Search again with a selfie, then choose the photos to hide."),
+            expired=True,
         ) from exc
     except faces_services.FindMeResultsInvalid as exc:
         raise HideResultsInvalid(
-            "These results are not valid here. Search again with a selfie, then choose the photos to hide.",
+            gettext("These results are not valid here. Search again with a selfie, then choose the photos to hide."),
             expired=False,
         ) from exc
     if results.from_copy:
@@ -146,18 +148,27 @@ def hide_request_create(
     else:
         keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
         if not keys:
-            raise HideRequestRefused("Choose at least one photo to hide.")
+            raise HideRequestRefused(gettext("Choose at least one photo to hide."))
         if not keys <= by_key.keys():
             raise HideRequestRefused(
-                "Some of the photos chosen are not among your results (or were hidden meanwhile). "
-                "Reload the results and choose again."
+                gettext(
+                    "Some of the photos chosen are not among your results (or were hidden meanwhile). "
+                    "Reload the results and choose again."
+                )
             )
         chosen = [by_key[key] for key in keys]
     if not chosen:
-        raise HideRequestRefused("There are no photos to hide in these results.")
+        raise HideRequestRefused(gettext("There are no photos to hide in these results."))
     contact = (contact or "").strip()
     if len(contact) > CONTACT_MAX_LENGTH:
-        raise HideRequestRefused(f"The contact may have at most {CONTACT_MAX_LENGTH} characters.")
+        raise HideRequestRefused(
+            ngettext(
+                "The contact may have at most %(count)s character.",
+                "The contact may have at most %(count)s characters.",
+                CONTACT_MAX_LENGTH,
+            )
+            % {"count": CONTACT_MAX_LENGTH}
+        )
 
     # The face each photo was matched by, as the signed results name it, if the face
     # index still has it in that photo.

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from favourites.services import GUEST_NAME_MAX_LENGTH
 
@@ -11,9 +12,9 @@ class FavouriteForm(forms.Form):
 
 class GuestNameForm(forms.Form):
     name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=GUEST_NAME_MAX_LENGTH,
         required=False,
         strip=True,
-        help_text="Optional: so that the photographer knows whose favourites these are.",
+        help_text=_("Optional: so that the photographer knows whose favourites these are."),
     )

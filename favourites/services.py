@@ -25,6 +25,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 from favourites.models import Favourite, GuestName
 from galleries.models import Gallery, Photo
@@ -54,8 +55,14 @@ def favourite_set(*, gallery: Gallery, photo: Photo, guest: str, favourite: bool
     if mine.filter(photo=photo).exists():
         return True
     if mine.count() >= settings.FAVOURITES_PER_GALLERY:
+        limit = settings.FAVOURITES_PER_GALLERY
         raise FavouriteLimitReached(
-            f"You can keep {settings.FAVOURITES_PER_GALLERY} favourites in this gallery. Remove one to add another."
+            ngettext(
+                "You can keep %(count)s favourite in this gallery. Remove it to add another.",
+                "You can keep %(count)s favourites in this gallery. Remove one to add another.",
+                limit,
+            )
+            % {"count": limit}
         )
     try:
         with transaction.atomic():

@@ -118,6 +118,7 @@ class GalleryForm(forms.ModelForm):
             "downloads",
             *WATERMARK_FIELDS,
             "guest_uploads",
+            "default_language",
             "owner",
         ]
 
@@ -234,6 +235,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         ("Downloads", {"fields": ["downloads"]}),
         ("Watermark", {"fields": [*WATERMARK_FIELDS, "watermark_preview"]}),
         ("Guests' photos", {"fields": ["guest_uploads"]}),
+        ("Language", {"fields": ["default_language"]}),
         (None, {"fields": ["owner", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

@@ -4,7 +4,8 @@ it shows. Never just "Photo 3"."""
 
 from __future__ import annotations
 
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from galleries.models import Gallery
 
@@ -17,16 +18,26 @@ def photo_alt(
     people: int | None = None,
     guest_name: str = "",
 ) -> str:
-    """ "Summer party, 27 November 2026: photo 3 of 120, 4 people, added by Ana". `people`
-    is None when the gallery's faces are not indexed; nothing is said of 0 either, since a
-    face turned away is not found. `guest_name`: the guest who added the photo, if named."""
+    """ "Summer party, 27 November 2026: photo 3 of 120, 4 people, added by Ana", in the
+    active language. `people` is None when the gallery's faces are not indexed; nothing
+    is said of 0 either, since a face turned away is not found. `guest_name`: the guest
+    who added the photo, if named."""
     text = gallery.name
     if gallery.event_date:
-        text += f", {date_format(gallery.event_date, 'j F Y')}"
-    if number is not None:
-        text += f": photo {number}" + (f" of {total}" if total else "")
+        text = gettext("%(gallery)s, %(date)s") % {"gallery": text, "date": date_format(gallery.event_date)}
+    if number is not None and total:
+        text = gettext("%(gallery)s: photo %(number)s of %(total)s") % {
+            "gallery": text,
+            "number": number,
+            "total": total,
+        }
+    elif number is not None:
+        text = gettext("%(gallery)s: photo %(number)s") % {"gallery": text, "number": number}
     if people:
-        text += f", {people} {'person' if people == 1 else 'people'}"
+        text = ngettext("%(text)s, %(count)s person", "%(text)s, %(count)s people", people) % {
+            "text": text,
+            "count": people,
+        }
     if guest_name:
-        text += f", added by {guest_name}"
+        text = gettext("%(text)s, added by %(name)s") % {"text": text, "name": guest_name}
     return text

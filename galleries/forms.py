@@ -1,9 +1,10 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessCodeForm(forms.Form):
     code = forms.CharField(
-        label="Access code",
+        label=_("Access code"),
         max_length=64,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "autofocus": True}),
@@ -37,15 +38,15 @@ class GuestUploadForm(forms.Form):
     which the view takes one by one for a message each."""
 
     name = forms.CharField(
-        label="Your name (optional)",
+        label=_("Your name (optional)"),
         max_length=80,
         required=False,
         strip=True,
-        help_text="Shown with your photos. Remembered on this device.",
+        help_text=_("Shown with your photos. Remembered on this device."),
         widget=forms.TextInput(attrs={"autocomplete": "name", "enterkeyhint": "done"}),
     )
     photos = MultipleFileField(
-        label="Choose photos",
+        label=_("Choose photos"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/*,.heic,.heif"}),
     )

@@ -10,6 +10,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from eventgallery import languages
+
 
 class GalleryQuerySet(models.QuerySet):
     def listed(self):
@@ -154,6 +156,16 @@ class Gallery(models.Model):
         BOTTOM_RIGHT = "bottom-right", "Bottom right"
         CENTRE = "centre", "Centre"
 
+    default_language = models.CharField(
+        "guests' language",
+        max_length=16,
+        blank=True,
+        choices=languages.language_choices,
+        help_text=(
+            "The language of the gallery's pages for guests whose browser asks for none the site speaks. "
+            "Each guest can choose another. Empty: the site's default."
+        ),
+    )
     is_published = models.BooleanField("published", default=False, help_text="Drafts are visible to organizers only.")
     face_search_enabled = models.BooleanField(
         "Find me",

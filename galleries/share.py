@@ -22,11 +22,14 @@ from urllib.parse import urlsplit
 import segno
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.template.defaultfilters import date as format_date
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from PIL import Image
 
+from eventgallery import languages
 from galleries import files, focal
 from galleries.imaging import open_upright_rgb
 from galleries.models import Gallery, Photo
@@ -44,10 +47,14 @@ CARD_SIZES = ("a6", "a5")
 class ShareCard:
     name: str
     event_date: date | None
-    url: str
+    url: str  # with `?lang=` when the page asking for the card named a language
     short_link: str  # the address without its scheme, to type by hand
     access_code: str  # only for a private gallery
     find_me: bool
+    language: str  # what the card is written in: the one asked for, else the gallery's default
+    # What its QR code's link carries as `?lang=`: the language asked for or the gallery's
+    # default; none when neither names one, and guests get their own.
+    link_language: str
 
 
 def public_base_url(request) -> str:
@@ -57,9 +64,26 @@ def public_base_url(request) -> str:
     return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
 
 
+def card_language(request, gallery: Gallery) -> str:
+    """The language chosen for a table card: `?lang=` of the request for it when it is a
+    shipped language, else the gallery's default language; "" for neither."""
+    return (
+        languages.shipped_language(request.GET.get("lang"))
+        or languages.shipped_language(gallery.default_language)
+        or ""
+    )
+
+
 def gallery_share_url(request, gallery: Gallery) -> str:
-    """The gallery's absolute address for guests (public_base_url)."""
-    return public_base_url(request) + gallery.get_absolute_url()
+    """The gallery's absolute address for guests (public_base_url). A request that names a
+    shipped language (`?lang=de`: a table card's QR code) gives the address with it, so
+    that guests who scan the card open the gallery in the card's language
+    (eventgallery/languages.py); the live slideshow, asked for without one, gives the bare
+    address and each guest's own language."""
+    url = public_base_url(request) + gallery.get_absolute_url()
+    if language := languages.shipped_language(request.GET.get("lang")):
+        url += "?" + urlencode({"lang": language})
+    return url
 
 
 def _qr(url: str):
@@ -117,6 +141,8 @@ def gallery_share_card(request, gallery: Gallery) -> ShareCard:
         short_link=f"{parts.netloc}{parts.path}".rstrip("/"),
         access_code=gallery.access_code if gallery.is_private else "",
         find_me=gallery.face_search_enabled,
+        language=card_language(request, gallery) or settings.LANGUAGE_CODE,
+        link_language=card_language(request, gallery),
     )
 
 
@@ -159,7 +185,7 @@ def gallery_link_preview(
         url=url,
         description=gallery_description(gallery=gallery, photo_count=photo_count),
         image_url=image_url,
-        image_alt=f"A photo of {gallery.name}" if image_url else "",
+        image_alt=gettext("A photo of %(gallery)s") % {"gallery": gallery.name} if image_url else "",
     )
 
 
@@ -168,12 +194,28 @@ def gallery_description(*, gallery: Gallery, photo_count: int) -> str:
     described = re.sub(r"\s+", " ", gallery.description).strip()
     if described:
         return Truncator(described).chars(DESCRIPTION_CHARS)
-    when = f" on {format_date(gallery.event_date, 'j F Y')}" if gallery.event_date else ""
-    if not photo_count:
-        return f"The photos of {gallery.name}{when}, coming soon."
-    photos = f"{photo_count} photo{'s' if photo_count != 1 else ''}"
-    find_me = " Find the ones you are in with a selfie." if gallery.face_search_enabled else ""
-    return f"{photos} of {gallery.name}{when}, to browse and download.{find_me}"
+    names = {"gallery": gallery.name, "count": photo_count}
+    if gallery.event_date:
+        names["date"] = date_format(gallery.event_date)
+        if not photo_count:
+            return gettext("The photos of %(gallery)s on %(date)s, coming soon.") % names
+        text = ngettext(
+            "%(count)s photo of %(gallery)s on %(date)s, to browse and download.",
+            "%(count)s photos of %(gallery)s on %(date)s, to browse and download.",
+            photo_count,
+        )
+    else:
+        if not photo_count:
+            return gettext("The photos of %(gallery)s, coming soon.") % names
+        text = ngettext(
+            "%(count)s photo of %(gallery)s, to browse and download.",
+            "%(count)s photos of %(gallery)s, to browse and download.",
+            photo_count,
+        )
+    text %= names
+    if gallery.face_search_enabled:
+        text = gettext("%(text)s Find the ones you are in with a selfie.") % {"text": text}
+    return text
 
 
 def preview_version(gallery: Gallery, cover: Photo) -> str:

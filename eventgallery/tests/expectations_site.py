@@ -804,6 +804,16 @@ SITE = {
         Check("the privacy page of a gallery without Find me", "/g/{no_find_me.slug}/privacy/", everyone(404)),
         Check("the closed gallery's privacy page", "/g/{closed.slug}/privacy/", closed_to_guests(404)),
     ],
+    # The language switcher (eventgallery/languages.py): anyone may choose, and is sent back.
+    "set_language": [
+        Check(
+            "choosing German",
+            "/i18n/setlang/",
+            everyone(Redirect("/g/{public.slug}/", exact=True)),
+            method="POST",
+            data=lambda world, user: {"language": "de", "next": f"/g/{world.public.slug}/"},
+        ),
+    ],
     "ops:healthz": [Check("the liveness probe", "/healthz", everyone(200))],
     # No worker runs beside the tests, so the probe says not ready, to everyone alike.
     "ops:readyz": [Check("the readiness probe", "/readyz", everyone(503))],

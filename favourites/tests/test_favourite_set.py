@@ -103,10 +103,10 @@ def test_a_heart_past_the_cap_is_refused_clearly(client, photos, settings):
     heart(client, photos[0])
     response = heart(client, photos[1])
     assert response.status_code == 400
-    assert response.json()["error"].startswith("You can keep 1 favourites in this gallery.")
+    assert response.json()["error"].startswith("You can keep 1 favourite in this gallery.")
     page = client.post(f"/g/anna-ben/favourites/{photos[1].key}/", {"favourite": "1"})
     assert page.status_code == 400
-    assert b"You can keep 1 favourites" in page.content
+    assert b"You can keep 1 favourite in" in page.content
     assert Favourite.objects.count() == 1
 
 

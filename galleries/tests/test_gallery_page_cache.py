@@ -19,9 +19,10 @@ from galleries.tests.factories import bulk_ready_photos, make_gallery, upload_ph
 
 
 def _get(client, gallery, **params):
-    """The response and the number of SQL queries it took."""
+    """The response and the number of SQL queries it took, asked as a browser asks: without
+    Accept-Language a page also reads the gallery's default language (eventgallery/languages.py)."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(gallery.get_absolute_url(), params)
+        response = client.get(gallery.get_absolute_url(), params, headers={"Accept-Language": "en-GB,en;q=0.9"})
     return response, len(queries)
 
 

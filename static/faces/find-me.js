@@ -92,21 +92,21 @@
       if (waiting) event.preventDefault();  // sent once the smaller file is in the input
       else if (tooLarge()) { event.preventDefault(); return; }
       button.disabled = true;
-      button.textContent = "Searching…";
-      status.textContent = "Looking for you in the photos. This takes a few seconds.";
+      button.textContent = form.dataset.searching || "Searching…";
+      status.textContent = form.dataset.looking || "Looking for you in the photos. This takes a few seconds.";
       if (!waiting) return;
       waiting.then(function () {
         if (!tooLarge()) { HTMLFormElement.prototype.submit.call(form); return; }
         button.disabled = false;
-        button.textContent = "Find me";
-        status.textContent = "That photo is larger than " + form.dataset.maxMb + " MB. Take a new selfie or choose a smaller photo.";
+        button.textContent = form.dataset.findMeLabel || "Find me";
+        status.textContent = form.dataset.tooLarge || "That photo is larger than " + form.dataset.maxMb + " MB. Take a new selfie or choose a smaller photo.";
       });
     });
 
     // Coming back with the browser's back button shows the form ready again.
     window.addEventListener("pageshow", function () {
       button.disabled = false;
-      button.textContent = "Find me";
+      button.textContent = form.dataset.findMeLabel || "Find me";
     });
   });
 })();

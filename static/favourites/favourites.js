@@ -9,6 +9,9 @@
   "use strict";
   const STAND_IN = "00000000-0000-0000-0000-000000000000";
   const KEY = /\/p\/([0-9a-f-]{36})\//i;
+  // The words shown, in the page's language: data-attributes the templates render.
+  const words = document.querySelector("[data-add-label]");
+  function say(name, english) { return (words && words.dataset[name]) || english; }
 
   function csrfToken() {
     const found = document.cookie.split(";").map(function (part) { return part.trim(); })
@@ -24,7 +27,7 @@
     return fetch(url, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) throw new Error(data.error || "That did not work. Please try again.");
+          if (!response.ok) throw new Error(data.error || say("failed", "That did not work. Please try again."));
           return data;
         });
       });
@@ -48,9 +51,9 @@
       input.value = data.favourite ? "0" : "1";
       press(button, data.favourite);
       const label = form.querySelector(".heart-label");
-      if (label) label.textContent = data.favourite ? "Favourite" : "Add to favourites";
+      if (label) label.textContent = data.favourite ? say("favouriteLabel", "Favourite") : say("addLabel", "Add to favourites");
       if (button.hasAttribute("aria-label")) {
-        button.setAttribute("aria-label", data.favourite ? "Remove from favourites" : "Add to favourites");
+        button.setAttribute("aria-label", data.favourite ? say("removeLabel", "Remove from favourites") : say("addLabel", "Add to favourites"));
       }
     }).catch(function (error) { window.alert(error.message); })
       .finally(function () { button.disabled = false; });
@@ -83,7 +86,7 @@
     const key = keyOf(tile);
     if (!heart || !key) return;
     const on = hearted.has(key);
-    const label = on ? "Remove from favourites" : "Add to favourites";
+    const label = on ? say("removeLabel", "Remove from favourites") : say("addLabel", "Add to favourites");
     heart.hidden = false;
     heart.classList.toggle("is-favourite", on);
     heart.setAttribute("aria-pressed", on ? "true" : "false");
@@ -97,7 +100,7 @@
     if (viewerHeart && viewerKey) {
       viewerHeart.hidden = false;
       press(viewerHeart, hearted.has(viewerKey));
-      viewerHeart.setAttribute("aria-label", hearted.has(viewerKey) ? "Remove from favourites" : "Add to favourites");
+      viewerHeart.setAttribute("aria-label", hearted.has(viewerKey) ? say("removeLabel", "Remove from favourites") : say("addLabel", "Add to favourites"));
     }
     if (count) count.textContent = hearted.size ? "(" + hearted.size + ")" : "";
   }

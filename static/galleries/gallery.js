@@ -14,6 +14,17 @@
   if (!grid) return;
   const viewer = document.getElementById("viewer");
   let loading = null;
+  // The words shown, in the page's language: data-attributes of the grid (gallery_detail.html).
+  const language = document.documentElement.lang || "en";
+  const plurals = new Intl.PluralRules(language);
+  function say(name, english, values) {
+    let text = grid.dataset[name] || english;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(values[key]); });
+    return text;
+  }
+  function sayCounted(name, count, english, values) {
+    return say(name + (plurals.select(count) === "one" ? "One" : "Other"), english, values);
+  }
 
   function nextLink() { return grid.querySelector(".pager-next"); }
 
@@ -23,7 +34,7 @@
     if (loading) return loading;
     const url = new URL(link.href, location.href);
     url.searchParams.set("fragment", "1");
-    link.textContent = "Loading…";
+    link.textContent = say("loading", "Loading…");
     loading = fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -40,7 +51,7 @@
         return true;
       })
       .catch(function () {
-        link.textContent = "Next page →";  // the plain link still works
+        link.textContent = say("nextPage", "Next page →");  // the plain link still works
         return false;
       })
       .finally(function () { loading = null; });
@@ -50,7 +61,7 @@
   // The page the visitor opened (?page=N without JavaScript): the link back to the
   // pages before it is kept when the tiles after it have all been appended.
   const previousLink = grid.querySelector(".pager-previous");
-  const formatted = new Intl.NumberFormat("en");
+  const formatted = new Intl.NumberFormat(language);
 
   // After an appended page, the pager says how far the visitor has come rather than
   // "Page 2 of 2": how many photos are shown, and at the end that all of them are.
@@ -64,14 +75,15 @@
     if (previous) previous.remove();
     if (previousLink) pager.prepend(previousLink);
     if (nextLink()) {
-      if (position && !previousLink) position.textContent = formatted.format(shown) + " of " + formatted.format(total) + " photos";
+      if (position && !previousLink) position.textContent = sayCounted("shown", total, "{shown} of {total} photos", { shown: formatted.format(shown), total: formatted.format(total) });
       return;
     }
     if (position) position.remove();
     const done = document.createElement("p");
     done.className = "pager-done";
     done.setAttribute("role", "status");
-    done.textContent = previousLink ? "End of the gallery: " + formatted.format(total) + " photos in all" : "All " + formatted.format(total) + " photos shown";
+    const values = { total: formatted.format(total) };
+    done.textContent = previousLink ? sayCounted("end", total, "End of the gallery: {total} photos in all", values) : sayCounted("all", total, "All {total} photos shown", values);
     pager.append(done);
   }
 

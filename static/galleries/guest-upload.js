@@ -18,12 +18,22 @@
   let sent = 0;
   let refused = 0;
   let waiting = 0;
+  // The words shown, in the page's language: data-attributes of the form (guest_upload.html).
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  function say(name, english, values) {
+    let text = form.dataset[name] || english;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(values[key]); });
+    return text;
+  }
+  function sayCounted(name, count, english) {
+    return say(name + (plurals.select(count) === "one" ? "One" : "Other"), english, { count: count });
+  }
 
   function updateSummary() {
-    const parts = [sent + " uploaded"];
-    if (refused) parts.push(refused + " not uploaded");
-    if (waiting) parts.push(waiting + " to go");
-    summary.textContent = parts.join(", ") + ".";
+    const parts = [sayCounted("uploaded", sent, "{count} uploaded")];
+    if (refused) parts.push(sayCounted("refused", refused, "{count} not uploaded"));
+    if (waiting) parts.push(sayCounted("waiting", waiting, "{count} to go"));
+    summary.textContent = say("summary", "{parts}.", { parts: parts.join(say("separator", ", ")) });
   }
 
   function row(file) {
@@ -34,14 +44,14 @@
     name.textContent = file.name;
     const retry = document.createElement("button");
     retry.type = "button";
-    retry.textContent = "Retry";
+    retry.textContent = say("retry", "Retry");
     retry.hidden = true;
     const bar = document.createElement("progress");
     bar.max = file.size || 1;
     bar.value = 0;
     const message = document.createElement("span");
     message.className = "guest-upload-file-message";
-    message.textContent = "Waiting…";
+    message.textContent = say("queued", "Waiting…");
     li.append(name, retry, bar, message);
     list.appendChild(li);
     const item = { file: file, li: li, bar: bar, message: message, retry: retry };
@@ -69,7 +79,7 @@
     running++;
     item.li.classList.remove("is-failed", "is-done");
     item.li.classList.add("is-sending");
-    item.message.textContent = "Uploading…";
+    item.message.textContent = say("uploading", "Uploading…");
     item.bar.value = 0;
     const data = new FormData();
     data.append("csrfmiddlewaretoken", csrf);
@@ -91,11 +101,11 @@
       if (result) {
         finish(item, result.ok, result.message, Boolean(result.retry));
       } else {
-        finish(item, false, "The server did not take this photo (error " + xhr.status + "). Try again.", true);
+        finish(item, false, say("serverError", "The server did not take this photo (error {status}). Try again.", { status: xhr.status }), true);
       }
     };
     xhr.onerror = function () {
-      finish(item, false, "The connection dropped before this photo was uploaded. Try again.", true);
+      finish(item, false, say("dropped", "The connection dropped before this photo was uploaded. Try again."), true);
     };
     xhr.ontimeout = xhr.onerror;
     xhr.send(data);
@@ -108,7 +118,7 @@
   function enqueue(item) {
     waiting++;
     item.li.classList.remove("is-failed");
-    item.message.textContent = "Waiting…";
+    item.message.textContent = say("queued", "Waiting…");
     queue.push(item);
     updateSummary();
     pump();
@@ -118,17 +128,17 @@
     event.preventDefault();
     const files = Array.prototype.slice.call(input.files || []);
     if (!files.length) {
-      summary.textContent = "Choose at least one photo.";
+      summary.textContent = say("none", "Choose at least one photo.");
       return;
     }
     files.forEach(function (file) {
       const item = row(file);
       if (file.size === 0) {
         waiting++; running++;
-        finish(item, false, "The file is empty.", false);
+        finish(item, false, say("empty", "The file is empty."), false);
       } else if (maxBytes && file.size > maxBytes) {
         waiting++; running++;
-        finish(item, false, "The file is " + Math.round(file.size / 1048576) + " MB; the limit is " + form.dataset.maxMb + " MB.", false);
+        finish(item, false, say("tooLarge", "The file is {size} MB; the limit is {limit} MB.", { size: Math.round(file.size / 1048576), limit: form.dataset.maxMb }), false);
       } else {
         enqueue(item);
       }

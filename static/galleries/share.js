@@ -20,7 +20,7 @@
       return;
     }
     navigator.clipboard.writeText(url).then(
-      function () { say(button, "Link copied"); },
+      function () { say(button, button.dataset.copied || "Link copied"); },
       function () { say(button, url); }
     );
   }

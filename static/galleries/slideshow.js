@@ -178,14 +178,16 @@
 
   // --- Controls -------------------------------------------------------------------------
 
+  // The words shown, in the page's language: data-attributes of the controls (gallery_slideshow.html).
   const buttons = root.querySelector(".slideshow-buttons");
+  const words = buttons.dataset;
   const button = (action) => buttons.querySelector(`[data-action="${action}"]`);
 
   const togglePause = () => {
     paused = !paused;
-    say(paused ? "Paused" : "Playing");
+    say(paused ? words.paused || "Paused" : words.playing || "Playing");
     button("pause").setAttribute("aria-pressed", String(paused));
-    button("pause").setAttribute("aria-label", paused ? "Play" : "Pause");
+    button("pause").setAttribute("aria-label", paused ? words.play || "Play" : words.pause || "Pause");
     if (paused) clearTimeout(advanceTimer);
     else schedule();
   };
@@ -197,7 +199,7 @@
 
   const toggleFullScreen = () => {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
-    else document.documentElement.requestFullscreen().catch(() => say("Full screen is not allowed here"));
+    else document.documentElement.requestFullscreen().catch(() => say(words.noFullScreen || "Full screen is not allowed here"));
   };
   document.addEventListener("fullscreenchange", () => {
     button("fullscreen").setAttribute("aria-pressed", String(Boolean(document.fullscreenElement)));
