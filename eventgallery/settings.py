@@ -504,7 +504,7 @@ LANGUAGES = [
 # The languages whose translation is complete: only these are offered and chosen.
 # A language joins when its locale/<lang>/LC_MESSAGES/django.po is complete;
 # eventgallery/tests/test_translations.py then holds it to that.
-SHIPPED_LANGUAGES = ["en", "de", "fr"]
+SHIPPED_LANGUAGES = ["en", "de", "fr", "zh-hant"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates as the pages always wrote them ("6 December 2026"); other languages use Django's.
 FORMAT_MODULE_PATH = ["eventgallery.formats"]
