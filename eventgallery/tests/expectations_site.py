@@ -42,6 +42,10 @@ def closed_to_guests(outcome=200, *, closed=410):
 PRIVATE_PAGE = frozenset({"the private gallery's name", "the private photo's key"})
 UNLISTED_PAGE = frozenset({"the unlisted gallery's name", "the unlisted photo's key"})
 DRAFT_PAGE = frozenset({"the draft's name", "the draft photo's key"})
+# A gallery's grid and a photo's page show a photo's file name too (the viewer's title).
+PRIVATE_VIEWER = PRIVATE_PAGE | {"the private photo's name"}
+UNLISTED_VIEWER = UNLISTED_PAGE | {"the unlisted photo's name"}
+DRAFT_VIEWER = DRAFT_PAGE | {"the draft photo's name"}
 
 
 def _selfie(world, user):
@@ -149,20 +153,20 @@ SITE = {
     ],
     "galleries:detail": [
         Check("the public gallery", "/g/{public.slug}/", everyone(200)),
-        Check("the unlisted gallery", "/g/{unlisted.slug}/", everyone(200), open_to_all=UNLISTED_PAGE),
-        Check("the private gallery", "/g/{private.slug}/", behind_the_code(), open_to_all=PRIVATE_PAGE),
+        Check("the unlisted gallery", "/g/{unlisted.slug}/", everyone(200), open_to_all=UNLISTED_VIEWER),
+        Check("the private gallery", "/g/{private.slug}/", behind_the_code(), open_to_all=PRIVATE_VIEWER),
         Check(
             "the private gallery's next tiles",
             "/g/{private.slug}/?fragment=1&page=1",
             behind_the_code(),
-            open_to_all=PRIVATE_PAGE,  # the tiles' alt text names the gallery
+            open_to_all=PRIVATE_VIEWER,  # the tiles' alt text names the gallery
         ),
-        Check("the draft", "/g/{draft.slug}/", managers(), open_to_all=DRAFT_PAGE),
+        Check("the draft", "/g/{draft.slug}/", managers(), open_to_all=DRAFT_VIEWER),
         Check(
             "the draft's next tiles",
             "/g/{draft.slug}/?fragment=1&page=1",
             managers(),
-            open_to_all=DRAFT_PAGE,
+            open_to_all=DRAFT_VIEWER,
         ),
         Check("the other organizer's draft", "/g/{others_draft.slug}/", others_only()),
         Check(
@@ -356,15 +360,15 @@ SITE = {
             "a photo of the unlisted gallery",
             "/g/{unlisted.slug}/p/{unlisted_photo.key}/",
             everyone(200),
-            open_to_all=UNLISTED_PAGE,
+            open_to_all=UNLISTED_VIEWER,
         ),
         Check(
             "a photo of the private gallery",
             "/g/{private.slug}/p/{private_photo.key}/",
             behind_the_code(),
-            open_to_all=PRIVATE_PAGE,
+            open_to_all=PRIVATE_VIEWER,
         ),
-        Check("a photo of the draft", "/g/{draft.slug}/p/{draft_photo.key}/", managers(), open_to_all=DRAFT_PAGE),
+        Check("a photo of the draft", "/g/{draft.slug}/p/{draft_photo.key}/", managers(), open_to_all=DRAFT_VIEWER),
         Check(
             "a photo of the private gallery at the public gallery's address",
             "/g/{public.slug}/p/{private_photo.key}/",
