@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--before", action="store_true", help="measure main's code on the same data too")
+    parser.add_argument("--reports", type=Path, help="keep each run's Lighthouse report (JSON) in this folder")
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)  # the child process's job
     args = parser.parse_args()
     if args.seed:
@@ -283,7 +284,12 @@ def main() -> None:
         for number in range(args.runs):
             for name, base in bases.items():
                 for page, path in pages.items():
-                    result = lighthouse(base + path, root / "report.json")
+                    report = root / "report.json"
+                    result = lighthouse(base + path, report)
+                    if args.reports:
+                        args.reports.mkdir(parents=True, exist_ok=True)
+                        slug = f"{name.split()[0]}-{page.replace(' ', '-').lower()}-{number + 1}.json"
+                        shutil.copy(report, args.reports / slug)
                     runs.setdefault((name, page), []).append(result)
                     print(f"run {number + 1}: {name}, {page}: {result['scores']}", flush=True)
 
