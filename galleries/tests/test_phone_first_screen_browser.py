@@ -44,7 +44,7 @@ def _wedding(**fields) -> Gallery:
         guest_uploads=[value for value in Gallery.GuestUploads.values if value != Gallery.GuestUploads.OFF][0],
         **fields,
     )
-    for n in range(14):
+    for n in range(20):
         size = {"width": 480, "height": 320} if n % 3 else {"width": 320, "height": 480}
         upload_photo(gallery, content=unique_jpeg(**size), filename=f"IMG_{n:04d}.jpg")
     # On after processing: these plain photos have no faces to index.
@@ -95,8 +95,8 @@ def test_it_shows_the_first_photos_under_one_action_and_keeps_the_bar_on_screen(
         assert bar.evaluate(_BOX)["bottom"] < first_tile["top"]
 
         # Scrolled down the photos, the bar is at the top of the screen, over them.
-        page.mouse.wheel(0, 1200)
-        page.wait_for_function("() => window.scrollY >= 1000")
+        page.mouse.wheel(0, 700)
+        page.wait_for_function("() => window.scrollY >= 600")
         stuck = bar.evaluate(_BOX)
         assert stuck["top"] == 0 and stuck["height"] >= TOUCH_TARGET_PX
         on_top = page.evaluate(
