@@ -96,8 +96,8 @@ def test_it_shows_the_first_photos_under_one_action_and_keeps_the_bar_on_screen(
         assert bar.evaluate(_BOX)["bottom"] < first_tile["top"]
 
         # Scrolled down the photos, the bar is at the top of the screen, over them.
-        page.mouse.wheel(0, 700)
-        page.wait_for_function("() => window.scrollY >= 600")
+        page.evaluate("window.scrollTo(0, 700)")
+        page.wait_for_function("() => window.scrollY === 700")
         stuck = bar.evaluate(_BOX)
         assert stuck["top"] == 0 and stuck["height"] >= TOUCH_TARGET_PX
         on_top = page.evaluate(
