@@ -11,7 +11,8 @@ Two of its sources follow from other settings, and are added here to every respo
   logout form is redirected (form-action applies to a form's redirects too).
 
 Both are read from the settings at each response, so tests that switch the storage
-(the `s3_storage` fixture) get the matching policy.
+(the `s3_storage` fixture) get the matching policy. style-src also gets the hashes of
+the stylesheets that pages carry inline (eventgallery/inline_styles.py).
 
 The Permissions-Policy header is here too (PermissionsPolicyMiddleware): every browser
 feature the site does not use is off on every response, and the camera is allowed only
@@ -26,6 +27,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
+
+from eventgallery import inline_styles
 
 _storage_origins: dict[tuple, tuple[str, ...]] = {}
 
@@ -74,6 +77,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         for directive, origins in (
             ("img-src", storage_origins(settings.STORAGES["default"])),
             ("form-action", form_action_origins()),
+            ("style-src", inline_styles.csp_sources()),
         ):
             if origins:
                 update[directive] = [*update.get(directive, ()), *origins]

@@ -20,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
+from eventgallery import inline_styles
 from galleries import access, download_sizes, downloads, files, focal, layout, services, share, stats
 from galleries.alt_text import photo_alt
 from galleries.contact import gallery_contact
@@ -59,8 +60,10 @@ def photo_tile(photo: Photo, *, download_kind: str | None = None) -> dict:
 
 
 def cover_tile(gallery: Gallery, photo: Photo) -> dict:
-    """photo_tile, and where to crop it as the gallery's cover (galleries/focal.py)."""
-    return {**photo_tile(photo), "object_position": focal.cover_focal_point(gallery, photo).css}
+    """photo_tile, and where to crop it as the gallery's cover (galleries/focal.py); the
+    point itself places the hero's text away from the faces."""
+    point = focal.cover_focal_point(gallery, photo)
+    return {**photo_tile(photo), "object_position": point.css, "focal": point}
 
 
 def home(request):
@@ -183,8 +186,11 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
     if not local:
         # The tiles hold signed URLs: a page served from the cache leaves them most of their life.
         timeout = min(timeout, default_storage.querystring_expire // 6)
-    # The branding is in every page: a changed SITE_* setting never gets an old page from a shared cache.
-    branding = zlib.crc32(f"{settings.SITE_NAME}|{settings.SITE_LOGO_URL}|{settings.SITE_ACCENT_COLOR}".encode())
+    # The branding is in every page: a changed SITE_* setting never gets an old page from a shared cache;
+    # nor a changed stylesheet, which the page carries inline and the policy allows by its hash.
+    branding = zlib.crc32(
+        f"{settings.SITE_NAME}|{settings.SITE_LOGO_URL}|{settings.SITE_ACCENT_COLOR}|{inline_styles.csp_sources()}".encode()
+    )
     key = (
         f"gallery-page:{gallery.pk}:{gallery.updated_at.isoformat()}:{'local' if local else 'remote'}"
         f":{settings.PHOTOS_PER_PAGE}:{settings.PHOTO_THUMB_SIZE}:{settings.PHOTO_MIDDLE_SIZE}:{settings.PHOTO_DISPLAY_SIZE}"

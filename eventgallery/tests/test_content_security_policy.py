@@ -11,13 +11,15 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 
+from eventgallery import inline_styles
 from eventgallery.s3 import s3_storage_settings
 from galleries.tests.factories import make_gallery, upload_photo
 
 POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'"],
+    # The pages' inline stylesheets by their hashes (eventgallery/inline_styles.py).
+    "style-src": ["'self'", *inline_styles.csp_sources()],
     "style-src-attr": ["'unsafe-inline'"],
     "img-src": ["'self'", "blob:"],
     "object-src": ["'none'"],

@@ -51,7 +51,7 @@ def test_a_guests_photo_is_found_only_once_the_organizer_approves_it(
 
         # The guest adds the photo from the gallery page.
         guest.goto(site + gallery.get_absolute_url())
-        guest.get_by_role("link", name="Add your photos", exact=True).click()
+        guest.get_by_role("link", name="Add photos", exact=True).click()
         expect(guest).to_have_url(site + f"/g/{gallery.slug}/upload/")
         guest.get_by_label("Your name (optional)").fill("Ann")
         guest.get_by_label("Choose photos").set_input_files(str(tmp_path / "IMG_2001.jpg"))

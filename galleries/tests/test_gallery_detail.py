@@ -257,7 +257,7 @@ def test_an_empty_gallery_says_its_photos_are_coming(client, db):
 
     assert "Photos coming soon" in html
     assert "will appear on this page as they are published" in html
-    assert "hero-image" not in html
+    assert 'class="hero-image"' not in html
 
 
 def test_a_tile_says_how_many_people_its_photo_shows_once_faces_are_indexed(
