@@ -80,7 +80,7 @@ def test_it_shows_the_first_photos_under_one_action_and_keeps_the_bar_on_screen(
         hero_actions = page.locator(".hero .hero-actions a, .hero .hero-actions button")
         assert hero_actions.all_inner_texts() == ["Find me"]
         bar = page.locator(".action-bar")
-        targets = bar.locator("a:visible, button:visible")
+        targets = bar.locator("a:visible, button:visible, summary:visible")
         bar_labels = [text.split("\n")[0].strip() for text in targets.all_inner_texts()]
         assert {"Download", "Add photos", "My favourites", "Slideshow"} <= set(bar_labels)
         assert "Find me" not in bar_labels
