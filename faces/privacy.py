@@ -50,9 +50,10 @@ from django.utils.http import urlencode
 
 from faces import services as faces_services
 from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
-from galleries import services as galleries_services
 from galleries.contact import gallery_contact
 from galleries.models import Gallery, Photo
+from galleries.services.closing import gallery_close
+from galleries.services.processing import photos_render_again
 from ops import ratelimits
 
 logger = logging.getLogger(__name__)
@@ -339,9 +340,9 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
         # Rendered again whenever faces are to be blurred, or were and may no longer be.
         if privacy.blur_boxes or photo.faces_blurred:
             render_again.append(photo.pk)
-    galleries_services.galleries_touch(gallery_ids=gallery_ids)
+    Gallery.objects.filter(pk__in=gallery_ids).touch()
     if render_again:
-        galleries_services.photos_render_again(photo_ids=render_again)
+        photos_render_again(photo_ids=render_again)
 
 
 # --- The privacy text and consent receipts -----------------------------------------------
@@ -449,5 +450,5 @@ def gallery_face_data_purge(*, gallery: Gallery) -> str | None:
     engine keeps one. Photos whose faces were blurred stay blurred; should they be
     rendered again, they are hidden instead (there is no face left to blur)."""
     collection = FaceCollection.objects.filter(gallery=gallery).values_list("external_id", flat=True).first()
-    galleries_services.gallery_close(gallery=gallery)
+    gallery_close(gallery=gallery)
     return collection or None

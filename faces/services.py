@@ -341,11 +341,8 @@ def _store_faces(
         picture_hash=picture_hash,
     )
     # The gallery page's alt texts count the people in each photo: a page cached before
-    # the faces were indexed is made again. (Imported here: galleries.services imports
-    # this module.)
-    from galleries.services import galleries_touch
-
-    galleries_touch(gallery_ids=[photo.gallery_id])
+    # the faces were indexed is made again.
+    Gallery.objects.filter(pk=photo.gallery_id).touch()
     return [external_id for _, external_id in old_faces if external_id]
 
 

@@ -23,11 +23,16 @@ and the admin.
 - API keys and pending uploads belong to one organizer; superusers see all of them.
 """
 
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-from galleries import services
 from galleries.models import LISTED, Gallery, Photo
+from ops import ratelimits
 
 
 def _is_superuser(user) -> bool:
@@ -111,7 +116,7 @@ def gallery_is_open(request, gallery: Gallery) -> bool:
     unlisted one, a private one after its code, any gallery they manage."""
     if not gallery.is_private or can_manage_gallery(request.user, gallery):
         return True
-    return services.gallery_is_unlocked(gallery=gallery, session=request.session)
+    return gallery_is_unlocked(gallery=gallery, session=request.session)
 
 
 def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
@@ -173,3 +178,84 @@ def may_download(user, gallery: Gallery, kind: str) -> bool:
     """May `user` download the file of this kind (a photo they may see): a thumbnail or
     display image is what they look at anyway; an original only when the policy allows."""
     return kind != "original" or download_kind(user, gallery) == "original"
+
+
+# --- Access codes -------------------------------------------------------------------
+# A code is compared without regard to case or surrounding spaces. Tries are limited per
+# device and per address, counted before the code is checked; a right code is then
+# handed back, so a wedding's guests typing it never use up a limit. Wrong codes are
+# also limited per gallery, counted once the code is known to be wrong: a guess spread
+# over many devices and addresses is slowed down, while the right code still gets in
+# from any device or address that is not over its own limit (the gallery's limit must
+# not let a stranger lock every guest out). Against a guess spread wide, the code's own
+# length holds: 31^8 codes (below), at most ACCESS_CODE_TRIES_PER_ADDRESS per address.
+
+SESSION_ACCESS_KEY = "gallery_access"
+# Lowercase letters and digits without look-alikes (0 o, 1 l i): 31^8, about 10^12 codes.
+ACCESS_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ACCESS_CODE_LENGTH = 8
+
+
+def access_code_generate() -> str:
+    """A random code that is easy to read out and type on a phone."""
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class AccessCodeTry:
+    """What came of a try: the gallery unlocked, or refused for a limit (retry_after_s
+    above 0), or else the code was wrong."""
+
+    unlocked: bool
+    retry_after_s: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.retry_after_s > 0
+
+
+def access_code_try(*, gallery: Gallery, session, code: str, device: str, address: str) -> AccessCodeTry:
+    """Tries `code` for this session: counted per device and per address first (over
+    either limit, refused before the code is checked, and counted nowhere); a right
+    code unlocks and is handed back; a wrong one stays counted there and is counted
+    per gallery too, refused when the gallery has had too many wrong codes in
+    ACCESS_CODE_WINDOW_S. That refusal keeps the device's and the address's hits: the
+    code was checked, and a refusal says it was wrong as plainly as a 403 does."""
+    window = settings.ACCESS_CODE_WINDOW_S
+    decision = ratelimits.limits_hit(
+        ratelimits.Limit("access-code-device", device, settings.ACCESS_CODE_TRIES_PER_DEVICE, window),
+        ratelimits.Limit("access-code-address", address, settings.ACCESS_CODE_TRIES_PER_ADDRESS, window),
+    )
+    if not decision.allowed:
+        return AccessCodeTry(unlocked=False, retry_after_s=decision.retry_after_s)
+    if gallery_unlock(gallery=gallery, session=session, code=code):
+        decision.refund()  # a right code is not a guess
+        return AccessCodeTry(unlocked=True)
+    per_gallery = ratelimits.limits_hit(
+        ratelimits.Limit("access-code-gallery", str(gallery.pk), settings.ACCESS_CODE_TRIES_PER_GALLERY, window)
+    )
+    return AccessCodeTry(unlocked=False, retry_after_s=per_gallery.retry_after_s)
+
+
+def _access_token(gallery: Gallery) -> str:
+    # Tied to the current code: changing a gallery's code locks out earlier guests.
+    return salted_hmac("galleries.access", f"{gallery.pk}:{gallery.access_code}").hexdigest()[:32]
+
+
+def gallery_is_unlocked(*, gallery: Gallery, session) -> bool:
+    if not gallery.is_private:
+        return True
+    token = session.get(SESSION_ACCESS_KEY, {}).get(str(gallery.pk))
+    return token is not None and constant_time_compare(token, _access_token(gallery))
+
+
+def gallery_unlock(*, gallery: Gallery, session, code: str) -> bool:
+    """Remembers the gallery as open for this session if the code is right."""
+    if not gallery.is_private:
+        return True
+    if not constant_time_compare(code.strip().casefold(), gallery.access_code.strip().casefold()):
+        return False
+    tokens = session.get(SESSION_ACCESS_KEY, {})
+    tokens[str(gallery.pk)] = _access_token(gallery)
+    session[SESSION_ACCESS_KEY] = tokens
+    return True

@@ -20,13 +20,16 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from galleries import access, downloads, files, focal, layout, services, share, stats
+from galleries import access, downloads, files, focal, layout, share, stats
+from galleries.access import access_code_try
 from galleries.alt_text import photo_alt
 from galleries.contact import gallery_contact
 from galleries.decoding import DecodeBusy
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.imaging import ImageRejected
 from galleries.models import Gallery, GalleryDownload, Photo
+from galleries.services.guest_uploads import GuestUploadRefused, guest_photo_upload, guest_upload_message
+from galleries.services.photos import DuplicatePhoto, PhotoUploadError, StorageUnavailable
 from ops import outages
 from ops.ratelimits import client_ip, device_id
 
@@ -174,7 +177,7 @@ def _page_cache(gallery: Gallery) -> tuple[str, int]:
     """The cache key prefix and timeout for the pages of a gallery.
 
     The key holds the gallery's `updated_at`, which moves with every edit of the
-    gallery and every change to its photos (services.galleries_touch): a changed
+    gallery and every change to its photos (Gallery.objects...touch()): a changed
     gallery never gets an old page, and old pages simply expire.
     """
     local = files.storage_is_local()
@@ -444,7 +447,7 @@ def gallery_access(request, slug):
     status = 200
     outcome = None
     if request.method == "POST" and form.is_valid():
-        outcome = services.access_code_try(
+        outcome = access_code_try(
             gallery=gallery,
             session=request.session,
             code=form.cleaned_data["code"],
@@ -594,7 +597,7 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
     for upload in uploads:
         refused = None
         try:
-            services.guest_photo_upload(
+            guest_photo_upload(
                 gallery=gallery,
                 upload=upload,
                 filename=upload.name,
@@ -602,21 +605,21 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
                 device=f"cookie:{device_id(request)}",
                 address=client_ip(request),
             )
-        except services.DuplicatePhoto:
+        except DuplicatePhoto:
             # Most often the same file again after an answer that got lost: it is in. Said
             # as for any new photo: the same file may be another guest's, held back or in
             # the drop box, and a guest learns nothing of photos they cannot see.
-            results.append({"name": upload.name, "ok": True, "message": services.guest_upload_message(gallery=gallery)})
-        except services.GuestUploadRefused as exc:
+            results.append({"name": upload.name, "ok": True, "message": guest_upload_message(gallery=gallery)})
+        except GuestUploadRefused as exc:
             refused = (429 if exc.retry_after_s else 403), str(exc), bool(exc.retry_after_s)
             retry_after = max(retry_after, exc.retry_after_s)
-        except services.StorageUnavailable as exc:
+        except StorageUnavailable as exc:
             refused = 503, str(exc), True
             retry_after = max(retry_after, outages.RETRY_AFTER_S)
-        except services.PhotoUploadError as exc:
+        except PhotoUploadError as exc:
             refused = 400, str(exc), False
         else:
-            results.append({"name": upload.name, "ok": True, "message": services.guest_upload_message(gallery=gallery)})
+            results.append({"name": upload.name, "ok": True, "message": guest_upload_message(gallery=gallery)})
         if refused:
             code, message, retry = refused
             results.append({"name": upload.name, "ok": False, "message": message, "retry": retry})

@@ -17,8 +17,8 @@ from faces.models import Face
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import add_photos, each_photo_indexed_once, face_search_gallery, find_me_url, selfie_file
-from galleries import services as gallery_services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import bulk_ready_photos, make_user, upload_photo
 
 CENTRE = GROUP_PHOTO_FACE_CENTRES[2]
@@ -201,7 +201,7 @@ def test_photos_deleted_or_no_longer_ready_since_are_dropped(client, db):
     gallery = face_search_gallery()
     kept, deleted, failed = (upload_photo(gallery, filename=f"IMG_{n}.jpg") for n in range(3))
     url = results_url(gallery, _token(gallery, [kept, deleted, failed]))
-    gallery_services.photo_delete(photo=deleted)
+    photo_delete(photo=deleted)
     Photo.objects.filter(pk=failed.pk).update(status=Photo.Status.FAILED)
 
     page = client.get(url)

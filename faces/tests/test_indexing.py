@@ -10,7 +10,8 @@ from faces.models import Face, FaceCollection, PhotoFaces
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import add_photos, face_on, face_search_gallery, jpeg
-from galleries import services as gallery_services
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import make_gallery, upload_photo
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_deleting_a_photo_deletes_its_faces(django_capture_on_commit_callbacks):
     revision = FaceCollection.objects.get(gallery=gallery).revision
 
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.photo_delete(photo=group)
+        photo_delete(photo=group)
 
     assert list(Face.objects.values_list("photo_id", flat=True)) == [alone.pk]
     assert list(PhotoFaces.objects.values_list("photo_id", flat=True)) == [alone.pk]
@@ -159,7 +160,7 @@ def test_deleting_a_gallery_deletes_its_face_data(django_capture_on_commit_callb
     add_photos(gallery, [face_images.group_photo()], django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert not Face.objects.exists()
     assert not PhotoFaces.objects.exists()

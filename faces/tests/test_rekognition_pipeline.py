@@ -14,7 +14,9 @@ from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
 from faces.tests.test_rekognition_engine import _box_around, _face_detail, _face_record
-from galleries import services as gallery_services
+from galleries.services.closing import galleries_close_expired
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import make_gallery, upload_photo
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,7 @@ def test_deleting_a_photo_deletes_its_faces_from_the_collection(stubber, django_
         {"CollectionId": f"eventgallery-gallery-{gallery.pk}", "FaceIds": FACE_IDS},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.photo_delete(photo=photo)
+        photo_delete(photo=photo)
 
     assert not Face.objects.exists()
 
@@ -102,7 +104,7 @@ def test_deleting_a_gallery_deletes_its_collection(stubber, django_capture_on_co
         "delete_collection", {"StatusCode": 200}, {"CollectionId": f"eventgallery-gallery-{gallery.pk}"}
     )
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert not Face.objects.exists() and not FaceCollection.objects.exists()
 
@@ -148,10 +150,10 @@ def test_closing_a_gallery_deletes_its_collection(stubber, django_capture_on_com
         "delete_collection", {"StatusCode": 200}, {"CollectionId": f"eventgallery-gallery-{gallery.pk}"}
     )
     with django_capture_on_commit_callbacks(execute=True):
-        closed = gallery_services.galleries_close_expired()
+        closed = galleries_close_expired()
 
     assert closed == [gallery]
     assert not Face.objects.exists() and not FaceCollection.objects.exists() and not PhotoFaces.objects.exists()
     # Once done, nothing more is asked of AWS (the Stubber would fail on an unexpected call).
     with django_capture_on_commit_callbacks(execute=True):
-        assert gallery_services.galleries_close_expired() == []
+        assert galleries_close_expired() == []

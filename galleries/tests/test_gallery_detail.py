@@ -5,7 +5,6 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from galleries import services
 from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
@@ -155,7 +154,7 @@ def test_a_tile_without_a_middle_image_offers_the_display_one_meanwhile(client, 
     gallery = make_gallery()
     photo = upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
     Photo.objects.filter(pk=photo.pk).update(middle="")
-    services.galleries_touch(gallery_ids=[gallery.pk])
+    Gallery.objects.filter(pk__in=[gallery.pk]).touch()
 
     html = client.get(gallery.get_absolute_url()).text
 
@@ -226,7 +225,7 @@ def test_a_guests_photo_is_credited_in_its_tile_and_on_its_page(client, db):
     gallery = make_gallery(name="Summer party", guest_uploads=Gallery.GuestUploads.OPEN)
     photo = upload_photo(gallery)
     Photo.objects.filter(pk=photo.pk).update(uploaded_by_guest=True, guest_name="Ann")
-    services.galleries_touch(gallery_ids=[gallery.pk])
+    Gallery.objects.filter(pk__in=[gallery.pk]).touch()
 
     html = client.get(gallery.get_absolute_url()).text
     page = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text

@@ -19,8 +19,10 @@ from faces import search
 from faces import services as faces_services
 from faces.engines import get_engine
 from faces.models import Face, PhotoFaces
-from galleries import services as gallery_services
 from galleries.models import Gallery, Photo
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import PhotoUploadError, photo_create
+from galleries.services.processing import photo_process
 
 # The photos are processed and indexed here, one after the other, so that each step
 # can be timed: queued tasks go nowhere.
@@ -70,7 +72,7 @@ class Command(BaseCommand):
             try:
                 figures = self._evaluate(gallery, gallery_dir, gallery_labels, selfies, selfie_labels, verbosity)
             finally:
-                gallery_services.gallery_delete(gallery=gallery)
+                gallery_delete(gallery=gallery)
         confused, per_person = figures.pop("confused_pairs"), figures.pop("per_person")
         if verbosity:
             self._print_report(figures, confused, per_person)
@@ -227,11 +229,11 @@ class Command(BaseCommand):
     def _add_photo(self, gallery: Gallery, path: Path) -> Photo | None:
         try:
             with path.open("rb") as fh, transaction.atomic():
-                photo = gallery_services.photo_create(gallery=gallery, upload=File(fh), filename=path.name)
-        except (OSError, gallery_services.PhotoUploadError) as exc:
+                photo = photo_create(gallery=gallery, upload=File(fh), filename=path.name)
+        except (OSError, PhotoUploadError) as exc:
             self.stderr.write(f"{path.name}: {exc}")
             return None
-        processed = gallery_services.photo_process(photo_id=photo.pk)
+        processed = photo_process(photo_id=photo.pk)
         if processed is None:
             self.stderr.write(f"{path.name}: {Photo.objects.get(pk=photo.pk).error}")
         return processed
