@@ -80,7 +80,7 @@ def describe_set(name: str, gallery_dir: Path, selfie_dir: Path | None) -> Path:
         return cache
     _django()
     from faces.engines.local import describe_largest_face, find_faces
-    from faces.services import SELFIE_LONG_EDGE
+    from faces.services.search import SELFIE_LONG_EDGE
     from galleries.imaging import open_upright_rgb
 
     labels = _labels(gallery_dir)

@@ -1,6 +1,6 @@
 """Find me's privacy: guests' requests to hide the photos they are in or blur their face,
-the gallery's privacy text and the consent receipts that name its version, and the
-deletion of face data.
+and the deletion of face data (the privacy text and the consent receipts are in
+faces/consent.py).
 
 Invariants:
 - A hide request names only photos and faces that the guest's own search matched: the
@@ -23,21 +23,14 @@ Invariants:
   transaction that changes a request, and the gallery's `updated_at` moves with them.
   A photo whose faces must be rendered again is pending, seen by no guest, until the
   worker has made its new derivatives from the original; the old files are deleted
-  only after the new ones are stored (galleries.services.photo_process).
-- A consent receipt holds the time, the gallery and the privacy text's version:
-  nothing biometric, no address, no device.
+  only after the new ones are stored (galleries.services.processing.photo_process).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -48,15 +41,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from faces import services as faces_services
-from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
-from galleries.contact import gallery_contact
+from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
+from faces.selectors import photo_privacy
+from faces.services.results_token import FindMeResultsExpired, FindMeResultsInvalid, find_me_results_read
 from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
 from galleries.services.processing import photos_render_again
+from galleries.task_paths import SEND_HIDE_REQUEST_WAITING_EMAIL, task_at
 from ops import ratelimits
 
 logger = logging.getLogger(__name__)
+
 
 CONTACT_MAX_LENGTH = HideRequest._meta.get_field("contact").max_length
 # What a guest is told when their results come from a copy of a gallery photo.
@@ -65,9 +60,6 @@ FROM_COPY_MESSAGE = (
     "them to be hidden: to ask, please take a selfie with your camera and search with it. Thank you!"
 )
 AT_ONCE_WINDOW = timedelta(hours=1)
-
-
-# --- Hide requests -------------------------------------------------------------------
 
 
 class HideRequestRefused(Exception):
@@ -129,12 +121,12 @@ def hide_request_create(
     if not limit.allowed:
         raise TooManyHideRequests(limit.retry_after_s)
     try:
-        results = faces_services.find_me_results_read(gallery=gallery, token=token)
-    except faces_services.FindMeResultsExpired as exc:
+        results = find_me_results_read(gallery=gallery, token=token)
+    except FindMeResultsExpired as exc:
         raise HideResultsInvalid(
             "These results have expired. Search again with a selfie, then choose the photos to hide.", expired=True
         ) from exc
-    except faces_services.FindMeResultsInvalid as exc:
+    except FindMeResultsInvalid as exc:
         raise HideResultsInvalid(
             "These results are not valid here. Search again with a selfie, then choose the photos to hide.",
             expired=False,
@@ -245,7 +237,7 @@ def _enqueue_waiting_email(*, hide_request_id: int) -> None:
     guest's request stands."""
     if not settings.EMAIL_ENABLED:
         return
-    from faces.tasks import send_hide_request_waiting_email
+    send_hide_request_waiting_email = task_at(SEND_HIDE_REQUEST_WAITING_EMAIL)
 
     try:
         send_hide_request_waiting_email.enqueue(hide_request_id=hide_request_id)
@@ -333,7 +325,7 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
     (pending until then). Moves the galleries' `updated_at`."""
     render_again, gallery_ids = [], set()
     for photo in Photo.objects.filter(pk__in=list(photo_ids)).only("pk", "gallery_id", "hidden", "faces_blurred"):
-        privacy = faces_services.photo_privacy(photo_id=photo.pk)
+        privacy = photo_privacy(photo_id=photo.pk)
         if privacy.hidden != photo.hidden:
             Photo.objects.filter(pk=photo.pk).update(hidden=privacy.hidden)
             gallery_ids.add(photo.gallery_id)
@@ -343,77 +335,6 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
     Gallery.objects.filter(pk__in=gallery_ids).touch()
     if render_again:
         photos_render_again(photo_ids=render_again)
-
-
-# --- The privacy text and consent receipts -----------------------------------------------
-
-# Raise when templates/faces/privacy.html changes what it says: the receipts of searches
-# made before then keep naming the version their guests agreed to.
-PRIVACY_TEXT_REVISION = 2
-
-
-@dataclass(frozen=True)
-class PrivacyFacts:
-    """What a gallery's privacy page says, from its settings and the server's."""
-
-    gallery_name: str
-    engine: str  # "local" or "rekognition"
-    region: str  # Rekognition's AWS region, "" for the local engine
-    closes_at: str  # ISO date and time, "" when the gallery never closes
-    contact: str
-    hide_requests_apply: str
-    hide_action: str
-    results_max_age_s: int
-    hide_at_once_photos: int  # per device and address in an hour, where requests apply at once
-
-
-@dataclass(frozen=True)
-class PrivacyPolicy:
-    facts: PrivacyFacts
-    version: str
-
-
-def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
-    """The gallery's privacy text's facts and its version: the first 12 hex digits of
-    the SHA-256 of those facts and PRIVACY_TEXT_REVISION, which change whenever the
-    text a guest reads does."""
-    engine = settings.FACE_ENGINE
-    facts = PrivacyFacts(
-        gallery_name=gallery.name,
-        engine=engine,
-        region=(settings.REKOGNITION_REGION or "") if engine == "rekognition" else "",
-        closes_at=gallery.closes_at.isoformat() if gallery.closes_at else "",
-        contact=gallery_contact(gallery=gallery),
-        hide_requests_apply=gallery.hide_requests_apply,
-        hide_action=gallery.hide_action,
-        results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
-        hide_at_once_photos=hide_at_once_photos(),
-    )
-    text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
-    return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])
-
-
-def consent_receipt_create(*, gallery: Gallery) -> ConsentReceipt:
-    """The receipt of one search: the time, the gallery, the privacy text's version."""
-    return ConsentReceipt.objects.create(gallery=gallery, policy_version=privacy_policy(gallery=gallery).version)
-
-
-CONSENT_RECEIPT_COLUMNS = ["time (UTC)", "gallery", "gallery address", "privacy text version"]
-
-
-def consent_receipts_csv(*, receipts: QuerySet[ConsentReceipt]) -> str:
-    """The receipts as CSV, oldest first: the columns of CONSENT_RECEIPT_COLUMNS, nothing else."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CONSENT_RECEIPT_COLUMNS)
-    for created_at, name, slug, version in receipts.order_by("created_at", "id").values_list(
-        "created_at", "gallery__name", "gallery__slug", "policy_version"
-    ):
-        writer.writerow([created_at.astimezone(UTC).isoformat(timespec="seconds"), name, slug, version])
-    return out.getvalue()
-
-
-# --- Deleting face data ----------------------------------------------------------------
 
 
 def galleries_with_face_data() -> QuerySet[Gallery]:

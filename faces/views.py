@@ -18,26 +18,27 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from faces import privacy
+from faces import consent, privacy
 from faces.forms import NotMeForm, SelfieForm
-from faces.services import (
+from faces.services.find_me import (
     ConsentRequired,
-    FaceSearchDisabled,
-    FaceSearchError,
-    FindMeResultsExpired,
-    FindMeResultsInvalid,
-    FindMeResultsPhotoUnknown,
     SelfieFormInvalid,
     SelfieTooLarge,
     TooManySearches,
-    find_me_results_photos,
-    find_me_results_read,
-    find_me_results_token,
-    find_me_results_without,
     find_me_search,
     find_me_selfie,
     selfie_upload_prepare,
 )
+from faces.services.results_token import (
+    FindMeResultsExpired,
+    FindMeResultsInvalid,
+    FindMeResultsPhotoUnknown,
+    find_me_results_photos,
+    find_me_results_read,
+    find_me_results_token,
+    find_me_results_without,
+)
+from faces.services.search import FaceSearchDisabled, FaceSearchError
 from faces.uploads import SelfieUploadHandler
 from galleries import access, downloads, layout
 from galleries.decoding import DecodeBusy
@@ -288,7 +289,7 @@ def privacy_page(request, slug):
     gallery, refusal = _results_gallery(request, slug)
     if refusal is not None:
         return refusal
-    policy = privacy.privacy_policy(gallery=gallery)
+    policy = consent.privacy_policy(gallery=gallery)
     return render(
         request,
         "faces/privacy.html",

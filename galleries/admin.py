@@ -18,9 +18,10 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from faces import services as faces_services
 from faces.admin import face_crops_html
 from faces.models import HideRequest
+from faces.selectors import gallery_face_counts
+from faces.services.indexing import gallery_face_search_switched, gallery_faces_queue
 from galleries import access, files, focal, share, stats, watermark
 from galleries.access import access_code_generate
 from galleries.admin_access import ManagedByOrganizerAdmin
@@ -442,7 +443,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         if redrawn:
             messages.info(request, f"The watermark changed: {redrawn} photo(s) queued to be drawn again with it.")
         if "face_search_enabled" in form.changed_data:
-            queued = faces_services.gallery_face_search_switched(gallery=obj)
+            queued = gallery_face_search_switched(gallery=obj)
             if obj.face_search_enabled:
                 messages.info(request, f"Find me is on: {queued} photo(s) queued for face indexing.")
             else:
@@ -454,15 +455,12 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
     @admin.action(description="Index faces of new photos (Find me)")
     def index_faces(self, request, queryset):
-        count = sum(faces_services.gallery_faces_queue(gallery=g) for g in queryset.filter(face_search_enabled=True))
+        count = sum(gallery_faces_queue(gallery=g) for g in queryset.filter(face_search_enabled=True))
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
     @admin.action(description="Index all faces again (Find me)")
     def reindex_faces(self, request, queryset):
-        count = sum(
-            faces_services.gallery_faces_queue(gallery=g, reindex=True)
-            for g in queryset.filter(face_search_enabled=True)
-        )
+        count = sum(gallery_faces_queue(gallery=g, reindex=True) for g in queryset.filter(face_search_enabled=True))
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
     @admin.action(description=f"Extend the closing date by {GALLERY_EXTEND_DAYS} days")
@@ -545,7 +543,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 closing_status=closing_status(gallery),
                 extend_closing_url=reverse("admin:galleries_gallery_extend_closing", args=[gallery.pk]),
                 extend_days=GALLERY_EXTEND_DAYS,
-                face_counts=faces_services.gallery_face_counts(gallery=gallery),
+                face_counts=gallery_face_counts(gallery=gallery),
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
                 photo_counts=counts,

@@ -10,19 +10,16 @@ from api.auth import key_optional
 from api.errors import ApiError, error_response
 from api.routes.common import ERROR_STATUSES, photo_out, visible_gallery
 from api.schemas import ErrorOut, FindMeOut
-from faces.services import (
+from faces.services.find_me import (
     ConsentRequired,
-    FaceSearchDisabled,
-    FaceSearchError,
-    NoFaceFound,
     SelfieFormInvalid,
     SelfieTooLarge,
-    SeveralFacesFound,
     TooManySearches,
     find_me_search,
     find_me_selfie,
     selfie_upload_prepare,
 )
+from faces.services.search import FaceSearchDisabled, FaceSearchError, NoFaceFound, SeveralFacesFound
 from ops.ratelimits import client_ip, device_id
 
 router = Router(tags=["find me"])

@@ -35,7 +35,8 @@ from api.models import ApiKey, PendingUpload
 from api.services import api_key_create, pending_upload_create
 from faces import search
 from faces.models import ConsentReceipt, Face, HideRequest, HideRequestPhoto, PhotoFaces
-from faces.services import PhotoMatch, SearchResult, find_me_results_token
+from faces.services.results_token import find_me_results_token
+from faces.services.search import PhotoMatch, SearchResult
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg

@@ -7,9 +7,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from faces import services
 from faces.engines.rekognition import RekognitionEngine
 from faces.models import Face, FaceCollection, PhotoFaces
+from faces.services.search import face_search
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
@@ -31,7 +31,7 @@ def stubber(monkeypatch, settings):
         "rekognition", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     engine = RekognitionEngine(region="us-east-1", client=client, match_threshold=settings.FACE_MAYBE_SIMILARITY)
-    monkeypatch.setattr(services, "get_engine", lambda: engine)
+    monkeypatch.setattr("faces.engines.get_engine", lambda: engine)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -73,7 +73,7 @@ def test_a_photo_is_indexed_into_its_gallerys_collection_and_searched_there(
         },
         {"CollectionId": collection, "Image": {"Bytes": ANY}, "MaxFaces": 4096, "FaceMatchThreshold": 80.0},
     )
-    result = services.face_search(gallery=gallery, selfie=selfie)
+    result = face_search(gallery=gallery, selfie=selfie)
 
     [match] = result.sure
     assert match.photo == photo

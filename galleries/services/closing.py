@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from faces import services as faces_services
+from faces.services.indexing import gallery_face_search_switched
 from galleries.models import Gallery
 
 # --- Closing ------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def gallery_close(*, gallery: Gallery) -> None:
     Rekognition collection once this commits (faces.services.gallery_face_search_switched)."""
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=False, updated_at=timezone.now())
     gallery.face_search_enabled = False
-    faces_services.gallery_face_search_switched(gallery=gallery)
+    gallery_face_search_switched(gallery=gallery)
 
 
 def galleries_close_expired(*, now=None, dry_run: bool = False) -> list[Gallery]:

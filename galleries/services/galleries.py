@@ -11,7 +11,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from faces import services as faces_services
+from faces.services.indexing import gallery_faces_forget
 from galleries.models import Gallery, Photo
 from galleries.services.photos import files_delete_on_commit
 
@@ -78,7 +78,7 @@ def gallery_slug_moved_message(*, asked: str, given: str) -> str:
 
 @transaction.atomic
 def gallery_delete(*, gallery: Gallery) -> None:
-    faces_services.gallery_faces_forget(gallery=gallery)
+    gallery_faces_forget(gallery=gallery)
     names = [
         name
         for fields in gallery.photos.values_list("original", "thumbnail", "middle", "display")

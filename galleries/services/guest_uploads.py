@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
-from faces import services as faces_services
+from faces.services.indexing import photo_faces_queue
 from galleries.models import Gallery, Photo
 from galleries.services.photos import DuplicatePhoto, PhotoUploadError, StorageUnavailable, photo_create, photos_delete
 from ops import ratelimits
@@ -116,7 +116,7 @@ def guest_photos_approve(*, photos: Iterable[Photo]) -> int:
     Photo.objects.filter(pk__in=[photo.pk for photo in approved]).update(review=Photo.Review.SHOWN)
     for photo in approved:
         photo.review = Photo.Review.SHOWN
-        faces_services.photo_faces_queue(photo=photo)
+        photo_faces_queue(photo=photo)
     Gallery.objects.filter(pk__in={photo.gallery_id for photo in approved}).touch()
     return len(approved)
 

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from eventgallery import transient
-from faces import services as faces_services
+from faces.services.indexing import photos_faces_forget
 from galleries import metadata
 from galleries.imaging import (
     ImageInfo,
@@ -267,7 +267,7 @@ def _photo_create(
 @transaction.atomic
 def photo_delete(*, photo: Photo) -> None:
     names = photo.stored_names
-    faces_services.photos_faces_forget(photo_ids=[photo.pk])
+    photos_faces_forget(photo_ids=[photo.pk])
     photo.delete()
     Gallery.objects.filter(pk=photo.gallery_id).touch()
     files_delete_on_commit(names)
@@ -277,7 +277,7 @@ def photo_delete(*, photo: Photo) -> None:
 def photos_delete(*, photos: Iterable[Photo]) -> int:
     photos = list(photos)
     names = [name for photo in photos for name in photo.stored_names]
-    faces_services.photos_faces_forget(photo_ids=[photo.pk for photo in photos])
+    photos_faces_forget(photo_ids=[photo.pk for photo in photos])
     Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
     Gallery.objects.filter(pk__in={photo.gallery_id for photo in photos}).touch()
     files_delete_on_commit(names)

@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from eventgallery import transient
-from faces import services as faces_services
+from faces.selectors import photo_privacy
+from faces.services.indexing import photo_faces_queue
 from galleries import metadata
 from galleries.imaging import (
     ImageRejected,
@@ -99,7 +100,7 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
         return None
     try:
         with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
-            privacy = faces_services.photo_privacy(photo_id=photo.pk)
+            privacy = photo_privacy(photo_id=photo.pk)
             derivatives = make_derivatives(original, mark=mark, blur_boxes=privacy.blur_boxes)
     except ImageRejected as exc:
         _mark_failed(photo, str(exc))
@@ -148,7 +149,7 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
     photo.refresh_from_db()
     photo_leftovers_delete(photo=photo)
     if index_faces:
-        faces_services.photo_faces_queue(photo=photo)
+        photo_faces_queue(photo=photo)
     # The organizer changed the watermark while we drew the one we read: draw it again.
     photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk))
     return photo

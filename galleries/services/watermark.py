@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from eventgallery import transient
-from faces import services as faces_services
+from faces.selectors import photo_privacy
 from galleries import watermark
 from galleries.imaging import (
     make_derivatives,
@@ -134,7 +134,7 @@ def _photo_watermark_draw(*, photo_id: int) -> bool:
     mark = gallery_mark(gallery=gallery)
     with transient.stored_file_copy(photo.original, what=f"Reading the original of photo {photo.pk}") as original:
         # Faces a guest asked to blur stay blurred under the new watermark.
-        privacy = faces_services.photo_privacy(photo_id=photo.pk)
+        privacy = photo_privacy(photo_id=photo.pk)
         derivatives = {d.kind: d for d in make_derivatives(original, mark=mark, blur_boxes=privacy.blur_boxes)}
 
     stored = {}

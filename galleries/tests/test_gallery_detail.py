@@ -271,7 +271,7 @@ def test_a_tile_says_how_many_people_its_photo_shows_once_faces_are_indexed(
 def test_a_page_cached_before_the_faces_were_indexed_is_made_again_after(
     client, db, django_capture_on_commit_callbacks
 ):
-    from faces import services as faces_services
+    from faces.services.indexing import gallery_faces_queue
     from faces.tests import face_images
     from faces.tests.find_me import add_photos
 
@@ -282,6 +282,6 @@ def test_a_page_cached_before_the_faces_were_indexed_is_made_again_after(
     assert 'alt="Summer party: photo 1 of 1"' in client.get(gallery.get_absolute_url()).text  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
-        faces_services.gallery_faces_queue(gallery=gallery)
+        gallery_faces_queue(gallery=gallery)
 
     assert 'alt="Summer party: photo 1 of 1, 6 people"' in client.get(gallery.get_absolute_url()).text

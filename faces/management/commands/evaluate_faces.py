@@ -16,9 +16,10 @@ from django.test import override_settings
 
 from eventgallery.progress import ProgressBar
 from faces import search
-from faces import services as faces_services
 from faces.engines import get_engine
 from faces.models import Face, PhotoFaces
+from faces.services.indexing import photo_faces_index
+from faces.services.search import FaceSearchError, face_search, read_selfie
 from galleries.models import Gallery, Photo
 from galleries.services.galleries import gallery_delete
 from galleries.services.photos import PhotoUploadError, photo_create
@@ -111,7 +112,7 @@ class Command(BaseCommand):
             photo = self._add_photo(gallery, gallery_dir / name)
             if photo is not None:
                 started = time.perf_counter()
-                indexed = faces_services.photo_faces_index(photo_id=photo.pk)
+                indexed = photo_faces_index(photo_id=photo.pk)
                 index_seconds.append(time.perf_counter() - started)
                 if indexed is None or indexed.status != PhotoFaces.Status.INDEXED:
                     reason = indexed.error if indexed else "not indexed"
@@ -156,8 +157,8 @@ class Command(BaseCommand):
             persons[query.person][0] += len(relevant)
             with open(query.file, "rb") as fh, mock.patch.object(engine, "describe_selfie", recording_describe_selfie):
                 try:
-                    result = faces_services.face_search(gallery=gallery, selfie=faces_services.read_selfie(fh))
-                except faces_services.FaceSearchError as exc:
+                    result = face_search(gallery=gallery, selfie=read_selfie(fh))
+                except FaceSearchError as exc:
                     self.stderr.write(f"{Path(query.file).name}: {exc}")
                     no_face += 1
                     for tier in tiers.values():
