@@ -1,14 +1,14 @@
 """Reads of face data that pages and other apps make.
 
-PhotoPrivacy is what the hide requests applied to a photo ask of it now; the worker
-draws a photo's derivatives by it (galleries/services/processing.py).
+photo_privacy is what the hide requests applied to a photo ask of it now; the worker
+draws a photo's derivatives by it (galleries/services/processing.py, through
+galleries/face_data.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from faces.models import Face, HideRequest, HideRequestPhoto, PhotoFaces
+from galleries.face_data import PhotoPrivacy
 from galleries.models import Gallery
 
 
@@ -18,14 +18,6 @@ def gallery_face_counts(*, gallery: Gallery) -> dict:
     counts["faces"] = Face.objects.filter(gallery=gallery).count()
     counts["people"] = Face.objects.filter(gallery=gallery, person__isnull=False).values("person").distinct().count()
     return counts
-
-
-@dataclass(frozen=True)
-class PhotoPrivacy:
-    """What the hide requests applied to a photo ask of it now."""
-
-    hidden: bool
-    blur_boxes: list[tuple[float, float, float, float]]  # ratios of the upright photo
 
 
 def photo_privacy(*, photo_id: int) -> PhotoPrivacy:

@@ -102,6 +102,89 @@ def galleries_visible_to(user) -> QuerySet[Gallery]:
     return Gallery.objects.filter(LISTED | Q(owner=user))
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks for a gallery: a user (an API key's organizer; None or anonymous for
+    anyone else) and the session that holds the access codes they gave (None through
+    the API, which takes no codes). Has what the helpers below read of a request."""
+
+    user: object
+    session: object = None
+
+    @classmethod
+    def of(cls, request) -> "Viewer":
+        return cls(user=request.user, session=request.session)
+
+
+class GuestRefusal(Exception):
+    """Why a visitor may not have a gallery's guest pages; each transport answers it its
+    own way (galleries/guest_pages.py, api/routes/common.py, the slideshow's JSON)."""
+
+    def __init__(self, gallery: Gallery | None = None):
+        super().__init__(type(self).__name__)
+        self.gallery = gallery
+
+
+class GalleryNotFound(GuestRefusal):
+    """No such gallery for this visitor: a draft they do not manage is not found, never
+    forbidden; so is, asked by id, a gallery that is not listed."""
+
+
+class GalleryClosed(GuestRefusal):
+    """The gallery has closed to this visitor (410): its closing time has passed and
+    they do not manage it."""
+
+
+class AccessCodeNeeded(GuestRefusal):
+    """A private gallery whose access code is not in this visitor's session."""
+
+
+def guest_gallery(*, viewer: Viewer, slug: str | None = None, gallery_id: int | None = None) -> Gallery:
+    """The one guest gate: the gallery at /g/<slug>/ (or, for the API, of this id) if
+    this viewer may have its guest pages, else a GuestRefusal, asked in this order:
+    known (GalleryNotFound), not closed (GalleryClosed), open (AccessCodeNeeded).
+
+    By slug, every published gallery is known; by id, only the listed ones (ids count
+    up: an unlisted or private gallery is reached through its link only). Those who
+    manage a gallery always have it."""
+    if (slug is None) == (gallery_id is None):
+        raise TypeError("guest_gallery takes a slug or a gallery_id")
+    if slug is not None:
+        gallery = Gallery.objects.by_slug(slug)
+        if gallery is not None and not gallery.is_published and not can_manage_gallery(viewer.user, gallery):
+            gallery = None
+    else:
+        gallery = galleries_visible_to(viewer.user).filter(pk=gallery_id).first()
+    if gallery is None:
+        raise GalleryNotFound()
+    if gallery_is_closed_to(viewer, gallery):
+        raise GalleryClosed(gallery)
+    if not gallery_is_open(viewer, gallery):
+        raise AccessCodeNeeded(gallery)
+    return gallery
+
+
+def guest_photo(*, viewer: Viewer, key) -> Photo:
+    """The photo of this key, with its gallery, if this viewer may see its files: any
+    photo of a gallery they manage (the admin shows those in progress and the guests'
+    uploads waiting for approval), else a photo shown to guests (models.guest_visible_q)
+    of a published gallery that is open to them. Refusals as guest_gallery's: a photo
+    that is not shown to guests, or of a draft, is not found."""
+    photo = Photo.objects.select_related("gallery").filter(key=key).first()
+    if photo is None:
+        raise GalleryNotFound()
+    gallery = photo.gallery
+    if can_manage_gallery(viewer.user, gallery):
+        return photo
+    if not (gallery.is_published and photo.is_guest_visible):
+        raise GalleryNotFound()
+    if gallery.is_closed():
+        raise GalleryClosed(gallery)
+    if not gallery_is_open(viewer, gallery):
+        raise AccessCodeNeeded(gallery)
+    return photo
+
+
 def gallery_for_visitor(request, slug: str) -> Gallery:
     """The gallery at /g/<slug>/ if this visitor may know it exists, else Http404:
     drafts are for those who manage them."""
@@ -112,11 +195,12 @@ def gallery_for_visitor(request, slug: str) -> Gallery:
 
 
 def gallery_is_open(request, gallery: Gallery) -> bool:
-    """May this visitor see the photos of a gallery they may know of: a public or
-    unlisted one, a private one after its code, any gallery they manage."""
+    """May this visitor (a request or a Viewer) see the photos of a gallery they may
+    know of: a public or unlisted one, a private one after its code, any gallery they
+    manage."""
     if not gallery.is_private or can_manage_gallery(request.user, gallery):
         return True
-    return gallery_is_unlocked(gallery=gallery, session=request.session)
+    return request.session is not None and gallery_is_unlocked(gallery=gallery, session=request.session)
 
 
 def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
@@ -166,10 +250,11 @@ def download_kind(user, gallery: Gallery) -> str | None:
     return {Gallery.Downloads.ORIGINALS: "original", Gallery.Downloads.DISPLAY: "display"}.get(gallery.downloads)
 
 
-def kind_served(user, photo: Photo, kind: str) -> str:
+def kind_served(user, photo: Photo, kind: str, *, gallery: Gallery | None = None) -> str:
     """The kind of file actually sent for a request of `kind`: a guest asking for the
-    original of a photo whose faces were blurred gets its (blurred) display image."""
-    if kind == "original" and photo.faces_blurred and not can_manage_gallery(user, photo.gallery):
+    original of a photo whose faces were blurred gets its (blurred) display image.
+    `gallery`: the photo's, when the caller has it loaded already."""
+    if kind == "original" and photo.faces_blurred and not can_manage_gallery(user, gallery or photo.gallery):
         return "display"
     return kind
 

@@ -8,10 +8,9 @@ minute does nothing (one indexed query) once they are all done.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from faces.services.indexing import gallery_face_search_switched
+from galleries.face_data import galleries_with_face_data, gallery_face_search_switched
 from galleries.models import Gallery
 
 # --- Closing ------------------------------------------------------------------------
@@ -26,20 +25,13 @@ GALLERY_EXTEND_DAYS = 30
 
 def galleries_closed_with_face_data(*, now=None):
     """Closed galleries that still have Find me on or face data of any kind."""
-    from faces.models import Face, FaceCollection, PhotoFaces
-
-    return Gallery.objects.closed(now).filter(
-        Q(face_search_enabled=True)
-        | Q(pk__in=FaceCollection.objects.values("gallery_id"))
-        | Q(pk__in=PhotoFaces.objects.values("gallery_id"))
-        | Q(pk__in=Face.objects.values("gallery_id"))
-    )
+    return galleries_with_face_data().closed(now)
 
 
 @transaction.atomic
 def gallery_close(*, gallery: Gallery) -> None:
     """Switches Find me off and deletes the gallery's face data: the rows now, the
-    Rekognition collection once this commits (faces.services.gallery_face_search_switched)."""
+    Rekognition collection once this commits (face_data.gallery_face_search_switched)."""
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=False, updated_at=timezone.now())
     gallery.face_search_enabled = False
     gallery_face_search_switched(gallery=gallery)

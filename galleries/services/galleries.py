@@ -11,7 +11,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from faces.services.indexing import gallery_faces_forget
+from galleries.face_data import gallery_faces_forget
 from galleries.models import Gallery, Photo
 from galleries.services.photos import files_delete_on_commit
 

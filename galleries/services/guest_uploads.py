@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
-from faces.services.indexing import photo_faces_queue
+from galleries.face_data import photo_faces_queue
 from galleries.models import Gallery, Photo
 from galleries.services.photos import DuplicatePhoto, PhotoUploadError, StorageUnavailable, photo_create, photos_delete
 from ops import ratelimits

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from eventgallery import transient
-from faces.services.indexing import photos_faces_forget
 from galleries import metadata
+from galleries.face_data import photos_faces_forget
 from galleries.imaging import (
     ImageInfo,
     ImageRejected,

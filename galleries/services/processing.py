@@ -20,9 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from eventgallery import transient
-from faces.selectors import photo_privacy
-from faces.services.indexing import photo_faces_queue
 from galleries import metadata
+from galleries.face_data import photo_faces_queue, photo_privacy
 from galleries.imaging import (
     ImageRejected,
     make_derivatives,

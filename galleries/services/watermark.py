@@ -16,8 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from eventgallery import transient
-from faces.selectors import photo_privacy
 from galleries import watermark
+from galleries.face_data import photo_privacy
 from galleries.imaging import (
     make_derivatives,
     open_upright_rgb,

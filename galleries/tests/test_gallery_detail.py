@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
-from galleries.views import photo_tile
+from galleries.tiles import photo_tile
 
 
 def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
