@@ -28,8 +28,6 @@ from faces.services.find_me import (
     SelfieTooLarge,
     TooManySearches,
     find_me_search,
-    find_me_selfie,
-    selfie_upload_prepare,
 )
 from faces.services.results_token import (
     FindMeResultsExpired,
@@ -41,7 +39,7 @@ from faces.services.results_token import (
     find_me_results_without,
 )
 from faces.services.search import FaceSearchDisabled, FaceSearchError
-from faces.uploads import SelfieUploadHandler
+from faces.uploads import SelfieUploadHandler, selfie_from_request, selfie_upload_prepare
 from galleries import access, downloads, layout
 from galleries.access import GuestRefusal
 from galleries.decoding import DecodeBusy
@@ -108,10 +106,10 @@ def _find_me(request, gallery, upload: SelfieUploadHandler):
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
 
     try:
-        selfie = find_me_selfie(
-            gallery=gallery,
-            request=request,
+        selfie = selfie_from_request(
+            request,
             upload=upload,
+            gallery=gallery,
             device=f"cookie:{device_id(request)}",
             address=client_ip(request),
             consent_given=consent_given,

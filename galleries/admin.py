@@ -21,31 +21,31 @@ from django.utils.http import urlencode
 from faces.admin import face_crops_html
 from faces.models import HideRequest
 from faces.selectors import gallery_face_counts
-from faces.services.indexing import gallery_face_search_switched, gallery_faces_queue
+from faces.services.indexing import gallery_faces_queue
 from galleries import access, files, focal, share, stats, watermark
 from galleries.access import access_code_generate
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.admin_widgets import CoverPicker
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
-from galleries.services.closing import GALLERY_EXTEND_DAYS, gallery_close, gallery_closing_extend
+from galleries.services.closing import GALLERY_EXTEND_DAYS, gallery_closing_extend
 from galleries.services.galleries import (
     gallery_delete,
     gallery_free_slug,
+    gallery_save,
     gallery_set_cover,
     gallery_slug_moved_message,
 )
 from galleries.services.guest_uploads import guest_photos_approve, guest_photos_reject
 from galleries.services.photos import (
     DuplicatePhoto,
-    PhotoUploadError,
     StorageUnavailable,
-    photo_create,
     photo_delete,
     photos_delete,
+    photos_upload,
 )
 from galleries.services.processing import photo_reprocess
-from galleries.services.watermark import gallery_watermark_preview, gallery_watermark_saved
+from galleries.services.watermark import gallery_watermark_preview
 from ops import outages
 
 
@@ -434,23 +434,17 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 raise PermissionDenied
         elif not change and obj.owner_id is None:
             obj.owner = request.user
-        logo_before = Gallery.objects.filter(pk=obj.pk).values_list("watermark_logo", flat=True).first() or ""
         asked_slug = form.data.get("slug")
         if "slug" in form.changed_data and obj.slug != asked_slug:
             messages.info(request, gallery_slug_moved_message(asked=asked_slug, given=obj.slug))
-        super().save_model(request, obj, form, change)
-        redrawn = gallery_watermark_saved(gallery=obj, logo_before=logo_before)
-        if redrawn:
-            messages.info(request, f"The watermark changed: {redrawn} photo(s) queued to be drawn again with it.")
-        if "face_search_enabled" in form.changed_data:
-            queued = gallery_face_search_switched(gallery=obj)
-            if obj.face_search_enabled:
-                messages.info(request, f"Find me is on: {queued} photo(s) queued for face indexing.")
-            else:
-                messages.info(request, "Find me is off: the gallery's face data was deleted.")
-        if obj.is_closed() and obj.face_search_enabled:
-            # What close_expired_galleries would do within a minute: at once, and said.
-            gallery_close(gallery=obj)
+        saved = gallery_save(gallery=obj, changed=form.changed_data)
+        if saved.redrawn:
+            messages.info(request, f"The watermark changed: {saved.redrawn} photo(s) queued to be drawn again with it.")
+        if saved.face_search_queued is not None:
+            messages.info(request, f"Find me is on: {saved.face_search_queued} photo(s) queued for face indexing.")
+        if saved.face_data_deleted:
+            messages.info(request, "Find me is off: the gallery's face data was deleted.")
+        if saved.closed:
             messages.info(request, "The gallery has closed: Find me is off and its face data was deleted.")
 
     @admin.action(description="Index faces of new photos (Find me)")
@@ -652,14 +646,12 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         uploads = request.FILES.getlist("photos")
         results = []
         storage_away = False
-        for upload in uploads:
-            try:
-                photo = photo_create(gallery=gallery, upload=upload, filename=upload.name)
-            except PhotoUploadError as exc:
+        for outcome in photos_upload(gallery=gallery, uploads=uploads):
+            if exc := outcome.error:
                 storage_away = storage_away or isinstance(exc, StorageUnavailable)
                 results.append(
                     {
-                        "name": upload.name,
+                        "name": outcome.filename,
                         "ok": False,
                         "duplicate": isinstance(exc, DuplicatePhoto),
                         "message": str(exc),
@@ -667,7 +659,12 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 )
             else:
                 results.append(
-                    {"name": upload.name, "ok": True, "key": str(photo.key), "message": "Uploaded; processing."}
+                    {
+                        "name": outcome.filename,
+                        "ok": True,
+                        "key": str(outcome.photo.key),
+                        "message": "Uploaded; processing.",
+                    }
                 )
         if wants_json:
             status = 200 if uploads and all(r["ok"] for r in results) else 400

@@ -1,4 +1,5 @@
 import mimetypes
+from functools import partial
 from urllib.parse import quote, unquote
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.guest_pages import gallery_closed_page, guest_page, guest_refusal_page, guest_view_count
 from galleries.models import Gallery, GalleryDownload, Photo
 from galleries.services.guest_uploads import GuestUploadRefused, guest_photo_upload, guest_upload_message
-from galleries.services.photos import DuplicatePhoto, PhotoUploadError, StorageUnavailable
+from galleries.services.photos import DuplicatePhoto, StorageUnavailable, photos_upload
 from galleries.tiles import cover_tile, photo_tile
 from ops import outages
 from ops.ratelimits import client_ip, device_id
@@ -196,35 +197,31 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
     the storage failed, 403 when the gallery takes none, 400 for the file itself), and
     the seconds to wait before trying again (0: no need to wait)."""
     results, status, retry_after = [], 201, 0
-    for upload in uploads:
-        refused = None
-        try:
-            guest_photo_upload(
-                gallery=gallery,
-                upload=upload,
-                filename=upload.name,
-                guest_name=guest_name,
-                device=f"cookie:{device_id(request)}",
-                address=client_ip(request),
-            )
-        except DuplicatePhoto:
-            # Most often the same file again after an answer that got lost: it is in. Said
-            # as for any new photo: the same file may be another guest's, held back or in
-            # the drop box, and a guest learns nothing of photos they cannot see.
-            results.append({"name": upload.name, "ok": True, "message": guest_upload_message(gallery=gallery)})
-        except GuestUploadRefused as exc:
+    guest = partial(
+        guest_photo_upload,
+        gallery=gallery,
+        guest_name=guest_name,
+        device=f"cookie:{device_id(request)}",
+        address=client_ip(request),
+    )
+    for outcome in photos_upload(gallery=gallery, uploads=uploads, create=guest):
+        refused, exc = None, outcome.error
+        if exc is None or isinstance(exc, DuplicatePhoto):
+            # A duplicate is most often the same file again after an answer that got lost:
+            # it is in. Said as for any new photo: the same file may be another guest's, held
+            # back or in the drop box, and a guest learns nothing of photos they cannot see.
+            results.append({"name": outcome.filename, "ok": True, "message": guest_upload_message(gallery=gallery)})
+        elif isinstance(exc, GuestUploadRefused):
             refused = (429 if exc.retry_after_s else 403), str(exc), bool(exc.retry_after_s)
             retry_after = max(retry_after, exc.retry_after_s)
-        except StorageUnavailable as exc:
+        elif isinstance(exc, StorageUnavailable):
             refused = 503, str(exc), True
             retry_after = max(retry_after, outages.RETRY_AFTER_S)
-        except PhotoUploadError as exc:
-            refused = 400, str(exc), False
         else:
-            results.append({"name": upload.name, "ok": True, "message": guest_upload_message(gallery=gallery)})
+            refused = 400, str(exc), False
         if refused:
             code, message, retry = refused
-            results.append({"name": upload.name, "ok": False, "message": message, "retry": retry})
+            results.append({"name": outcome.filename, "ok": False, "message": message, "retry": retry})
             status = code if status == 201 else status
     if not uploads:
         results.append({"name": "", "ok": False, "message": "Choose at least one photo."})

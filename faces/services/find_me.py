@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from faces.consent import consent_receipt_create
 from faces.forms import SelfieForm
 from faces.services.search import FaceSearchDisabled, SearchResult, face_search, face_search_allowed, read_selfie
-from faces.uploads import SelfieUploadHandler
 from galleries.models import Gallery
 
 #
@@ -62,29 +61,24 @@ class SelfieFormInvalid(FindMeRefused):
         super().__init__(self.message)
 
 
-def selfie_upload_prepare(request) -> SelfieUploadHandler:
-    """Makes the request's body be read by the selfie's handler alone (faces/uploads.py).
-    Call it before anything reads request.POST or request.FILES (the CSRF check does)."""
-    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
-    request.upload_handlers = [upload]
-    return upload
-
-
-def find_me_selfie(
-    *, gallery: Gallery, request, upload: SelfieUploadHandler, device: str, address: str, consent_given: bool
-) -> UploadedFile:
-    """The selfie of a Find me request, once every rule let it through, in this order:
-    the gallery's switch (FaceSearchDisabled), the rate limits (TooManySearches, counted
-    before the body is read), the size (SelfieTooLarge), the consent (ConsentRequired:
-    given earlier in the session when `consent_given`, or stated in the request's
-    `consent` field), the form (SelfieFormInvalid). Only the request's body is read."""
+def find_me_allowed(*, gallery: Gallery, device: str, address: str) -> None:
+    """The rules that come before the selfie is read (the transports call this before
+    they read the request's body): the gallery's switch (FaceSearchDisabled), then the
+    rate limits (TooManySearches), which count this search."""
     if not gallery.face_search_enabled:
         raise FaceSearchDisabled("Find me is not switched on for this gallery.")
     limit = face_search_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManySearches(limit.retry_after_s)
-    data, files = request.POST, request.FILES  # reads the body, unless the CSRF check already did
-    if upload.too_large:
+
+
+def find_me_selfie(*, data, files, too_large: bool, consent_given: bool) -> UploadedFile:
+    """The selfie of a Find me request once find_me_allowed let it through, from the
+    fields sent (`data`, `files`: mappings as a form takes them; `too_large`: the upload
+    was dropped for its size), in this order: the size (SelfieTooLarge), the consent
+    (ConsentRequired: given earlier in the session when `consent_given`, or stated in
+    the `consent` field), the form (SelfieFormInvalid)."""
+    if too_large:
         raise SelfieTooLarge(settings.SELFIE_MAX_MB)
     form = SelfieForm(data, files, consent_given=consent_given)
     if not consent_given and str(data.get("consent", "")).strip().lower() not in CONSENT_VALUES:

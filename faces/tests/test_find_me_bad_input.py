@@ -94,7 +94,7 @@ def test_a_selfie_over_the_size_limit_is_refused_before_it_is_read(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.services.find_me.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.uploads.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
     before = _stored(upload_temp_dir)
 
@@ -119,7 +119,7 @@ def test_a_selfie_just_over_the_size_limit_is_dropped_once_the_limit_is_reached(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.services.find_me.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.uploads.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
 
     response = _post(consenting_client, gallery, os.urandom(1024 * 1024 + 10_000))

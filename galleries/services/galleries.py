@@ -7,13 +7,17 @@ that has committed.
 """
 
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from galleries.face_data import gallery_faces_forget
+from galleries.face_data import gallery_face_search_switched, gallery_faces_forget
 from galleries.models import Gallery, Photo
+from galleries.services.closing import gallery_close
 from galleries.services.photos import files_delete_on_commit
+from galleries.services.watermark import gallery_watermark_saved
 
 
 def gallery_create(
@@ -94,3 +98,34 @@ def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
         raise ValueError("The cover must be a photo of the same gallery.")
     gallery.cover = photo
     gallery.save(update_fields=["cover", "updated_at"])
+
+
+@dataclass(frozen=True)
+class GallerySaved:
+    """What saving a gallery set going, for the organizer to be told."""
+
+    redrawn: int  # photos queued to be drawn again with a changed watermark
+    face_search_queued: int | None  # Find me switched on: photos queued for indexing (None: not switched on)
+    face_data_deleted: bool  # Find me switched off: the face data went
+    closed: bool  # the gallery has closed: Find me off, its face data deleted at once
+
+
+def gallery_save(*, gallery: Gallery, changed: Iterable[str]) -> GallerySaved:
+    """Saves an organizer's edit of a gallery (validated already; `changed`: the fields
+    they changed) and what follows from it: the photos drawn again when the watermark
+    changed (watermark.gallery_watermark_saved), the face indexing queued or the face
+    data deleted when Find me was switched, and, for a gallery whose closing time has
+    passed with Find me on, what closing does (closing.gallery_close) at once rather than
+    within the minute close_expired_galleries takes."""
+    changed = set(changed)
+    logo_before = Gallery.objects.filter(pk=gallery.pk).values_list("watermark_logo", flat=True).first() or ""
+    gallery.save()
+    redrawn = gallery_watermark_saved(gallery=gallery, logo_before=logo_before)
+    queued, deleted = None, False
+    if "face_search_enabled" in changed:
+        switched = gallery_face_search_switched(gallery=gallery)
+        queued, deleted = (switched, False) if gallery.face_search_enabled else (None, True)
+    closed = gallery.is_closed() and gallery.face_search_enabled
+    if closed:
+        gallery_close(gallery=gallery)
+    return GallerySaved(redrawn=redrawn, face_search_queued=queued, face_data_deleted=deleted, closed=closed)

@@ -12,7 +12,8 @@ the new photos.
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -316,3 +317,33 @@ def photo_leftovers_delete(*, photo: Photo) -> None:
             transient.with_retries(lambda name=name: default_storage.delete(name), what=f"Deleting {name}")
         except Exception:
             logger.exception("Could not delete %s from storage", name)
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one file of an upload: its photo, or the PhotoUploadError that
+    refused it (str() of which is meant for people)."""
+
+    filename: str
+    photo: Photo | None = None
+    error: PhotoUploadError | None = None
+
+
+def photos_upload(
+    *, gallery: Gallery, uploads: Iterable[File], create: Callable[..., Photo] | None = None
+) -> list[UploadOutcome]:
+    """The files of one upload made photos of the gallery, one after the other, each on
+    its own: a file refused (PhotoUploadError) is said so and the next one is still
+    taken; any other error stops the upload. The admin's uploads go through photo_create;
+    a guest's through `create` (guest_uploads.guest_photo_upload with the guest's name,
+    device and address), called as create(upload=..., filename=...)."""
+    create = create or partial(photo_create, gallery=gallery)
+    outcomes = []
+    for upload in uploads:
+        try:
+            photo = create(upload=upload, filename=upload.name)
+        except PhotoUploadError as exc:
+            outcomes.append(UploadOutcome(filename=upload.name, error=exc))
+        else:
+            outcomes.append(UploadOutcome(filename=upload.name, photo=photo))
+    return outcomes
