@@ -40,10 +40,17 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
 from faces.selectors import photo_privacy
-from faces.services.results_token import FindMeResultsExpired, FindMeResultsInvalid, find_me_results_read
+from faces.services.results_token import (
+    FindMeResults,
+    FindMeResultsExpired,
+    FindMeResultsInvalid,
+    FoundPhoto,
+    find_me_results_read,
+)
 from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
 from galleries.services.processing import photos_render_again
@@ -120,37 +127,13 @@ def hide_request_create(
     limit = hide_request_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManyHideRequests(limit.retry_after_s)
-    try:
-        results = find_me_results_read(gallery=gallery, token=token)
-    except FindMeResultsExpired as exc:
-        raise HideResultsInvalid(
-            "These results have expired. Search again with a selfie, then choose the photos to hide.", expired=True
-        ) from exc
-    except FindMeResultsInvalid as exc:
-        raise HideResultsInvalid(
-            "These results are not valid here. Search again with a selfie, then choose the photos to hide.",
-            expired=False,
-        ) from exc
-    if results.from_copy:
-        raise HideFromCopyRefused()
-    by_key = {str(found.photo.key): found for found in results.found}
-    if hide_all:
-        chosen = list(results.found)
-    else:
-        keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
-        if not keys:
-            raise HideRequestRefused("Choose at least one photo to hide.")
-        if not keys <= by_key.keys():
-            raise HideRequestRefused(
-                "Some of the photos chosen are not among your results (or were hidden meanwhile). "
-                "Reload the results and choose again."
-            )
-        chosen = [by_key[key] for key in keys]
-    if not chosen:
-        raise HideRequestRefused("There are no photos to hide in these results.")
+    results = _results_to_hide_from(gallery=gallery, token=token)
+    chosen = _chosen_to_hide(results=results, photo_keys=photo_keys, hide_all=hide_all)
     contact = (contact or "").strip()
     if len(contact) > CONTACT_MAX_LENGTH:
-        raise HideRequestRefused(f"The contact may have at most {CONTACT_MAX_LENGTH} characters.")
+        raise HideRequestRefused(
+            _("The contact may have at most %(count)d characters.") % {"count": CONTACT_MAX_LENGTH}
+        )
 
     # The face each photo was matched by, as the signed results name it, if the face
     # index still has it in that photo.
@@ -182,6 +165,49 @@ def hide_request_create(
         else:
             transaction.on_commit(partial(_enqueue_waiting_email, hide_request_id=hide_request.pk))
     return hide_request
+
+
+def _results_to_hide_from(*, gallery: Gallery, token: str) -> FindMeResults:
+    """The Find me results a hide request chooses from: HideResultsInvalid for a token
+    that expired, is not of this gallery or was not made here; HideFromCopyRefused for
+    results searched with a copy of a gallery photo (only the person can hide themselves)."""
+    try:
+        results = find_me_results_read(gallery=gallery, token=token)
+    except FindMeResultsExpired as exc:
+        raise HideResultsInvalid(
+            _("These results have expired. Search again with a selfie, then choose the photos to hide."), expired=True
+        ) from exc
+    except FindMeResultsInvalid as exc:
+        raise HideResultsInvalid(
+            _("These results are not valid here. Search again with a selfie, then choose the photos to hide."),
+            expired=False,
+        ) from exc
+    if results.from_copy:
+        raise HideFromCopyRefused()
+    return results
+
+
+def _chosen_to_hide(*, results: FindMeResults, photo_keys: Iterable[str], hide_all: bool) -> list[FoundPhoto]:
+    """The photos of the results the guest chose (all of them with `hide_all`); a plain
+    HideRequestRefused for an empty choice or one that names photos not in the results."""
+    by_key = {str(found.photo.key): found for found in results.found}
+    if hide_all:
+        chosen = list(results.found)
+    else:
+        keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
+        if not keys:
+            raise HideRequestRefused(_("Choose at least one photo to hide."))
+        if not keys <= by_key.keys():
+            raise HideRequestRefused(
+                _(
+                    "Some of the photos chosen are not among your results (or were hidden meanwhile). "
+                    "Reload the results and choose again."
+                )
+            )
+        chosen = [by_key[key] for key in keys]
+    if not chosen:
+        raise HideRequestRefused(_("There are no photos to hide in these results."))
+    return chosen
 
 
 def hide_at_once_photos() -> int:
@@ -222,7 +248,7 @@ def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str, address:
         ratelimits.Limit("hide-at-once-address", address, settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR, window_s),
     )
     taken = []
-    for _ in range(photos):
+    for _photo in range(photos):
         decision = ratelimits.limits_hit(*limits)
         if not decision.allowed:
             for counted in taken:

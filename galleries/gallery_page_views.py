@@ -42,11 +42,22 @@ def _photos_to_download(request, gallery: Gallery):
 
 
 def _download_all_size(
-    request, gallery: Gallery, kind: str, *, original_bytes: int, cache_key: str, timeout: int
-) -> int:
-    """About the size of the gallery's ZIP in bytes, for the button. The originals'
-    sizes are in the database (the archive adds some 100 bytes a photo); the display
-    images' are asked of the storage, once for each change of the gallery."""
+    request,
+    gallery: Gallery,
+    *,
+    download_kind: str | None,
+    photos: int,
+    original_bytes: int,
+    cache_key: str,
+    timeout: int,
+) -> int | None:
+    """About the size of the gallery's ZIP in bytes, for the button (None: no button,
+    for want of photos or of a kind to download). The originals' sizes are in the
+    database (the archive adds some 100 bytes a photo); the display images' are asked
+    of the storage, once for each change of the gallery."""
+    kind = download_kind
+    if not kind or not photos:
+        return None
     if kind == "original":
         return original_bytes
     size = cache.get(f"{cache_key}:zip-size:{kind}")
@@ -71,7 +82,6 @@ def gallery_detail(request, gallery):
     ones, who see the same page; what differs between anonymous visitors (messages,
     a CSRF token) is never cached.
     """
-
     cache_key, timeout = gallery_page_cache(gallery)
     photo_count, original_bytes, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
     # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
@@ -93,11 +103,9 @@ def gallery_detail(request, gallery):
     if cacheable and (cached := cache.get(page_key)) is not None:
         return shared_page_response(request, *cached)
     grid = photo_grid(gallery, page, **grid_options)
-    download_all_size = None
-    if download_kind and photo_count:
-        download_all_size = _download_all_size(
-            request, gallery, download_kind, original_bytes=original_bytes, cache_key=cache_key, timeout=timeout
-        )
+    download_all_size = _download_all_size(
+        request, gallery, photos=photo_count, original_bytes=original_bytes, **grid_options
+    )
     response = render(
         request,
         "galleries/gallery_detail.html",
@@ -112,7 +120,7 @@ def gallery_detail(request, gallery):
                 gallery=gallery,
                 base_url=base_url,
                 photo_count=photo_count,
-                cover=hero["photo"] if hero else None,
+                cover=hero and hero["photo"],
                 closed=gallery.is_closed(),
             ),
         },

@@ -108,6 +108,27 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
         _processing_failed(photo, attempt, exc, "The original could not be read from storage")
         return None
 
+    try:
+        stored = _derivatives_store(photo, derivatives)
+    except Exception as exc:
+        _processing_failed(photo, attempt, exc, "The thumbnails could not be stored")
+        return None
+    if not _derivatives_switch(photo, attempt=attempt, stored=stored, privacy=privacy):
+        files_delete(stored.values())  # deleted, or taken over, while we worked
+        return None
+    files_delete({photo.thumbnail.name, photo.middle.name, photo.display.name} - {"", *stored.values()})
+    photo.refresh_from_db()
+    photo_leftovers_delete(photo=photo)
+    if index_faces:
+        photo_faces_queue(photo=photo)
+    # The organizer changed the watermark while we drew the one we read: draw it again.
+    photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk))
+    return photo
+
+
+def _derivatives_store(photo: Photo, derivatives) -> dict[str, str]:
+    """Stores the derivatives under the photo's own names and returns them by kind,
+    retrying while the storage is away; deletes those it stored before raising."""
     stored = {}
 
     def store():
@@ -121,18 +142,21 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
 
     try:
         transient.with_retries(store, what=f"Storing the derivatives of photo {photo.pk}")
-    except Exception as exc:
+    except Exception:
         files_delete(stored.values())
-        _processing_failed(photo, attempt, exc, "The thumbnails could not be stored")
-        return None
+        raise
+    return stored
 
+
+def _derivatives_switch(photo: Photo, *, attempt: int, stored: dict[str, str], privacy) -> bool:
+    """Makes the photo ready with its new files, if this run's claim still holds (a run
+    started since, the photo queued again, wins); its gallery's page moves on with it."""
     with transaction.atomic():
-        # Only this run's claim: a run started since (the photo queued again) wins.
         updated = Photo.objects.filter(pk=photo.pk, processing_attempts=attempt).update(
             thumbnail=stored["thumb"],
             middle=stored["middle"],
             display=stored["display"],
-            watermark=gallery.watermark_signature(),
+            watermark=photo.gallery.watermark_signature(),
             status=Photo.Status.READY,
             error="",
             processed_at=timezone.now(),
@@ -141,17 +165,7 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
         )
         if updated:
             Gallery.objects.filter(pk=photo.gallery_id).touch()
-    if not updated:  # deleted, or taken over, while we worked
-        files_delete(stored.values())
-        return None
-    files_delete({photo.thumbnail.name, photo.middle.name, photo.display.name} - {"", *stored.values()})
-    photo.refresh_from_db()
-    photo_leftovers_delete(photo=photo)
-    if index_faces:
-        photo_faces_queue(photo=photo)
-    # The organizer changed the watermark while we drew the one we read: draw it again.
-    photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk))
-    return photo
+    return bool(updated)
 
 
 def _processing_failed(photo: Photo, attempt: int, exc: Exception, what: str) -> None:
