@@ -15,6 +15,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from favourites import services
@@ -145,7 +146,7 @@ def favourites_download(request, gallery):
         )
     )
     if not photos:
-        messages.info(request, "You have no favourites here yet: tap the heart on a photo.")
+        messages.info(request, _("You have no favourites here yet: tap the heart on a photo."))
         return redirect("favourites:list", slug=gallery.slug)
     return downloads.gallery_zip_response(
         request,
@@ -163,7 +164,7 @@ def guest_name(request, gallery):
     """The name the guest gives, so that the organizer knows whose favourites these are."""
     form = GuestNameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", ["That name cannot be kept."])))
+        messages.error(request, " ".join(form.errors.get("name", [_("That name cannot be kept.")])))
         return redirect("favourites:list", slug=gallery.slug)
     name = services.guest_name_set(gallery=gallery, guest=_guest(request), name=form.cleaned_data["name"])
     messages.success(request, f"Thank you, {name}." if name else "Your name was removed.")

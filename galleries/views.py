@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.db.models import OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from galleries import access, files, share, stats
@@ -116,10 +117,10 @@ def gallery_access(request, slug):
         if outcome.unlocked:
             return redirect(gallery)
         if outcome.refused:
-            messages.error(request, "Too many wrong codes. Please wait a few minutes and try again.")
+            messages.error(request, _("Too many wrong codes. Please wait a few minutes and try again."))
             status = 429
         else:
-            messages.error(request, "That access code is not right. Check it and try again.")
+            messages.error(request, _("That access code is not right. Check it and try again."))
             status = 403
     preview = share.gallery_link_preview(
         gallery=gallery, base_url=share.public_base_url(request), photo_count=0, cover=None, closed=False
@@ -224,7 +225,7 @@ def _guest_upload_results(request, gallery: Gallery, uploads, guest_name: str) -
             results.append({"name": outcome.filename, "ok": False, "message": message, "retry": retry})
             status = code if status == 201 else status
     if not uploads:
-        results.append({"name": "", "ok": False, "message": "Choose at least one photo."})
+        results.append({"name": "", "ok": False, "message": _("Choose at least one photo.")})
         status = 400
     return results, status, retry_after
 
@@ -253,7 +254,7 @@ def gallery_upload(request, gallery):
 
     uploads = request.FILES.getlist("photos")
     if not form.is_valid():
-        results = [{"name": "", "ok": False, "message": " ".join(form.errors.get("name", ["Check the form."]))}]
+        results = [{"name": "", "ok": False, "message": " ".join(form.errors.get("name", [_("Check the form.")]))}]
         status, retry_after, name = 400, 0, remembered
     else:
         name = form.cleaned_data["name"]

@@ -4,6 +4,7 @@ stated in the request, the selfie held in memory only and never stored or logged
 same rate limits (per device or API key, per address); this module only turns the
 service's refusals into the API's error shape."""
 
+from django.utils import translation
 from ninja import Router
 
 from api.auth import key_optional
@@ -99,7 +100,13 @@ def find_me(request, gallery_id: int):
 
 
 def _api_error(exc: FindMeRefused | FaceSearchError) -> ApiError:
-    """A refusal of Find me's rules in the API's error shape."""
+    """A refusal of Find me's rules in the API's error shape, in English whatever the
+    caller's language (the services' messages are the guest page's, translated)."""
+    with translation.override("en"):
+        return _api_error_in_english(exc)
+
+
+def _api_error_in_english(exc: FindMeRefused | FaceSearchError) -> ApiError:
     if isinstance(exc, FaceSearchDisabled):
         return ApiError(404, "find_me_off", FIND_ME_OFF)
     if isinstance(exc, SelfieTooLarge):

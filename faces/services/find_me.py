@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _lazy
 
 from faces.consent import consent_receipt_create
 from faces.forms import SelfieForm
@@ -66,7 +67,7 @@ def find_me_allowed(*, gallery: Gallery, device: str, address: str) -> None:
     they read the request's body): the gallery's switch (FaceSearchDisabled), then the
     rate limits (TooManySearches), which count this search."""
     if not gallery.face_search_enabled:
-        raise FaceSearchDisabled("Find me is not switched on for this gallery.")
+        raise FaceSearchDisabled(_lazy("Find me is not switched on for this gallery."))
     limit = face_search_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManySearches(limit.retry_after_s)

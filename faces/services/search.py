@@ -17,6 +17,8 @@ from typing import IO
 import numpy as np
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image
 
 from faces import copies, engines, search
@@ -36,6 +38,10 @@ from ops.metrics import FACE_SEARCH_DURATION, FACE_SEARCHES
 # other formats are decoded whole and scaled, within SELFIE_MAX_PIXELS and the web
 # process's decode budget (galleries/decoding.py).
 SELFIE_LONG_EDGE = 2048
+
+
+# The messages are the guest's, translated when they are read (str()); the API reads them in English.
+UNAVAILABLE = _lazy("Face search is unavailable right now. Please try again in a minute.")
 
 
 class FaceSearchError(Exception):
@@ -109,11 +115,15 @@ def read_selfie(fileobj: IO[bytes]) -> Image.Image:
     try:
         image = read_image(fileobj)
     except ImageTooLarge as exc:
-        raise SelfieUnreadable(f"{exc} Take a selfie with your phone's camera, or choose a smaller photo.") from exc
+        raise SelfieUnreadable(
+            format_lazy("{} {}", exc, _lazy("Take a selfie with your phone's camera, or choose a smaller photo."))
+        ) from exc
     except ImageRejected as exc:
-        raise FaceSearchError(f"That file is not a photo we can read. {exc}") from exc
+        raise FaceSearchError(format_lazy("{} {}", _lazy("That file is not a photo we can read."), exc)) from exc
     if min(image.size) < 32:
-        raise NoFaceFound("That photo is too small to show a face. Take a selfie with your face filling the frame.")
+        raise NoFaceFound(
+            _lazy("That photo is too small to show a face. Take a selfie with your face filling the frame.")
+        )
     return image
 
 
@@ -148,26 +158,33 @@ def face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
 
 def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
     if not gallery.face_search_enabled:
-        raise FaceSearchDisabled("Find me is not switched on for this gallery.")
+        raise FaceSearchDisabled(_lazy("Find me is not switched on for this gallery."))
     engine = engines.get_engine()
     started = timezone.now()
     try:
         with engine_turn(engine):
             face = engine.describe_selfie(selfie)
     except ImageNotUsable as exc:
-        raise SelfieUnreadable("That photo could not be read as a selfie. Try another one.") from exc
+        raise SelfieUnreadable(_lazy("That photo could not be read as a selfie. Try another one.")) from exc
     except FaceEngineError as exc:
-        raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
+        raise FaceSearchError(UNAVAILABLE) from exc
     described = timezone.now()
     if face is None:
         raise NoFaceFound(
-            "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
-            "with your face filling much of the frame."
+            _lazy(
+                "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
+                "with your face filling much of the frame."
+            )
         )
     if face.ambiguous:
         raise SeveralFacesFound(
-            f"Your photo shows {face.faces_in_image} faces of about the same size, so we cannot tell which one "
-            "is you. Take a selfie with only your face in it, or crop the photo to your face."
+            format_lazy(
+                _lazy(
+                    "Your photo shows {count} faces of about the same size, so we cannot tell which one "
+                    "is you. Take a selfie with only your face in it, or crop the photo to your face."
+                ),
+                count=face.faces_in_image,
+            )
         )
     if engine.searches_in_database:
         scored, nearest = _search_descriptors(gallery, np.frombuffer(face.descriptor, np.float32))
@@ -175,7 +192,7 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
         try:
             scored, nearest = _search_collection(engine, gallery, face)
         except FaceEngineError as exc:
-            raise FaceSearchError("Face search is unavailable right now. Please try again in a minute.") from exc
+            raise FaceSearchError(UNAVAILABLE) from exc
     from_copy = (nearest is not None and engine.is_copy(nearest)) or copies.is_copy_of_gallery_picture(
         gallery_id=gallery.pk, image=selfie, max_bits=settings.FACE_COPY_HASH_BITS
     )

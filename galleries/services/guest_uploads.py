@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from galleries.face_data import photo_faces_queue
 from galleries.models import Gallery, Photo
@@ -58,9 +61,9 @@ def guest_upload_limits_hit(*, gallery: Gallery, device: str, address: str) -> r
 
 
 _LIMIT_MESSAGES = {
-    "guest-upload-device": "You have sent many photos in a short time.",
-    "guest-upload-address": "Many photos were sent from your network in a short time.",
-    "guest-upload-gallery": "This gallery has received many photos in a short time.",
+    "guest-upload-device": _lazy("You have sent many photos in a short time."),
+    "guest-upload-address": _lazy("Many photos were sent from your network in a short time."),
+    "guest-upload-gallery": _lazy("This gallery has received many photos in a short time."),
 }
 
 
@@ -75,13 +78,22 @@ def guest_photo_upload(
     the guest into the gallery (galleries/access.py)."""
     review = GUEST_REVIEW_FOR_MODE.get(gallery.guest_uploads)
     if review is None:
-        raise GuestUploadRefused("This gallery does not take guests' photos.")
+        raise GuestUploadRefused(_("This gallery does not take guests' photos."))
     decision = guest_upload_limits_hit(gallery=gallery, device=device, address=address)
     if not decision.allowed:
         minutes = max(1, round(decision.retry_after_s / 60))
         raise GuestUploadRefused(
-            f"{_LIMIT_MESSAGES.get(decision.refused_by, '')} Please try again in about {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.".strip(),
+            " ".join(
+                [
+                    str(_LIMIT_MESSAGES.get(decision.refused_by, "")),
+                    ngettext(
+                        "Please try again in about %(minutes)d minute.",
+                        "Please try again in about %(minutes)d minutes.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                ]
+            ).strip(),
             retry_after_s=decision.retry_after_s,
         )
     try:
@@ -100,10 +112,10 @@ def guest_photo_upload(
 def guest_upload_message(*, gallery: Gallery) -> str:
     """What a guest is told once a photo of theirs is in."""
     return {
-        Gallery.GuestUploads.OPEN: "Uploaded: it appears in the gallery in a moment.",
-        Gallery.GuestUploads.APPROVAL: "Uploaded: it appears in the gallery once the organizer approves it.",
-        Gallery.GuestUploads.DROP_BOX: "Sent to the organizer.",
-    }.get(gallery.guest_uploads, "Uploaded.")
+        Gallery.GuestUploads.OPEN: _("Uploaded: it appears in the gallery in a moment."),
+        Gallery.GuestUploads.APPROVAL: _("Uploaded: it appears in the gallery once the organizer approves it."),
+        Gallery.GuestUploads.DROP_BOX: _("Sent to the organizer."),
+    }.get(gallery.guest_uploads, _("Uploaded."))
 
 
 @transaction.atomic
