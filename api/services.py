@@ -3,7 +3,7 @@ uploads that wait to be attached to a gallery.
 
 A pending upload keeps the galleries' rule: its file is stored before its row and
 removed if the row cannot be written; files are deleted only once the deletion of
-their rows has committed. Attaching one goes through galleries.services.photo_create,
+their rows has committed. Attaching one goes through galleries.services.photos.photo_create,
 so that it is checked, named, deduplicated and processed like any upload.
 """
 
@@ -92,7 +92,7 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
 def pending_upload_create(*, owner, upload: File, filename: str) -> PendingUpload:
     """Checks an image as photo_create would and stores it under a name the application
     makes, waiting for its owner to attach it to a gallery. Raises
-    galleries.services.PhotoUploadError and leaves nothing behind."""
+    galleries.services.photos.PhotoUploadError and leaves nothing behind."""
     filename = upload_filename(filename)
     content_hash, size = upload_hash_and_size(upload=upload)
     info = upload_inspect(upload=upload)
@@ -116,7 +116,7 @@ def pending_upload_create(*, owner, upload: File, filename: str) -> PendingUploa
 
 def pending_upload_attach(*, pending: PendingUpload, gallery: Gallery) -> Photo:
     """Makes the pending upload a photo of the gallery (its processing queued) and
-    forgets the upload. Raises galleries.services.PhotoUploadError (DuplicatePhoto
+    forgets the upload. Raises galleries.services.photos.PhotoUploadError (DuplicatePhoto
     among them), leaving the upload as it was."""
     photo = None
     try:

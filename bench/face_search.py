@@ -1,4 +1,4 @@
-"""Find me at 100,000 faces: the server-side time of faces.services.face_search with a
+"""Find me at 100,000 faces: the server-side time of faces.services.search.face_search with a
 real selfie, against the same search without the per-process descriptor cache.
 
     .venv/bin/python bench/face_search.py                      # SQLite in a temporary folder
@@ -13,7 +13,7 @@ The gallery: ~8,000 ready photo rows without files (like bulk_ready_photos) carr
 100,000 Face rows. Five of the photos are real: the insightface group photo t1.jpg
 (pinned wheel, see faces/tests/face_images.py) and four variants of it (mirrored,
 shrunk, turned, darkened and re-encoded), indexed by the local engine and stored with
-faces.services._store_faces, so their people are grouped by the real code. The other
+faces.services.indexing._store_faces, so their people are grouped by the real code. The other
 faces are synthetic: 5,000 people, some photographed far more than others (Zipf
 weights, exponent 0.6), each face = the mean of t1's real descriptors + the person's
 offset (anisotropic Gaussian) + per-photo noise, sized so that distances look like

@@ -392,7 +392,7 @@ def galleries_to_purge(*, slug: str | None = None, older_than_days: int | None =
 
 def gallery_face_data_purge(*, gallery: Gallery) -> str | None:
     """Switches Find me off for the gallery and deletes all its face data, as closing
-    does (galleries.services.gallery_close): the rows now, the engine's collection
+    does (galleries.services.closing.gallery_close): the rows now, the engine's collection
     (Rekognition) through the engine once this commits. Returns that collection, if the
     engine keeps one. Photos whose faces were blurred stay blurred; should they be
     rendered again, they are hidden instead (there is no face left to blur)."""

@@ -3,7 +3,7 @@
 The selfie lives only as long as the request: it is read into memory (faces/uploads.py),
 searched with and dropped, and nothing about it is logged. The search answers with a
 redirect (303) to the results page, whose link carries the results, signed and expiring
-(faces/services.py): Back returns to the form without sending the selfie again, and
+(faces/services/results_token.py): Back returns to the form without sending the selfie again, and
 reloading the results works. The results page checks access to the gallery each time.
 """
 

@@ -288,7 +288,7 @@ class Gallery(models.Model):
         return gallery
 
     def clean(self):
-        # Guests' codes are compared without surrounding spaces (services.gallery_unlock).
+        # Guests' codes are compared without surrounding spaces (access.gallery_unlock).
         self.access_code = self.access_code.strip()
         changed = self.access_code != (getattr(self, "_stored_access_code", None) or "").strip()
         if self.access_code and changed and len(self.access_code) < ACCESS_CODE_MIN_LENGTH:

@@ -299,7 +299,7 @@ class HealReport:
 def pipeline_heal(*, worker_id: str | None = None) -> HealReport:
     """Takes over what dead workers left: their tasks first, then the photos and face
     indexes stuck without a live task (see tasks_requeue_orphaned,
-    galleries.services.photos_requeue_stuck, faces.services.photo_faces_requeue_stuck)."""
+    galleries.services.processing.photos_requeue_stuck, faces.services.indexing.photo_faces_requeue_stuck)."""
     from faces.services.indexing import photo_faces_requeue_stuck
     from galleries.services.processing import photos_requeue_stuck
 

@@ -183,7 +183,7 @@ def _worker_lost_reason(attempts: int) -> str:
 
 def photo_faces_requeue_stuck() -> int:
     """Queues again the face indexes whose indexing was lost, and returns how many: as
-    galleries.services.photos_requeue_stuck does for photos (indexing without a live
+    galleries.services.processing.photos_requeue_stuck does for photos (indexing without a live
     task, or pending without one for longer than WORKER_HEARTBEAT_MAX_AGE_S)."""
     index_photo_faces = task_at(INDEX_PHOTO_FACES)
 
