@@ -80,22 +80,23 @@ def find_me(request, gallery_id: int):
     except (FindMeRefused, FaceSearchError) as exc:
         raise _api_error(exc)
 
-    def match_out(match):
-        return {
-            "photo": photo_out(request, match.photo, gallery=gallery),
-            "face": {
-                "left": match.face.box_left,
-                "top": match.face.box_top,
-                "width": match.face.box_width,
-                "height": match.face.box_height,
-            },
-            "similarity": round(match.similarity, 2),
-        }
-
     return {
         "faces_in_selfie": result.faces_in_selfie,
-        "you": [match_out(match) for match in result.sure],
-        "maybe_you": [match_out(match) for match in result.maybe],
+        "you": [_match_out(request, match, gallery=gallery) for match in result.sure],
+        "maybe_you": [_match_out(request, match, gallery=gallery) for match in result.maybe],
+    }
+
+
+def _match_out(request, match, *, gallery) -> dict:
+    return {
+        "photo": photo_out(request, match.photo, gallery=gallery),
+        "face": {
+            "left": match.face.box_left,
+            "top": match.face.box_top,
+            "width": match.face.box_width,
+            "height": match.face.box_height,
+        },
+        "similarity": round(match.similarity, 2),
     }
 
 

@@ -42,6 +42,14 @@ SELFIE_LONG_EDGE = 2048
 
 # The messages are the guest's, translated when they are read (str()); the API reads them in English.
 UNAVAILABLE = _lazy("Face search is unavailable right now. Please try again in a minute.")
+NO_FACE = _lazy(
+    "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
+    "with your face filling much of the frame."
+)
+SEVERAL_FACES = _lazy(
+    "Your photo shows {count} faces of about the same size, so we cannot tell which one "
+    "is you. Take a selfie with only your face in it, or crop the photo to your face."
+)
 
 
 class FaceSearchError(Exception):
@@ -170,22 +178,9 @@ def _face_search(*, gallery: Gallery, selfie: Image.Image) -> SearchResult:
         raise FaceSearchError(UNAVAILABLE) from exc
     described = timezone.now()
     if face is None:
-        raise NoFaceFound(
-            _lazy(
-                "We could not find a face in that photo. Take a selfie facing the camera, in good light, "
-                "with your face filling much of the frame."
-            )
-        )
+        raise NoFaceFound(NO_FACE)
     if face.ambiguous:
-        raise SeveralFacesFound(
-            format_lazy(
-                _lazy(
-                    "Your photo shows {count} faces of about the same size, so we cannot tell which one "
-                    "is you. Take a selfie with only your face in it, or crop the photo to your face."
-                ),
-                count=face.faces_in_image,
-            )
-        )
+        raise SeveralFacesFound(format_lazy(SEVERAL_FACES, count=face.faces_in_image))
     if engine.searches_in_database:
         scored, nearest = _search_descriptors(gallery, np.frombuffer(face.descriptor, np.float32))
     else:
