@@ -77,7 +77,7 @@ def photo_storage_name(*, gallery_id: int, key: uuid.UUID, kind: str, extension:
     return f"{photo_storage_prefix(gallery_id=gallery_id, key=key)}/{kind}.{extension}"
 
 
-def _sha256_and_size(upload: File) -> tuple[str, int]:
+def file_sha256_and_size(upload: File) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     upload.seek(0)
@@ -106,7 +106,7 @@ def files_delete_on_commit(names: Iterable[str]) -> None:
 def upload_hash_and_size(*, upload: File) -> tuple[str, int]:
     """The SHA-256 and size of an uploaded file; raises PhotoRejected for an empty or
     oversized one."""
-    content_hash, size = _sha256_and_size(upload)
+    content_hash, size = file_sha256_and_size(upload)
     _size_check(size)
     return content_hash, size
 

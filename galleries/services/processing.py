@@ -30,8 +30,8 @@ from galleries.imaging import (
 from galleries.models import Gallery, Photo
 from galleries.services.photos import (
     DuplicatePhoto,
-    _sha256_and_size,
     enqueue_photo_processing,
+    file_sha256_and_size,
     files_delete,
     files_delete_on_commit,
     photo_leftovers_delete,
@@ -359,7 +359,7 @@ def photo_original_strip(*, photo_id: int) -> bool:
         if stripped is original:
             return False
         try:
-            content_hash, size = _sha256_and_size(stripped)
+            content_hash, size = file_sha256_and_size(stripped)
             existing = photo.gallery.photos.filter(content_hash=content_hash).exclude(pk=photo.pk).first()
             if existing:
                 raise DuplicatePhoto(existing)
