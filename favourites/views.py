@@ -167,5 +167,5 @@ def guest_name(request, gallery):
         messages.error(request, " ".join(form.errors.get("name", [_("That name cannot be kept.")])))
         return redirect("favourites:list", slug=gallery.slug)
     name = services.guest_name_set(gallery=gallery, guest=_guest(request), name=form.cleaned_data["name"])
-    messages.success(request, f"Thank you, {name}." if name else "Your name was removed.")
+    messages.success(request, _("Thank you, %(name)s.") % {"name": name} if name else _("Your name was removed."))
     return redirect("favourites:list", slug=gallery.slug)
