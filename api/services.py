@@ -3,7 +3,7 @@ uploads that wait to be attached to a gallery.
 
 A pending upload keeps the galleries' rule: its file is stored before its row and
 removed if the row cannot be written; files are deleted only once the deletion of
-their rows has committed. Attaching one goes through galleries.services.photo_create,
+their rows has committed. Attaching one goes through galleries.services.photos.photo_create,
 so that it is checked, named, deduplicated and processed like any upload.
 """
 
@@ -21,8 +21,17 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from api.models import ApiKey, PendingUpload
-from galleries import services as galleries_services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import (
+    FORMAT_EXTENSIONS,
+    files_delete,
+    files_delete_on_commit,
+    photo_create,
+    upload_filename,
+    upload_hash_and_size,
+    upload_inspect,
+    upload_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +92,14 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
 def pending_upload_create(*, owner, upload: File, filename: str) -> PendingUpload:
     """Checks an image as photo_create would and stores it under a name the application
     makes, waiting for its owner to attach it to a gallery. Raises
-    galleries.services.PhotoUploadError and leaves nothing behind."""
-    filename = galleries_services.upload_filename(filename)
-    content_hash, size = galleries_services.upload_hash_and_size(upload=upload)
-    info = galleries_services.upload_inspect(upload=upload)
+    galleries.services.photos.PhotoUploadError and leaves nothing behind."""
+    filename = upload_filename(filename)
+    content_hash, size = upload_hash_and_size(upload=upload)
+    info = upload_inspect(upload=upload)
     key = uuid.uuid4()
-    extension = galleries_services.FORMAT_EXTENSIONS.get(info.format, "bin")
+    extension = FORMAT_EXTENSIONS.get(info.format, "bin")
     name = f"{PENDING_UPLOADS_FOLDER}/{key}/original.{extension}"
-    stored_name = galleries_services.upload_store(upload=upload, name=name, filename=filename)
+    stored_name = upload_store(upload=upload, name=name, filename=filename)
     try:
         return PendingUpload.objects.create(
             key=key,
@@ -101,13 +110,13 @@ def pending_upload_create(*, owner, upload: File, filename: str) -> PendingUploa
             file_size=size,
         )
     except BaseException:
-        galleries_services.files_delete([stored_name])
+        files_delete([stored_name])
         raise
 
 
 def pending_upload_attach(*, pending: PendingUpload, gallery: Gallery) -> Photo:
     """Makes the pending upload a photo of the gallery (its processing queued) and
-    forgets the upload. Raises galleries.services.PhotoUploadError (DuplicatePhoto
+    forgets the upload. Raises galleries.services.photos.PhotoUploadError (DuplicatePhoto
     among them), leaving the upload as it was."""
     photo = None
     try:
@@ -117,13 +126,13 @@ def pending_upload_attach(*, pending: PendingUpload, gallery: Gallery) -> Photo:
             if not deleted:
                 raise PendingUpload.DoesNotExist
             with pending.file.open("rb") as fh:
-                photo = galleries_services.photo_create(
+                photo = photo_create(
                     gallery=gallery, upload=File(fh, name=pending.original_filename), filename=pending.original_filename
                 )
-            galleries_services.files_delete_on_commit([pending.file.name])
+            files_delete_on_commit([pending.file.name])
     except BaseException:
         if photo is not None:  # the commit itself failed: the photo's row is gone, so is its file
-            galleries_services.files_delete(photo.stored_names)
+            files_delete(photo.stored_names)
         raise
     return photo
 
@@ -132,7 +141,7 @@ def pending_upload_attach(*, pending: PendingUpload, gallery: Gallery) -> Photo:
 def pending_upload_delete(*, pending: PendingUpload) -> None:
     name = pending.file.name
     pending.delete()
-    galleries_services.files_delete_on_commit([name])
+    files_delete_on_commit([name])
 
 
 def pending_uploads_clean(*, older_than: timedelta = PENDING_UPLOAD_LIFETIME) -> int:
@@ -143,7 +152,7 @@ def pending_uploads_clean(*, older_than: timedelta = PENDING_UPLOAD_LIFETIME) ->
     with transaction.atomic():
         old = list(PendingUpload.objects.filter(created_at__lt=cutoff))
         PendingUpload.objects.filter(pk__in=[pending.pk for pending in old]).delete()
-        galleries_services.files_delete_on_commit([pending.file.name for pending in old])
+        files_delete_on_commit([pending.file.name for pending in old])
     return len(old) + _delete_files_without_rows(cutoff)
 
 
@@ -159,6 +168,6 @@ def _delete_files_without_rows(cutoff) -> int:
         known = set(PendingUpload.objects.filter(file__in=names).values_list("file", flat=True))
         for name in names:
             if name not in known and default_storage.get_modified_time(name) < cutoff:
-                galleries_services.files_delete([name])
+                files_delete([name])
                 deleted += 1
     return deleted

@@ -1,4 +1,4 @@
-"""Find me at 100,000 faces: the server-side time of faces.services.face_search with a
+"""Find me at 100,000 faces: the server-side time of faces.services.search.face_search with a
 real selfie, against the same search without the per-process descriptor cache.
 
     .venv/bin/python bench/face_search.py                      # SQLite in a temporary folder
@@ -13,7 +13,7 @@ The gallery: ~8,000 ready photo rows without files (like bulk_ready_photos) carr
 100,000 Face rows. Five of the photos are real: the insightface group photo t1.jpg
 (pinned wheel, see faces/tests/face_images.py) and four variants of it (mirrored,
 shrunk, turned, darkened and re-encoded), indexed by the local engine and stored with
-faces.services._store_faces, so their people are grouped by the real code. The other
+faces.services.indexing._store_faces, so their people are grouped by the real code. The other
 faces are synthetic: 5,000 people, some photographed far more than others (Zipf
 weights, exponent 0.6), each face = the mean of t1's real descriptors + the person's
 offset (anisotropic Gaussian) + per-photo noise, sized so that distances look like
@@ -172,7 +172,7 @@ def real_photos():
 
 def selfies() -> list:
     """A selfie of each of t1's six people, read as the Find me view reads an upload."""
-    from faces.services import read_selfie
+    from faces.services.search import read_selfie
     from faces.tests import face_images
 
     group = face_images.group_photo()
@@ -223,9 +223,9 @@ def seed(args: argparse.Namespace) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from faces import services
     from faces.engines import get_engine
     from faces.models import Face, FaceCollection, PhotoFaces
+    from faces.services.indexing import _store_faces
     from galleries.models import Gallery, Photo
     from galleries.tests.factories import bulk_ready_photos
 
@@ -283,7 +283,7 @@ def seed(args: argparse.Namespace) -> int:
     identities: dict[int, list[int]] = {i: [] for i in range(len(reference))}
     for pk, found in zip(real_photo_ids, real.values(), strict=True):
         PhotoFaces.objects.create(photo_id=pk, gallery=gallery, status=PhotoFaces.Status.INDEXING)
-        services._store_faces(Photo.objects.get(pk=pk), engine, found)
+        _store_faces(Photo.objects.get(pk=pk), engine, found)
         for face in Face.objects.filter(photo_id=pk):
             distances = np.linalg.norm(reference - np.frombuffer(face.descriptor, np.float32), axis=1)
             identities[int(np.argmin(distances))].append(face.pk)
@@ -369,9 +369,10 @@ def measure(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from faces import search, services
+    from faces import search
     from faces.engines import get_engine
     from faces.models import Face, PhotoFaces
+    from faces.services.search import _photo_matches, _search_descriptors, face_search
     from galleries.models import Gallery
 
     seeded = json.loads((args.root / "seed.json").read_text())
@@ -389,7 +390,7 @@ def measure(args: argparse.Namespace) -> int:
     search.forget(gallery.pk)
     rss_before = memory("VmRSS")
     reset_peak_memory()
-    cold = services.face_search(gallery=gallery, selfie=images[0])
+    cold = face_search(gallery=gallery, selfie=images[0])
     rss_after, peak = memory("VmRSS"), memory("VmHWM")
     known = search.gallery_descriptors(gallery.pk)
     matrix = {
@@ -402,20 +403,20 @@ def measure(args: argparse.Namespace) -> int:
     del known
 
     for i in range(args.warmup):
-        services.face_search(gallery=gallery, selfie=images[i % len(images)])
+        face_search(gallery=gallery, selfie=images[i % len(images)])
 
     warm, describe, baseline, live = [], [], [], []
     outcomes: dict[int, dict] = {}
     spare_photos = iter(seeded["spare_photo_ids"])
     for i in range(args.queries):
         person = i % len(images)
-        result = services.face_search(gallery=gallery, selfie=images[person])
+        result = face_search(gallery=gallery, selfie=images[person])
         warm.append(result.search_ms)
         describe.append(result.describe_ms)
         outcomes.setdefault(person, outcome(result, real_face_ids[person], real_photo_ids))
         if i % args.every == args.every - 1:
             search.forget(gallery.pk)  # the naive way: every search loads the gallery
-            baseline.append(services.face_search(gallery=gallery, selfie=images[person]).search_ms)
+            baseline.append(face_search(gallery=gallery, selfie=images[person]).search_ms)
         if i % args.every == args.every // 2:
             photo_id = next(spare_photos)
             with transaction.atomic():  # what the indexing worker commits, seen from the web process
@@ -431,7 +432,7 @@ def measure(args: argparse.Namespace) -> int:
                     engine="local",
                     face_count=FACES_PER_NEW_PHOTO,
                 )
-            live.append(services.face_search(gallery=gallery, selfie=images[person]).search_ms)
+            live.append(face_search(gallery=gallery, selfie=images[person]).search_ms)
 
     # The steps of a warm search, and the most photographed synthetic person's search.
     top_person = population.faces(np.array([0]), rng)[0]
@@ -448,13 +449,13 @@ def measure(args: argparse.Namespace) -> int:
         t2 = time.perf_counter()
         np.linalg.norm(known.descriptors - descriptor, axis=1)
         t3 = time.perf_counter()
-        scored, _ = services._search_descriptors(gallery, descriptor)
+        scored, _ = _search_descriptors(gallery, descriptor)
         t4 = time.perf_counter()
-        services._photo_matches(scored)
+        _photo_matches(scored)
         t5 = time.perf_counter()
         if i % 5 == 0:
-            scored, _ = services._search_descriptors(gallery, top_person)
-            matches = services._photo_matches(scored)
+            scored, _ = _search_descriptors(gallery, top_person)
+            matches = _photo_matches(scored)
             t6 = time.perf_counter()
             steps["top person"].append(t6 - t5)
             top = {
@@ -580,8 +581,8 @@ def report(args: argparse.Namespace, database: str, seeded: dict, measured: dict
         "refresh": "search.gallery_descriptors (2 queries)",
         "distances": "GalleryDescriptors.distances (norms trick)",
         "naive distances": "  baseline: np.linalg.norm(descriptors - d)",
-        "search_descriptors": "services._search_descriptors (refresh included)",
-        "photo_matches": "services._photo_matches (matched rows)",
+        "search_descriptors": "_search_descriptors (refresh included)",
+        "photo_matches": "_photo_matches (matched rows)",
         "top person": "most photographed person: both of the above",
     }
     for name, values in measured["steps_ms"].items():

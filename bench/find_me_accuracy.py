@@ -1,7 +1,7 @@
 """Find me's accuracy on every labelled set at hand, in one table.
 
 Runs `manage.py evaluate_faces` (the real pipeline: upload, derivatives, indexing
-with person grouping, `faces.services.face_search`) on:
+with person grouping, `faces.services.search.face_search`) on:
 
   ../shared/faces/dev            26 photos of 15 people, each one-person photo searched against the others
   ../shared/faces/lfw-dev        324 LFW photos of 49 people, the same way

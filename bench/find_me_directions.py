@@ -6,7 +6,7 @@ describes each labelled set once, with the local engine as indexing and Find me 
 (the original upright at full size for gallery photos, the selfie at 2048 px), and
 caches under ../cache/find-me/ (or $FIND_ME_CACHE): every gallery face's descriptor, box, landmarks and 150 px
 chip, and each selfie's. It then replays the shipped search (person grouping in
-upload order, "you" and "maybe you" as faces/services.py decides them, the best face
+upload order, "you" and "maybe you" as faces/services/search.py decides them, the best face
 per photo) and the directions below on those descriptors.
 
     .venv/bin/python bench/find_me_directions.py            # every set, every direction
@@ -78,7 +78,7 @@ def describe_set(name: str, gallery_dir: Path, selfie_dir: Path | None) -> Path:
         return cache
     _django()
     from faces.engines.local import describe_largest_face, find_faces
-    from faces.services import SELFIE_LONG_EDGE
+    from faces.services.search import SELFIE_LONG_EDGE
     from galleries.imaging import open_upright_rgb
 
     labels = _labels(gallery_dir)
@@ -166,7 +166,7 @@ def pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def group_persons(s: LabelledSet, person_distance: float) -> np.ndarray:
-    """faces.services._assign_persons, photo after photo in upload order."""
+    """faces.services.indexing._assign_persons, photo after photo in upload order."""
     photo, d = s.g["photo"], pairwise(s.g["descriptor"], s.g["descriptor"])
     persons = np.full(len(photo), -1)
     next_person = 1

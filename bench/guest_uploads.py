@@ -134,7 +134,7 @@ def strip_and_hash_times(files: list[tuple[str, bytes]]) -> tuple[float, float]:
     from django.core.files.base import ContentFile
 
     from galleries.metadata import strip_personal_metadata
-    from galleries.services import upload_hash_and_size
+    from galleries.services.photos import upload_hash_and_size
 
     strips, hashes = [], []
     for name, content in files:
@@ -150,7 +150,7 @@ def strip_and_hash_times(files: list[tuple[str, bytes]]) -> tuple[float, float]:
 def limits_time() -> float:
     """Median ms of counting one file against the guest upload limits (three counters)."""
     from galleries.models import Gallery
-    from galleries.services import guest_upload_limits_hit
+    from galleries.services.guest_uploads import guest_upload_limits_hit
 
     gallery = Gallery.objects.create(name="Limits", slug="limits")
     times = []

@@ -115,16 +115,17 @@ def seed(count: int) -> None:
     common.django_setup()
     from django.core.files.base import ContentFile
 
-    from galleries import services
     from galleries.models import Gallery
+    from galleries.services.photos import photo_create
+    from galleries.services.processing import photo_process
 
     gallery = Gallery.objects.create(
         name="Phone bytes", slug=SLUG, is_published=True, visibility=Gallery.Visibility.PUBLIC
     )
     sizes = []
     for name, content in photo_variants(count):
-        photo = services.photo_create(gallery=gallery, upload=ContentFile(content, name=name), filename=name)
-        photo = services.photo_process(photo_id=photo.pk)
+        photo = photo_create(gallery=gallery, upload=ContentFile(content, name=name), filename=name)
+        photo = photo_process(photo_id=photo.pk)
         sizes.append(len(content))
     print(f"{gallery.photos.ready().count()} ready photos, originals {min(sizes) / 1e6:.1f}-{max(sizes) / 1e6:.1f} MB")
 

@@ -86,24 +86,21 @@ def make_gallery(shown: int, pending: int, seed: int):
     """A fresh gallery with `shown` ready photos and `pending` uploaded ones (not processed)."""
     from django.core.files.base import ContentFile
 
-    from galleries import services
     from galleries.models import Gallery
+    from galleries.services.photos import photo_create
+    from galleries.services.processing import photo_process
 
     Gallery.objects.filter(slug=SLUG).delete()
     gallery = Gallery.objects.create(name="Latency", slug=SLUG, is_published=True)
     for n in range(shown):
         name = f"IMG_{seed}_{n:03d}.jpg"
-        photo = services.photo_create(
-            gallery=gallery, upload=ContentFile(photo_jpeg(seed * 100 + n), name=name), filename=name
-        )
-        services.photo_process(photo_id=photo.pk)
+        photo = photo_create(gallery=gallery, upload=ContentFile(photo_jpeg(seed * 100 + n), name=name), filename=name)
+        photo_process(photo_id=photo.pk)
     waiting = []
     for n in range(shown, shown + pending):
         name = f"IMG_{seed}_{n:03d}.jpg"
         waiting.append(
-            services.photo_create(
-                gallery=gallery, upload=ContentFile(photo_jpeg(seed * 100 + n), name=name), filename=name
-            )
+            photo_create(gallery=gallery, upload=ContentFile(photo_jpeg(seed * 100 + n), name=name), filename=name)
         )
     return waiting
 
@@ -111,7 +108,7 @@ def make_gallery(shown: int, pending: int, seed: int):
 def measure(browser, base: str, *, poll: float, interval: float, photos: int, span: float, seed: int):
     from django.db import connection
 
-    from galleries import services
+    from galleries.services.processing import photo_process
 
     waiting = make_gallery(shown=5, pending=photos, seed=seed)
     rng = random.Random(seed)
@@ -122,7 +119,7 @@ def measure(browser, base: str, *, poll: float, interval: float, photos: int, sp
         try:
             for photo, moment in zip(waiting, moments, strict=True):
                 time.sleep(max(0.0, start + moment - time.time()))
-                services.photo_process(photo_id=photo.pk)
+                photo_process(photo_id=photo.pk)
                 ready[str(photo.key)] = time.time()  # committed: the server sees it
         finally:
             connection.close()

@@ -4,7 +4,7 @@ decoding the whole image (what it did before):
 - the upload check (galleries.imaging.inspect_image) of a 144 MP PNG and TIFF, and of
   the red team's 12000 x 12000 WebP of a few hundred KB: as an organizer's upload
   ("ours") and as a guest's ("ours, guest": header and structure only);
-- that WebP sent as a selfie (faces.services.read_image: refused from its header), and
+- that WebP sent as a selfie (faces.services.search.read_image: refused from its header), and
   two selfies decoded within the decode budget, a 25 MP WebP and a 12 MP HEIC, whose
   measured peak is set beside imaging.decode_cost's estimate.
 

@@ -317,7 +317,7 @@ SELFIE_MAX_PIXELS = env.int("SELFIE_MAX_PIXELS", default=50_000_000)
 FACE_SEARCHES_PER_WINDOW = env.int("FACE_SEARCHES_PER_WINDOW", default=10)
 FACE_SEARCH_WINDOW_S = env.int("FACE_SEARCH_WINDOW_S", default=300)
 # How long the link to a search's results works: the results travel in it, signed, and
-# nothing of them is stored on the server (faces/services.py).
+# nothing of them is stored on the server (faces/services/).
 FIND_ME_RESULTS_MAX_AGE_S = env.int("FIND_ME_RESULTS_MAX_AGE_S", default=3600)
 if FIND_ME_RESULTS_MAX_AGE_S <= 0:
     raise ImproperlyConfigured("FIND_ME_RESULTS_MAX_AGE_S must be a number of seconds above 0.")

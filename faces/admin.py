@@ -4,8 +4,9 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from faces import privacy, services
+from faces import consent, privacy
 from faces.models import ConsentReceipt, HideRequest, PhotoFaces
+from faces.services.indexing import photo_faces_queue
 from galleries import access, files
 from galleries.admin_access import ManagedByOrganizerAdmin
 
@@ -73,7 +74,7 @@ class PhotoFacesAdmin(ManagedByOrganizerAdmin):
 
     @admin.action(description="Index the faces again")
     def index_again(self, request, queryset):
-        count = sum(services.photo_faces_queue(photo=pf.photo) for pf in queryset.select_related("photo"))
+        count = sum(photo_faces_queue(photo=pf.photo) for pf in queryset.select_related("photo"))
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
 
@@ -238,6 +239,6 @@ class ConsentReceiptAdmin(ManagedByOrganizerAdmin):
 
     @admin.action(description="Export the selected receipts as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        response = HttpResponse(privacy.consent_receipts_csv(receipts=queryset), content_type="text/csv")
+        response = HttpResponse(consent.consent_receipts_csv(receipts=queryset), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="consent-receipts.csv"'
         return response

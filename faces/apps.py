@@ -5,3 +5,20 @@ class FacesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "faces"
     verbose_name = "Find me (faces)"
+
+    def ready(self):
+        # Here rather than at the top: models may be imported only once the app registry is ready.
+        from faces import privacy, selectors
+        from faces.services import indexing
+        from galleries.face_data import FaceData, face_data_register
+
+        face_data_register(
+            FaceData(
+                photo_privacy=selectors.photo_privacy,
+                photo_faces_queue=indexing.photo_faces_queue,
+                photos_faces_forget=indexing.photos_faces_forget,
+                gallery_faces_forget=indexing.gallery_faces_forget,
+                gallery_face_search_switched=indexing.gallery_face_search_switched,
+                galleries_with_face_data=privacy.galleries_with_face_data,
+            )
+        )

@@ -1,6 +1,6 @@
 """Find me's privacy: guests' requests to hide the photos they are in or blur their face,
-the gallery's privacy text and the consent receipts that name its version, and the
-deletion of face data.
+and the deletion of face data (the privacy text and the consent receipts are in
+faces/consent.py).
 
 Invariants:
 - A hide request names only photos and faces that the guest's own search matched: the
@@ -23,21 +23,14 @@ Invariants:
   transaction that changes a request, and the gallery's `updated_at` moves with them.
   A photo whose faces must be rendered again is pending, seen by no guest, until the
   worker has made its new derivatives from the original; the old files are deleted
-  only after the new ones are stored (galleries.services.photo_process).
-- A consent receipt holds the time, the gallery and the privacy text's version:
-  nothing biometric, no address, no device.
+  only after the new ones are stored (galleries.services.processing.photo_process).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -47,16 +40,26 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from faces import services as faces_services
-from faces.models import ConsentReceipt, Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
-from galleries import services as galleries_services
-from galleries.contact import gallery_contact
+from faces.models import Face, FaceCollection, HideRequest, HideRequestPhoto, PhotoFaces
+from faces.selectors import photo_privacy
+from faces.services.results_token import (
+    FindMeResults,
+    FindMeResultsExpired,
+    FindMeResultsInvalid,
+    FoundPhoto,
+    find_me_results_read,
+)
 from galleries.models import Gallery, Photo
+from galleries.services.closing import gallery_close
+from galleries.services.processing import photos_render_again
+from galleries.task_paths import SEND_HIDE_REQUEST_WAITING_EMAIL, task_at
 from ops import ratelimits
 
 logger = logging.getLogger(__name__)
+
 
 CONTACT_MAX_LENGTH = HideRequest._meta.get_field("contact").max_length
 # What a guest is told when their results come from a copy of a gallery photo.
@@ -67,16 +70,13 @@ FROM_COPY_MESSAGE = gettext_lazy(
 AT_ONCE_WINDOW = timedelta(hours=1)
 
 
-# --- Hide requests -------------------------------------------------------------------
-
-
 class HideRequestRefused(Exception):
     """A hide request that was not stored; str(exc) is the message for the guest."""
 
 
 class TooManyHideRequests(HideRequestRefused):
     def __init__(self, retry_after_s: int):
-        super().__init__(gettext("You have sent several requests in a short time. Please wait a while and try again."))
+        super().__init__(_("You have sent several requests in a short time. Please wait a while and try again."))
         self.retry_after_s = retry_after_s
 
 
@@ -128,37 +128,8 @@ def hide_request_create(
     limit = hide_request_allowed(device=device, address=address)
     if not limit.allowed:
         raise TooManyHideRequests(limit.retry_after_s)
-    try:
-        results = faces_services.find_me_results_read(gallery=gallery, token=token)
-    except faces_services.FindMeResultsExpired as exc:
-        raise HideResultsInvalid(
-            gettext("These results have expired. Search again with a selfie, then choose the photos to hide."),
-            expired=True,
-        ) from exc
-    except faces_services.FindMeResultsInvalid as exc:
-        raise HideResultsInvalid(
-            gettext("These results are not valid here. Search again with a selfie, then choose the photos to hide."),
-            expired=False,
-        ) from exc
-    if results.from_copy:
-        raise HideFromCopyRefused()
-    by_key = {str(found.photo.key): found for found in results.found}
-    if hide_all:
-        chosen = list(results.found)
-    else:
-        keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
-        if not keys:
-            raise HideRequestRefused(gettext("Choose at least one photo to hide."))
-        if not keys <= by_key.keys():
-            raise HideRequestRefused(
-                gettext(
-                    "Some of the photos chosen are not among your results (or were hidden meanwhile). "
-                    "Reload the results and choose again."
-                )
-            )
-        chosen = [by_key[key] for key in keys]
-    if not chosen:
-        raise HideRequestRefused(gettext("There are no photos to hide in these results."))
+    results = _results_to_hide_from(gallery=gallery, token=token)
+    chosen = _chosen_to_hide(results=results, photo_keys=photo_keys, hide_all=hide_all)
     contact = (contact or "").strip()
     if len(contact) > CONTACT_MAX_LENGTH:
         raise HideRequestRefused(
@@ -202,6 +173,49 @@ def hide_request_create(
     return hide_request
 
 
+def _results_to_hide_from(*, gallery: Gallery, token: str) -> FindMeResults:
+    """The Find me results a hide request chooses from: HideResultsInvalid for a token
+    that expired, is not of this gallery or was not made here; HideFromCopyRefused for
+    results searched with a copy of a gallery photo (only the person can hide themselves)."""
+    try:
+        results = find_me_results_read(gallery=gallery, token=token)
+    except FindMeResultsExpired as exc:
+        raise HideResultsInvalid(
+            _("These results have expired. Search again with a selfie, then choose the photos to hide."), expired=True
+        ) from exc
+    except FindMeResultsInvalid as exc:
+        raise HideResultsInvalid(
+            _("These results are not valid here. Search again with a selfie, then choose the photos to hide."),
+            expired=False,
+        ) from exc
+    if results.from_copy:
+        raise HideFromCopyRefused()
+    return results
+
+
+def _chosen_to_hide(*, results: FindMeResults, photo_keys: Iterable[str], hide_all: bool) -> list[FoundPhoto]:
+    """The photos of the results the guest chose (all of them with `hide_all`); a plain
+    HideRequestRefused for an empty choice or one that names photos not in the results."""
+    by_key = {str(found.photo.key): found for found in results.found}
+    if hide_all:
+        chosen = list(results.found)
+    else:
+        keys = {str(key).strip().lower() for key in photo_keys if str(key).strip()}
+        if not keys:
+            raise HideRequestRefused(_("Choose at least one photo to hide."))
+        if not keys <= by_key.keys():
+            raise HideRequestRefused(
+                _(
+                    "Some of the photos chosen are not among your results (or were hidden meanwhile). "
+                    "Reload the results and choose again."
+                )
+            )
+        chosen = [by_key[key] for key in keys]
+    if not chosen:
+        raise HideRequestRefused(_("There are no photos to hide in these results."))
+    return chosen
+
+
 def hide_at_once_photos() -> int:
     """How many photos one guest may hide at once in an hour, where requests apply at once."""
     return min(settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR, settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR)
@@ -240,7 +254,7 @@ def _at_once_budget_take(*, gallery: Gallery, photos: int, device: str, address:
         ratelimits.Limit("hide-at-once-address", address, settings.HIDE_AT_ONCE_PHOTOS_PER_ADDRESS_HOUR, window_s),
     )
     taken = []
-    for _ in range(photos):
+    for _photo in range(photos):
         decision = ratelimits.limits_hit(*limits)
         if not decision.allowed:
             for counted in taken:
@@ -255,7 +269,7 @@ def _enqueue_waiting_email(*, hide_request_id: int) -> None:
     guest's request stands."""
     if not settings.EMAIL_ENABLED:
         return
-    from faces.tasks import send_hide_request_waiting_email
+    send_hide_request_waiting_email = task_at(SEND_HIDE_REQUEST_WAITING_EMAIL)
 
     try:
         send_hide_request_waiting_email.enqueue(hide_request_id=hide_request_id)
@@ -343,87 +357,16 @@ def photos_privacy_refresh(*, photo_ids: Iterable[int]) -> None:
     (pending until then). Moves the galleries' `updated_at`."""
     render_again, gallery_ids = [], set()
     for photo in Photo.objects.filter(pk__in=list(photo_ids)).only("pk", "gallery_id", "hidden", "faces_blurred"):
-        privacy = faces_services.photo_privacy(photo_id=photo.pk)
+        privacy = photo_privacy(photo_id=photo.pk)
         if privacy.hidden != photo.hidden:
             Photo.objects.filter(pk=photo.pk).update(hidden=privacy.hidden)
             gallery_ids.add(photo.gallery_id)
         # Rendered again whenever faces are to be blurred, or were and may no longer be.
         if privacy.blur_boxes or photo.faces_blurred:
             render_again.append(photo.pk)
-    galleries_services.galleries_touch(gallery_ids=gallery_ids)
+    Gallery.objects.filter(pk__in=gallery_ids).touch()
     if render_again:
-        galleries_services.photos_render_again(photo_ids=render_again)
-
-
-# --- The privacy text and consent receipts -----------------------------------------------
-
-# Raise when templates/faces/privacy.html changes what it says: the receipts of searches
-# made before then keep naming the version their guests agreed to.
-PRIVACY_TEXT_REVISION = 2
-
-
-@dataclass(frozen=True)
-class PrivacyFacts:
-    """What a gallery's privacy page says, from its settings and the server's."""
-
-    gallery_name: str
-    engine: str  # "local" or "rekognition"
-    region: str  # Rekognition's AWS region, "" for the local engine
-    closes_at: str  # ISO date and time, "" when the gallery never closes
-    contact: str
-    hide_requests_apply: str
-    hide_action: str
-    results_max_age_s: int
-    hide_at_once_photos: int  # per device and address in an hour, where requests apply at once
-
-
-@dataclass(frozen=True)
-class PrivacyPolicy:
-    facts: PrivacyFacts
-    version: str
-
-
-def privacy_policy(*, gallery: Gallery) -> PrivacyPolicy:
-    """The gallery's privacy text's facts and its version: the first 12 hex digits of
-    the SHA-256 of those facts and PRIVACY_TEXT_REVISION, which change whenever the
-    text a guest reads does."""
-    engine = settings.FACE_ENGINE
-    facts = PrivacyFacts(
-        gallery_name=gallery.name,
-        engine=engine,
-        region=(settings.REKOGNITION_REGION or "") if engine == "rekognition" else "",
-        closes_at=gallery.closes_at.isoformat() if gallery.closes_at else "",
-        contact=gallery_contact(gallery=gallery),
-        hide_requests_apply=gallery.hide_requests_apply,
-        hide_action=gallery.hide_action,
-        results_max_age_s=settings.FIND_ME_RESULTS_MAX_AGE_S,
-        hide_at_once_photos=hide_at_once_photos(),
-    )
-    text = json.dumps({"revision": PRIVACY_TEXT_REVISION, **asdict(facts)}, sort_keys=True)
-    return PrivacyPolicy(facts=facts, version=hashlib.sha256(text.encode()).hexdigest()[:12])
-
-
-def consent_receipt_create(*, gallery: Gallery) -> ConsentReceipt:
-    """The receipt of one search: the time, the gallery, the privacy text's version."""
-    return ConsentReceipt.objects.create(gallery=gallery, policy_version=privacy_policy(gallery=gallery).version)
-
-
-CONSENT_RECEIPT_COLUMNS = ["time (UTC)", "gallery", "gallery address", "privacy text version"]
-
-
-def consent_receipts_csv(*, receipts: QuerySet[ConsentReceipt]) -> str:
-    """The receipts as CSV, oldest first: the columns of CONSENT_RECEIPT_COLUMNS, nothing else."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CONSENT_RECEIPT_COLUMNS)
-    for created_at, name, slug, version in receipts.order_by("created_at", "id").values_list(
-        "created_at", "gallery__name", "gallery__slug", "policy_version"
-    ):
-        writer.writerow([created_at.astimezone(UTC).isoformat(timespec="seconds"), name, slug, version])
-    return out.getvalue()
-
-
-# --- Deleting face data ----------------------------------------------------------------
+        photos_render_again(photo_ids=render_again)
 
 
 def galleries_with_face_data() -> QuerySet[Gallery]:
@@ -455,10 +398,10 @@ def galleries_to_purge(*, slug: str | None = None, older_than_days: int | None =
 
 def gallery_face_data_purge(*, gallery: Gallery) -> str | None:
     """Switches Find me off for the gallery and deletes all its face data, as closing
-    does (galleries.services.gallery_close): the rows now, the engine's collection
+    does (galleries.services.closing.gallery_close): the rows now, the engine's collection
     (Rekognition) through the engine once this commits. Returns that collection, if the
     engine keeps one. Photos whose faces were blurred stay blurred; should they be
     rendered again, they are hidden instead (there is no face left to blur)."""
     collection = FaceCollection.objects.filter(gallery=gallery).values_list("external_id", flat=True).first()
-    galleries_services.gallery_close(gallery=gallery)
+    gallery_close(gallery=gallery)
     return collection or None

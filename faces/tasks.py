@@ -1,13 +1,14 @@
 from django_tasks import task
 
-from faces import services
+from faces import privacy
 from faces.models import PhotoFaces
+from faces.services.indexing import external_collection_delete, external_faces_delete, photo_faces_index
 from ops.metrics import FACES_INDEXED, PHOTO_FACE_INDEXINGS
 
 
 @task()
 def index_photo_faces(*, photo_id: int) -> None:
-    photo_faces = services.photo_faces_index(photo_id=photo_id)
+    photo_faces = photo_faces_index(photo_id=photo_id)
     if photo_faces is None:
         PHOTO_FACE_INDEXINGS.labels(outcome="skipped").inc()
     elif photo_faces.status == PhotoFaces.Status.INDEXED:
@@ -19,16 +20,14 @@ def index_photo_faces(*, photo_id: int) -> None:
 
 @task()
 def delete_external_faces(*, collection: str, external_ids: list[str]) -> None:
-    services.external_faces_delete(collection=collection, external_ids=external_ids)
+    external_faces_delete(collection=collection, external_ids=external_ids)
 
 
 @task()
 def delete_external_collection(*, collection: str) -> None:
-    services.external_collection_delete(collection=collection)
+    external_collection_delete(collection=collection)
 
 
 @task()
 def send_hide_request_waiting_email(*, hide_request_id: int) -> None:
-    from faces import privacy
-
     privacy.hide_request_waiting_email(hide_request_id=hide_request_id)

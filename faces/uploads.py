@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.conf import settings
+from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from faces.services.find_me import find_me_allowed, find_me_selfie
+from galleries.models import Gallery
 
 # Room for the multipart framing and the form's other fields (CSRF token, consent)
 # around a selfie of the largest size accepted.
@@ -74,3 +78,23 @@ class SelfieUploadHandler(FileUploadHandler):
 
     def upload_interrupted(self):
         self.file.close()
+
+
+def selfie_upload_prepare(request) -> SelfieUploadHandler:
+    """Makes the request's body be read by the selfie's handler alone. Call it before
+    anything reads request.POST or request.FILES (the CSRF check does)."""
+    upload = SelfieUploadHandler(request, max_bytes=settings.SELFIE_MAX_MB * 1024 * 1024)
+    request.upload_handlers = [upload]
+    return upload
+
+
+def selfie_from_request(
+    request, *, upload: SelfieUploadHandler, gallery: Gallery, device: str, address: str, consent_given: bool
+) -> UploadedFile:
+    """The selfie of a Find me request, for the page and the API alike: the rules that
+    come before the body is read (faces.services.find_me.find_me_allowed), then the body,
+    read here and only here, then the rules of the fields sent (find_me_selfie). Raises
+    their refusals."""
+    find_me_allowed(gallery=gallery, device=device, address=address)
+    data, files = request.POST, request.FILES  # reads the body, unless the CSRF check already did
+    return find_me_selfie(data=data, files=files, too_large=upload.too_large, consent_given=consent_given)

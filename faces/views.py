@@ -3,9 +3,11 @@
 The selfie lives only as long as the request: it is read into memory (faces/uploads.py),
 searched with and dropped, and nothing about it is logged. The search answers with a
 redirect (303) to the results page, whose link carries the results, signed and expiring
-(faces/services.py): Back returns to the form without sending the selfie again, and
+(faces/services/results_token.py): Back returns to the form without sending the selfie again, and
 reloading the results works. The results page checks access to the gallery each time.
 """
+
+import functools
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,31 +21,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from faces import privacy
+from faces import consent, privacy
 from faces.forms import NotMeForm, SelfieForm
-from faces.services import (
+from faces.services.find_me import (
     ConsentRequired,
-    FaceSearchDisabled,
-    FaceSearchError,
-    FindMeResultsExpired,
-    FindMeResultsInvalid,
-    FindMeResultsPhotoUnknown,
     SelfieFormInvalid,
     SelfieTooLarge,
     TooManySearches,
+    find_me_search,
+)
+from faces.services.results_token import (
+    FindMeResultsExpired,
+    FindMeResultsInvalid,
+    FindMeResultsPhotoUnknown,
     find_me_results_photos,
     find_me_results_read,
     find_me_results_token,
     find_me_results_without,
-    find_me_search,
-    find_me_selfie,
-    selfie_upload_prepare,
 )
-from faces.uploads import SelfieUploadHandler
+from faces.services.search import FaceSearchDisabled, FaceSearchError
+from faces.uploads import SelfieUploadHandler, selfie_from_request, selfie_upload_prepare
 from galleries import access, download_sizes, downloads, layout
+from galleries.access import GuestRefusal
 from galleries.decoding import DecodeBusy
+from galleries.guest_pages import guest_page, guest_refusal_page
 from galleries.models import GalleryDownload
-from galleries.views import gallery_for_guest_page, photo_tile
+from galleries.tiles import photo_tile
 from ops.ratelimits import client_ip, device_id
 
 # The guest agreed to how their selfie is used; nothing else about it is kept.
@@ -52,6 +55,34 @@ CONSENT_SESSION_KEY = "find_me_consent"
 RESULTS_PARAMETER = "r"
 # The download's query parameter: the maybes too ("1").
 WITH_MAYBE_PARAMETER = "maybe"
+
+
+def find_me_page(view):
+    """A page of Find me's results or its privacy text: let in as every guest page
+    (galleries/guest_pages.py), and answered by the "Find me is off" page (404) while the
+    gallery has Find me off. The view is called as view(request, gallery)."""
+
+    @guest_page
+    @functools.wraps(view)
+    def page(request, gallery, *args, **kwargs):
+        if not gallery.face_search_enabled:
+            return _face_search_off(request, gallery)
+        return view(request, gallery, *args, **kwargs)
+
+    return page
+
+
+def _results_gallery(request, slug):
+    """find_me_page's gate for the one view that adds to its answers (the download):
+    the gallery and None, or the gallery (None when not known) and the page that says
+    why this visitor may not have it (closed, its code, Find me off)."""
+    try:
+        gallery = access.guest_gallery(viewer=access.Viewer.of(request), slug=slug)
+    except GuestRefusal as refusal:
+        return refusal.gallery, guest_refusal_page(request, refusal)
+    if not gallery.face_search_enabled:
+        return gallery, _face_search_off(request, gallery)
+    return gallery, None
 
 
 @csrf_exempt
@@ -66,10 +97,8 @@ def find_me(request, slug):
 
 
 @csrf_protect
-def _find_me(request, slug, upload: SelfieUploadHandler):
-    gallery, refusal = gallery_for_guest_page(request, slug)
-    if refusal is not None:
-        return refusal
+@guest_page
+def _find_me(request, gallery, upload: SelfieUploadHandler):
     if not gallery.face_search_enabled:
         return _face_search_off(request, gallery)
 
@@ -78,10 +107,10 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
         return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
 
     try:
-        selfie = find_me_selfie(
-            gallery=gallery,
-            request=request,
+        selfie = selfie_from_request(
+            request,
             upload=upload,
+            gallery=gallery,
             device=f"cookie:{device_id(request)}",
             address=client_ip(request),
             consent_given=consent_given,
@@ -123,10 +152,8 @@ def _find_me(request, slug, upload: SelfieUploadHandler):
 
 @never_cache
 @require_GET
-def find_me_results(request, slug):
-    gallery, refusal = _results_gallery(request, slug)
-    if refusal is not None:
-        return refusal
+@find_me_page
+def find_me_results(request, gallery):
     token = request.GET.get(RESULTS_PARAMETER, "")
     try:
         results = find_me_results_read(gallery=gallery, token=token)
@@ -171,13 +198,11 @@ def find_me_results(request, slug):
 
 @never_cache
 @require_POST
-def find_me_results_not_me(request, slug):
+@find_me_page
+def find_me_results_not_me(request, gallery):
     """ "That's not me" on a photo of the results: the same results without it, for the
     rest of this search, and nothing stored (the link's token is signed again without
     the photo). The enhanced page posts the same form and follows the redirect."""
-    gallery, refusal = _results_gallery(request, slug)
-    if refusal is not None:
-        return refusal
     form = NotMeForm(request.POST)
     if not form.is_valid():
         return _results_gone(request, gallery, expired=False)
@@ -235,14 +260,12 @@ def find_me_results_download(request, slug):
 
 @never_cache
 @require_POST
-def find_me_hide(request, slug):
+@find_me_page
+def find_me_hide(request, gallery):
     """ "Hide photos of me": the photos ticked on the results page (or all of them, with
     the form's second button) are hidden or have the guest's face blurred, at once or
     once the organizer approves (faces/privacy.py). Then back to the results, which no
     longer show the photos hidden."""
-    gallery, refusal = _results_gallery(request, slug)
-    if refusal is not None:
-        return refusal
     token = request.POST.get(RESULTS_PARAMETER, "")
     try:
         hide_request = privacy.hide_request_create(
@@ -289,13 +312,11 @@ def find_me_hide(request, slug):
 
 
 @require_GET
-def privacy_page(request, slug):
+@find_me_page
+def privacy_page(request, gallery):
     """The gallery's privacy page: what Find me processes, where, for how long, and how
     to have photos hidden; generated from the gallery's settings and the server's."""
-    gallery, refusal = _results_gallery(request, slug)
-    if refusal is not None:
-        return refusal
-    policy = privacy.privacy_policy(gallery=gallery)
+    policy = consent.privacy_policy(gallery=gallery)
     return render(
         request,
         "faces/privacy.html",
@@ -307,22 +328,6 @@ def privacy_page(request, slug):
             "find_me_url": reverse("faces:find_me", args=[gallery.slug]),
         },
     )
-
-
-def _results_url(gallery, token: str) -> str:
-    url = reverse("faces:find_me_results", args=[gallery.slug])
-    return f"{url}?{urlencode({RESULTS_PARAMETER: token})}"
-
-
-def _results_gallery(request, slug):
-    """The gallery whose Find me results this visitor may see, and None; or the gallery
-    and the page that says why they may not (not found, closed, its code, Find me off)."""
-    gallery, refusal = gallery_for_guest_page(request, slug)
-    if refusal is not None:
-        return gallery, refusal
-    if not gallery.face_search_enabled:
-        return gallery, _face_search_off(request, gallery)
-    return gallery, None
 
 
 def _form_context(gallery, form, *, problem="") -> dict:

@@ -1,7 +1,7 @@
 """A guest's favourites in a gallery: hearting a photo (a form, or the gallery page's
 script), the list of hearts the script reads, My favourites, its ZIP, and a name.
 
-The gallery page is cached once for everyone (galleries/views.py), so nothing of a
+The gallery page is cached once for everyone (galleries/page_cache.py), so nothing of a
 guest is in it: its script asks `favourites_state` (never cached) for the device's
 hearts, which also sets the CSRF cookie that the script then sends its hearts with.
 The photo page, which is not cached, holds the plain form with its token.
@@ -15,13 +15,15 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from favourites import services
 from favourites.forms import FavouriteForm, GuestNameForm
 from galleries import access, download_sizes, downloads
+from galleries.guest_pages import guest_page, guest_view_count
 from galleries.models import Gallery, GalleryDownload
-from galleries.views import gallery_for_guest_page, grid_tiles, guest_view_count
+from galleries.tiles import grid_tiles
 from ops.ratelimits import device_id
 
 
@@ -39,11 +41,9 @@ def _no_store(response):
 
 
 @require_GET
-def favourites_state(request, slug):
+@guest_page
+def favourites_state(request, gallery):
     """The device's hearts in the gallery, for the gallery page's script."""
-    gallery, refused = gallery_for_guest_page(request, slug)
-    if refused:
-        return refused
     guest = _guest(request)
     guest_view_count(request, gallery, first_request_counts=True)
     get_token(request)  # the CSRF cookie the script sends its hearts with
@@ -67,11 +67,9 @@ def _back(request, gallery: Gallery, key) -> str:
 
 
 @require_POST
-def favourite_set(request, slug, key):
+@guest_page
+def favourite_set(request, gallery, key):
     """Hearts or un-hearts a photo: the script gets JSON, the form is sent back where it was."""
-    gallery, refused = gallery_for_guest_page(request, slug)
-    if refused:
-        return refused
     wants_json = _wants_json(request)
     photo = access.photos_visible_to(request, gallery).filter(key=key).first()
     if photo is None:
@@ -106,11 +104,9 @@ def _my_favourites(request, gallery: Gallery, guest: str):
 
 
 @require_GET
-def my_favourites(request, slug):
+@guest_page
+def my_favourites(request, gallery):
     """My favourites: the photos this device hearted, to look at again, remove, download."""
-    gallery, refused = gallery_for_guest_page(request, slug)
-    if refused:
-        return refused
     guest_view_count(request, gallery, first_request_counts=False)
     guest = _guest(request)
     photos = list(
@@ -148,11 +144,9 @@ def my_favourites(request, slug):
 
 
 @require_GET
-def favourites_download(request, slug):
+@guest_page
+def favourites_download(request, gallery):
     """My favourites as one ZIP, of the files the gallery's download policy gives this visitor."""
-    gallery, refused = gallery_for_guest_page(request, slug)
-    if refused:
-        return refused
     if access.download_kind(request.user, gallery) is None:
         raise PermissionDenied
     # stored_name() reads the four file names; download_name() the uploaded one.
@@ -162,7 +156,7 @@ def favourites_download(request, slug):
         )
     )
     if not photos:
-        messages.info(request, "You have no favourites here yet: tap the heart on a photo.")
+        messages.info(request, _("You have no favourites here yet: tap the heart on a photo."))
         return redirect("favourites:list", slug=gallery.slug)
     return downloads.gallery_zip_response(
         request,
@@ -174,15 +168,13 @@ def favourites_download(request, slug):
 
 
 @require_POST
-def guest_name(request, slug):
+@guest_page
+def guest_name(request, gallery):
     """The name the guest gives, so that the organizer knows whose favourites these are."""
-    gallery, refused = gallery_for_guest_page(request, slug)
-    if refused:
-        return refused
     form = GuestNameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", ["That name cannot be kept."])))
+        messages.error(request, " ".join(form.errors.get("name", [_("That name cannot be kept.")])))
         return redirect("favourites:list", slug=gallery.slug)
     name = services.guest_name_set(gallery=gallery, guest=_guest(request), name=form.cleaned_data["name"])
-    messages.success(request, f"Thank you, {name}." if name else "Your name was removed.")
+    messages.success(request, _("Thank you, %(name)s.") % {"name": name} if name else _("Your name was removed."))
     return redirect("favourites:list", slug=gallery.slug)

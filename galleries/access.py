@@ -23,11 +23,16 @@ and the admin.
 - API keys and pending uploads belong to one organizer; superusers see all of them.
 """
 
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-from galleries import services
 from galleries.models import LISTED, Gallery, Photo
+from ops import ratelimits
 
 
 def _is_superuser(user) -> bool:
@@ -97,6 +102,89 @@ def galleries_visible_to(user) -> QuerySet[Gallery]:
     return Gallery.objects.filter(LISTED | Q(owner=user))
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks for a gallery: a user (an API key's organizer; None or anonymous for
+    anyone else) and the session that holds the access codes they gave (None through
+    the API, which takes no codes). Has what the helpers below read of a request."""
+
+    user: object
+    session: object = None
+
+    @classmethod
+    def of(cls, request) -> "Viewer":
+        return cls(user=request.user, session=request.session)
+
+
+class GuestRefusal(Exception):
+    """Why a visitor may not have a gallery's guest pages; each transport answers it its
+    own way (galleries/guest_pages.py, api/routes/common.py, the slideshow's JSON)."""
+
+    def __init__(self, gallery: Gallery | None = None):
+        super().__init__(type(self).__name__)
+        self.gallery = gallery
+
+
+class GalleryNotFound(GuestRefusal):
+    """No such gallery for this visitor: a draft they do not manage is not found, never
+    forbidden; so is, asked by id, a gallery that is not listed."""
+
+
+class GalleryClosed(GuestRefusal):
+    """The gallery has closed to this visitor (410): its closing time has passed and
+    they do not manage it."""
+
+
+class AccessCodeNeeded(GuestRefusal):
+    """A private gallery whose access code is not in this visitor's session."""
+
+
+def guest_gallery(*, viewer: Viewer, slug: str | None = None, gallery_id: int | None = None) -> Gallery:
+    """The one guest gate: the gallery at /g/<slug>/ (or, for the API, of this id) if
+    this viewer may have its guest pages, else a GuestRefusal, asked in this order:
+    known (GalleryNotFound), not closed (GalleryClosed), open (AccessCodeNeeded).
+
+    By slug, every published gallery is known; by id, only the listed ones (ids count
+    up: an unlisted or private gallery is reached through its link only). Those who
+    manage a gallery always have it."""
+    if (slug is None) == (gallery_id is None):
+        raise TypeError("guest_gallery takes a slug or a gallery_id")
+    if slug is not None:
+        gallery = Gallery.objects.by_slug(slug)
+        if gallery is not None and not gallery.is_published and not can_manage_gallery(viewer.user, gallery):
+            gallery = None
+    else:
+        gallery = galleries_visible_to(viewer.user).filter(pk=gallery_id).first()
+    if gallery is None:
+        raise GalleryNotFound()
+    if gallery_is_closed_to(viewer, gallery):
+        raise GalleryClosed(gallery)
+    if not gallery_is_open(viewer, gallery):
+        raise AccessCodeNeeded(gallery)
+    return gallery
+
+
+def guest_photo(*, viewer: Viewer, key) -> Photo:
+    """The photo of this key, with its gallery, if this viewer may see its files: any
+    photo of a gallery they manage (the admin shows those in progress and the guests'
+    uploads waiting for approval), else a photo shown to guests (models.guest_visible_q)
+    of a published gallery that is open to them. Refusals as guest_gallery's: a photo
+    that is not shown to guests, or of a draft, is not found."""
+    photo = Photo.objects.select_related("gallery").filter(key=key).first()
+    if photo is None:
+        raise GalleryNotFound()
+    gallery = photo.gallery
+    if can_manage_gallery(viewer.user, gallery):
+        return photo
+    if not (gallery.is_published and photo.is_guest_visible):
+        raise GalleryNotFound()
+    if gallery.is_closed():
+        raise GalleryClosed(gallery)
+    if not gallery_is_open(viewer, gallery):
+        raise AccessCodeNeeded(gallery)
+    return photo
+
+
 def gallery_for_visitor(request, slug: str) -> Gallery:
     """The gallery at /g/<slug>/ if this visitor may know it exists, else Http404:
     drafts are for those who manage them."""
@@ -107,11 +195,12 @@ def gallery_for_visitor(request, slug: str) -> Gallery:
 
 
 def gallery_is_open(request, gallery: Gallery) -> bool:
-    """May this visitor see the photos of a gallery they may know of: a public or
-    unlisted one, a private one after its code, any gallery they manage."""
+    """May this visitor (a request or a Viewer) see the photos of a gallery they may
+    know of: a public or unlisted one, a private one after its code, any gallery they
+    manage."""
     if not gallery.is_private or can_manage_gallery(request.user, gallery):
         return True
-    return services.gallery_is_unlocked(gallery=gallery, session=request.session)
+    return request.session is not None and gallery_is_unlocked(gallery=gallery, session=request.session)
 
 
 def gallery_is_closed_to(request_or_user, gallery: Gallery) -> bool:
@@ -161,10 +250,11 @@ def download_kind(user, gallery: Gallery) -> str | None:
     return {Gallery.Downloads.ORIGINALS: "original", Gallery.Downloads.DISPLAY: "display"}.get(gallery.downloads)
 
 
-def kind_served(user, photo: Photo, kind: str) -> str:
+def kind_served(user, photo: Photo, kind: str, *, gallery: Gallery | None = None) -> str:
     """The kind of file actually sent for a request of `kind`: a guest asking for the
-    original of a photo whose faces were blurred gets its (blurred) display image."""
-    if kind == "original" and photo.faces_blurred and not can_manage_gallery(user, photo.gallery):
+    original of a photo whose faces were blurred gets its (blurred) display image.
+    `gallery`: the photo's, when the caller has it loaded already."""
+    if kind == "original" and photo.faces_blurred and not can_manage_gallery(user, gallery or photo.gallery):
         return "display"
     return kind
 
@@ -173,3 +263,84 @@ def may_download(user, gallery: Gallery, kind: str) -> bool:
     """May `user` download the file of this kind (a photo they may see): a thumbnail or
     display image is what they look at anyway; an original only when the policy allows."""
     return kind != "original" or download_kind(user, gallery) == "original"
+
+
+# --- Access codes -------------------------------------------------------------------
+# A code is compared without regard to case or surrounding spaces. Tries are limited per
+# device and per address, counted before the code is checked; a right code is then
+# handed back, so a wedding's guests typing it never use up a limit. Wrong codes are
+# also limited per gallery, counted once the code is known to be wrong: a guess spread
+# over many devices and addresses is slowed down, while the right code still gets in
+# from any device or address that is not over its own limit (the gallery's limit must
+# not let a stranger lock every guest out). Against a guess spread wide, the code's own
+# length holds: 31^8 codes (below), at most ACCESS_CODE_TRIES_PER_ADDRESS per address.
+
+SESSION_ACCESS_KEY = "gallery_access"
+# Lowercase letters and digits without look-alikes (0 o, 1 l i): 31^8, about 10^12 codes.
+ACCESS_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ACCESS_CODE_LENGTH = 8
+
+
+def access_code_generate() -> str:
+    """A random code that is easy to read out and type on a phone."""
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class AccessCodeTry:
+    """What came of a try: the gallery unlocked, or refused for a limit (retry_after_s
+    above 0), or else the code was wrong."""
+
+    unlocked: bool
+    retry_after_s: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.retry_after_s > 0
+
+
+def access_code_try(*, gallery: Gallery, session, code: str, device: str, address: str) -> AccessCodeTry:
+    """Tries `code` for this session: counted per device and per address first (over
+    either limit, refused before the code is checked, and counted nowhere); a right
+    code unlocks and is handed back; a wrong one stays counted there and is counted
+    per gallery too, refused when the gallery has had too many wrong codes in
+    ACCESS_CODE_WINDOW_S. That refusal keeps the device's and the address's hits: the
+    code was checked, and a refusal says it was wrong as plainly as a 403 does."""
+    window = settings.ACCESS_CODE_WINDOW_S
+    decision = ratelimits.limits_hit(
+        ratelimits.Limit("access-code-device", device, settings.ACCESS_CODE_TRIES_PER_DEVICE, window),
+        ratelimits.Limit("access-code-address", address, settings.ACCESS_CODE_TRIES_PER_ADDRESS, window),
+    )
+    if not decision.allowed:
+        return AccessCodeTry(unlocked=False, retry_after_s=decision.retry_after_s)
+    if gallery_unlock(gallery=gallery, session=session, code=code):
+        decision.refund()  # a right code is not a guess
+        return AccessCodeTry(unlocked=True)
+    per_gallery = ratelimits.limits_hit(
+        ratelimits.Limit("access-code-gallery", str(gallery.pk), settings.ACCESS_CODE_TRIES_PER_GALLERY, window)
+    )
+    return AccessCodeTry(unlocked=False, retry_after_s=per_gallery.retry_after_s)
+
+
+def _access_token(gallery: Gallery) -> str:
+    # Tied to the current code: changing a gallery's code locks out earlier guests.
+    return salted_hmac("galleries.access", f"{gallery.pk}:{gallery.access_code}").hexdigest()[:32]
+
+
+def gallery_is_unlocked(*, gallery: Gallery, session) -> bool:
+    if not gallery.is_private:
+        return True
+    token = session.get(SESSION_ACCESS_KEY, {}).get(str(gallery.pk))
+    return token is not None and constant_time_compare(token, _access_token(gallery))
+
+
+def gallery_unlock(*, gallery: Gallery, session, code: str) -> bool:
+    """Remembers the gallery as open for this session if the code is right."""
+    if not gallery.is_private:
+        return True
+    if not constant_time_compare(code.strip().casefold(), gallery.access_code.strip().casefold()):
+        return False
+    tokens = session.get(SESSION_ACCESS_KEY, {})
+    tokens[str(gallery.pk)] = _access_token(gallery)
+    session[SESSION_ACCESS_KEY] = tokens
+    return True

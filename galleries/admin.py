@@ -18,14 +18,34 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from faces import services as faces_services
 from faces.admin import face_crops_html
 from faces.models import HideRequest
-from galleries import access, files, focal, services, share, stats, watermark
+from faces.selectors import gallery_face_counts
+from faces.services.indexing import gallery_faces_queue
+from galleries import access, files, focal, share, stats, watermark
+from galleries.access import access_code_generate
 from galleries.admin_access import ManagedByOrganizerAdmin
 from galleries.admin_widgets import CoverPicker
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
+from galleries.services.closing import GALLERY_EXTEND_DAYS, gallery_closing_extend
+from galleries.services.galleries import (
+    gallery_delete,
+    gallery_free_slug,
+    gallery_save,
+    gallery_set_cover,
+    gallery_slug_moved_message,
+)
+from galleries.services.guest_uploads import guest_photos_approve, guest_photos_reject
+from galleries.services.photos import (
+    DuplicatePhoto,
+    StorageUnavailable,
+    photo_delete,
+    photos_delete,
+    photos_upload,
+)
+from galleries.services.processing import photo_reprocess
+from galleries.services.watermark import gallery_watermark_preview
 from ops import outages
 
 
@@ -169,7 +189,7 @@ class GalleryForm(forms.ModelForm):
     def clean_slug(self):
         # A taken address gets a suffix rather than an error, which would tell an
         # organizer that some other organizer's gallery lives there.
-        return services.gallery_free_slug(self.cleaned_data["slug"], exclude=self.instance)
+        return gallery_free_slug(self.cleaned_data["slug"], exclude=self.instance)
 
 
 class WatermarkPreviewForm(forms.ModelForm):
@@ -403,7 +423,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
     def get_changeform_initial_data(self, request):
         # A ready-made access code, so that making a gallery private needs no invention.
         return {
-            "access_code": services.access_code_generate(),
+            "access_code": access_code_generate(),
             **super().get_changeform_initial_data(request),
             "owner": request.user.pk,
         }
@@ -416,53 +436,44 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 raise PermissionDenied
         elif not change and obj.owner_id is None:
             obj.owner = request.user
-        logo_before = Gallery.objects.filter(pk=obj.pk).values_list("watermark_logo", flat=True).first() or ""
         asked_slug = form.data.get("slug")
         if "slug" in form.changed_data and obj.slug != asked_slug:
-            messages.info(request, services.gallery_slug_moved_message(asked=asked_slug, given=obj.slug))
-        super().save_model(request, obj, form, change)
-        redrawn = services.gallery_watermark_saved(gallery=obj, logo_before=logo_before)
-        if redrawn:
-            messages.info(request, f"The watermark changed: {redrawn} photo(s) queued to be drawn again with it.")
-        if "face_search_enabled" in form.changed_data:
-            queued = faces_services.gallery_face_search_switched(gallery=obj)
-            if obj.face_search_enabled:
-                messages.info(request, f"Find me is on: {queued} photo(s) queued for face indexing.")
-            else:
-                messages.info(request, "Find me is off: the gallery's face data was deleted.")
-        if obj.is_closed() and obj.face_search_enabled:
-            # What close_expired_galleries would do within a minute: at once, and said.
-            services.gallery_close(gallery=obj)
+            messages.info(request, gallery_slug_moved_message(asked=asked_slug, given=obj.slug))
+        saved = gallery_save(gallery=obj, changed=form.changed_data)
+        if saved.redrawn:
+            messages.info(request, f"The watermark changed: {saved.redrawn} photo(s) queued to be drawn again with it.")
+        if saved.face_search_queued is not None:
+            messages.info(request, f"Find me is on: {saved.face_search_queued} photo(s) queued for face indexing.")
+        if saved.face_data_deleted:
+            messages.info(request, "Find me is off: the gallery's face data was deleted.")
+        if saved.closed:
             messages.info(request, "The gallery has closed: Find me is off and its face data was deleted.")
 
     @admin.action(description="Index faces of new photos (Find me)")
     def index_faces(self, request, queryset):
-        count = sum(faces_services.gallery_faces_queue(gallery=g) for g in queryset.filter(face_search_enabled=True))
+        count = sum(gallery_faces_queue(gallery=g) for g in queryset.filter(face_search_enabled=True))
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
     @admin.action(description="Index all faces again (Find me)")
     def reindex_faces(self, request, queryset):
-        count = sum(
-            faces_services.gallery_faces_queue(gallery=g, reindex=True)
-            for g in queryset.filter(face_search_enabled=True)
-        )
+        count = sum(gallery_faces_queue(gallery=g, reindex=True) for g in queryset.filter(face_search_enabled=True))
         self.message_user(request, f"{count} photo(s) queued for face indexing.", messages.SUCCESS)
 
-    @admin.action(description=f"Extend the closing date by {services.GALLERY_EXTEND_DAYS} days")
+    @admin.action(description=f"Extend the closing date by {GALLERY_EXTEND_DAYS} days")
     def extend_closing(self, request, queryset):
-        extended = sum(services.gallery_closing_extend(gallery=gallery) for gallery in queryset)
+        extended = sum(gallery_closing_extend(gallery=gallery) for gallery in queryset)
         skipped = queryset.count() - extended
-        message = f"{extended} gallery(ies) now close {services.GALLERY_EXTEND_DAYS} days later."
+        message = f"{extended} gallery(ies) now close {GALLERY_EXTEND_DAYS} days later."
         if skipped:
             message += f" {skipped} without a closing date left as they are."
         self.message_user(request, message, messages.SUCCESS)
 
     def delete_model(self, request, obj):
-        services.gallery_delete(gallery=obj)
+        gallery_delete(gallery=obj)
 
     def delete_queryset(self, request, queryset):
         for gallery in queryset:
-            services.gallery_delete(gallery=gallery)
+            gallery_delete(gallery=gallery)
 
     def get_urls(self):
         return [
@@ -527,8 +538,8 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 ],
                 closing_status=closing_status(gallery),
                 extend_closing_url=reverse("admin:galleries_gallery_extend_closing", args=[gallery.pk]),
-                extend_days=services.GALLERY_EXTEND_DAYS,
-                face_counts=faces_services.gallery_face_counts(gallery=gallery),
+                extend_days=GALLERY_EXTEND_DAYS,
+                face_counts=gallery_face_counts(gallery=gallery),
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
                 photo_counts=counts,
@@ -554,7 +565,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             return redirect("admin:galleries_gallery_change", gallery.pk)
         if not self.has_change_permission(request, gallery):
             raise PermissionDenied
-        if services.gallery_closing_extend(gallery=gallery):
+        if gallery_closing_extend(gallery=gallery):
             messages.success(request, f"The gallery now {closing_status(gallery)}.")
         else:
             messages.info(request, "The gallery has no closing date: there is nothing to extend.")
@@ -576,7 +587,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             asked = WatermarkPreviewForm(request.GET, instance=copy.copy(gallery))
             if asked.is_valid():
                 gallery = asked.instance
-        response = HttpResponse(services.gallery_watermark_preview(gallery=gallery), content_type="image/jpeg")
+        response = HttpResponse(gallery_watermark_preview(gallery=gallery), content_type="image/jpeg")
         response["Cache-Control"] = "private, no-cache"
         return response
 
@@ -637,22 +648,25 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         uploads = request.FILES.getlist("photos")
         results = []
         storage_away = False
-        for upload in uploads:
-            try:
-                photo = services.photo_create(gallery=gallery, upload=upload, filename=upload.name)
-            except services.PhotoUploadError as exc:
-                storage_away = storage_away or isinstance(exc, services.StorageUnavailable)
+        for outcome in photos_upload(gallery=gallery, uploads=uploads):
+            if exc := outcome.error:
+                storage_away = storage_away or isinstance(exc, StorageUnavailable)
                 results.append(
                     {
-                        "name": upload.name,
+                        "name": outcome.filename,
                         "ok": False,
-                        "duplicate": isinstance(exc, services.DuplicatePhoto),
+                        "duplicate": isinstance(exc, DuplicatePhoto),
                         "message": str(exc),
                     }
                 )
             else:
                 results.append(
-                    {"name": upload.name, "ok": True, "key": str(photo.key), "message": "Uploaded; processing."}
+                    {
+                        "name": outcome.filename,
+                        "ok": True,
+                        "key": str(outcome.photo.key),
+                        "message": "Uploaded; processing.",
+                    }
                 )
         if wants_json:
             status = 200 if uploads and all(r["ok"] for r in results) else 400
@@ -807,18 +821,16 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
     @admin.action(description="Use as the gallery's cover")
     def make_cover(self, request, queryset):
         for photo in queryset.select_related("gallery"):
-            services.gallery_set_cover(gallery=photo.gallery, photo=photo)
+            gallery_set_cover(gallery=photo.gallery, photo=photo)
         self.message_user(request, "Cover updated.", messages.SUCCESS)
 
     @admin.action(description="Approve guests' photos: show them in the gallery")
     def approve_guest_photos(self, request, queryset):
-        self._review_guest_photos(
-            request, queryset, services.guest_photos_approve, "approved: guests see them once processed"
-        )
+        self._review_guest_photos(request, queryset, guest_photos_approve, "approved: guests see them once processed")
 
     @admin.action(description="Reject guests' photos: delete them")
     def reject_guest_photos(self, request, queryset):
-        self._review_guest_photos(request, queryset, services.guest_photos_reject, "rejected and deleted")
+        self._review_guest_photos(request, queryset, guest_photos_reject, "rejected and deleted")
 
     def _review_guest_photos(self, request, queryset, review, done: str) -> None:
         total = queryset.count()
@@ -830,11 +842,11 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
 
     @admin.action(description="Process again")
     def reprocess(self, request, queryset):
-        count = services.photo_reprocess(photos=queryset)
+        count = photo_reprocess(photos=queryset)
         self.message_user(request, f"{count} photo(s) queued for processing.", messages.SUCCESS)
 
     def delete_model(self, request, obj):
-        services.photo_delete(photo=obj)
+        photo_delete(photo=obj)
 
     def delete_queryset(self, request, queryset):
-        services.photos_delete(photos=queryset)
+        photos_delete(photos=queryset)

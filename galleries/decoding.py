@@ -18,7 +18,7 @@ check. Each decode first takes a turn here:
 
 Guests' uploads are never decoded in the web process (the worker does it). The local
 face engine's work on a selfie (or for compare and detect) takes a turn as well, of no
-memory (faces.services._engine_turn): dlib's CNN holds the GIL for up to a second.
+memory (faces.services.search.engine_turn): dlib's CNN holds the GIL for up to a second.
 
 The turns bound memory and CPU per process, not the GIL: a decoder that holds it
 (libwebp for a moment per frame) still pauses the process's other thread meanwhile.

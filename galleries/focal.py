@@ -12,7 +12,7 @@ in, whatever the frame's aspect ratio (a phone's hero, a desktop's, a 3:2 card, 
 the other: the region's middle stays in view. A single point (an organizer's click) is
 a region of no size: its p is the point itself, always in view.
 
-The region of a photo is its people's heads: the faces its indexing found (faces/services.py
+The region of a photo is its people's heads: the faces its indexing found (faces/services/indexing.py
 records the point then), without the small faces of people in the background, each
 widened to the whole head (the boxes run from the brows to the chin). No faces: the
 centre. An organizer may set the point of the gallery's cover themselves (Gallery.cover_focal_x).

@@ -22,6 +22,12 @@ class GalleryQuerySet(models.QuerySet):
         """Galleries whose closing time has passed (galleries/access.py says what that means to whom)."""
         return self.filter(closes_at__lte=now or timezone.now())
 
+    def touch(self) -> int:
+        """Records that the photos these galleries show have changed (their pages are cached
+        under `updated_at`). Gallery edits move `updated_at` by themselves (auto_now); this
+        is for the photos."""
+        return self.update(updated_at=timezone.now())
+
     def not_closed(self, now=None):
         return self.filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now or timezone.now()))
 
@@ -242,7 +248,7 @@ class Gallery(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="galleries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Also moved whenever the photos the gallery shows change (services.galleries_touch):
+    # Also moved whenever the photos the gallery shows change (GalleryQuerySet.touch):
     # the gallery page's cache is keyed by it.
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -294,7 +300,7 @@ class Gallery(models.Model):
         return gallery
 
     def clean(self):
-        # Guests' codes are compared without surrounding spaces (services.gallery_unlock).
+        # Guests' codes are compared without surrounding spaces (access.gallery_unlock).
         self.access_code = self.access_code.strip()
         changed = self.access_code != (getattr(self, "_stored_access_code", None) or "").strip()
         if self.access_code and changed and len(self.access_code) < ACCESS_CODE_MIN_LENGTH:

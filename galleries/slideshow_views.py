@@ -3,22 +3,21 @@ endpoint its script polls for the photos that arrive while it runs. Both let in 
 whom the gallery page lets in (galleries/access.py)."""
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 
 from galleries import access, files, share, slideshow
-from galleries.views import gallery_for_guest_page
+from galleries.access import AccessCodeNeeded, GalleryClosed, GalleryNotFound
+from galleries.guest_pages import guest_page
 
 
-def gallery_slideshow(request, slug):
+@guest_page
+def gallery_slideshow(request, gallery):
     """The slideshow page. Without JavaScript it still shows the photos: one at a time,
     the next one after each refresh (?n=), with the QR code in its corner."""
-    gallery, refusal = gallery_for_guest_page(request, slug)
-    if refusal is not None:
-        return refusal
 
     shown = slideshow.slides_since(gallery=gallery, photos=access.photos_visible_to(request, gallery), after=None)
     number = request.GET.get("n", "0")
@@ -53,10 +52,13 @@ def gallery_slideshow_photos(request, slug):
     Guests who may no longer see the photos are told so in JSON: 410 once the gallery
     has closed, 403 when a private gallery's code is no longer in their session (the
     page then reloads and shows them the closed page or the code form)."""
-    gallery = access.gallery_for_visitor(request, slug)
-    if access.gallery_is_closed_to(request, gallery):
+    try:
+        gallery = access.guest_gallery(viewer=access.Viewer.of(request), slug=slug)
+    except GalleryNotFound:
+        raise Http404
+    except GalleryClosed:
         return JsonResponse({"error": "closed"}, status=410)
-    if not access.gallery_is_open(request, gallery):
+    except AccessCodeNeeded:
         return JsonResponse({"error": "access code needed"}, status=403)
 
     after = request.GET.get("after")

@@ -320,14 +320,14 @@ class HealReport:
 def pipeline_heal(*, worker_id: str | None = None) -> HealReport:
     """Takes over what dead workers left: their tasks first, then the photos and face
     indexes stuck without a live task (see tasks_requeue_orphaned,
-    galleries.services.photos_requeue_stuck, faces.services.photo_faces_requeue_stuck)."""
-    from faces import services as faces_services
-    from galleries import services as galleries_services
+    galleries.services.processing.photos_requeue_stuck, faces.services.indexing.photo_faces_requeue_stuck)."""
+    from faces.services.indexing import photo_faces_requeue_stuck
+    from galleries.services.processing import photos_requeue_stuck
 
     report = HealReport(
         tasks=tasks_requeue_orphaned(worker_id=worker_id),
-        photos=galleries_services.photos_requeue_stuck(),
-        face_indexes=faces_services.photo_faces_requeue_stuck(),
+        photos=photos_requeue_stuck(),
+        face_indexes=photo_faces_requeue_stuck(),
     )
     if report:
         logger.warning(

@@ -18,12 +18,12 @@ def visible_gallery(request, gallery_id: int) -> Gallery:
     """The gallery if the caller may know it exists: a listed one, or one their key
     manages. Anything else is not found, never forbidden; a listed one that has closed
     is gone (410) to those who do not manage it."""
-    gallery = access.galleries_visible_to(request.auth.user).filter(pk=gallery_id).first()
-    if gallery is None:
-        raise ApiError(404, "not_found", "No gallery has this id.")
-    if access.gallery_is_closed_to(request.auth.user, gallery):
+    try:
+        return access.guest_gallery(viewer=access.Viewer(user=request.auth.user), gallery_id=gallery_id)
+    except access.GalleryClosed:
         raise ApiError(410, "gallery_closed", GALLERY_CLOSED)
-    return gallery
+    except access.GuestRefusal:  # not found; a listed gallery needs no code
+        raise ApiError(404, "not_found", "No gallery has this id.")
 
 
 def manageable_gallery(request, gallery_id: int) -> Gallery:
@@ -53,10 +53,6 @@ def photo_out(request, photo: Photo, *, gallery: Gallery) -> dict:
             listed=gallery.is_listed,
             api_key=request.auth.api_key,
             original_allowed=access.may_download(request.auth.user, gallery, "original"),
-            original_kind=(
-                "display"
-                if photo.faces_blurred and not access.can_manage_gallery(request.auth.user, gallery)
-                else "original"
-            ),
+            original_kind=access.kind_served(request.auth.user, photo, "original", gallery=gallery),
         ),
     }

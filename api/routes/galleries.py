@@ -15,8 +15,9 @@ from api.routes.common import ERROR_STATUSES, manageable_gallery, photo_out, vis
 from api.schemas import AttachIn, ErrorOut, GalleryIn, GalleryOut, PhotoOut, PhotoPage
 from api.services import pending_upload_attach
 from galleries import access
-from galleries import services as galleries_services
 from galleries.models import Gallery
+from galleries.services import galleries as galleries_services
+from galleries.services.photos import DuplicatePhoto, PhotoUploadError, StorageUnavailable
 
 router = Router(tags=["galleries"])
 
@@ -132,10 +133,10 @@ def photo_attach(request, gallery_id: int, payload: AttachIn):
         photo = pending_upload_attach(pending=pending, gallery=gallery)
     except PendingUpload.DoesNotExist:
         raise not_found
-    except galleries_services.DuplicatePhoto as exc:
+    except DuplicatePhoto as exc:
         raise ApiError(409, "duplicate", f"{exc} Its id is {exc.existing.key}.", field="filename")
-    except galleries_services.StorageUnavailable as exc:
+    except StorageUnavailable as exc:
         raise ApiError(503, "storage_unavailable", str(exc))
-    except galleries_services.PhotoUploadError as exc:
+    except PhotoUploadError as exc:
         raise ApiError(400, "rejected", str(exc), field="filename")
     return Status(201, photo_out(request, photo, gallery=gallery))

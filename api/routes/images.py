@@ -18,7 +18,7 @@ from api.routes.common import ERROR_STATUSES
 from api.schemas import ErrorOut, UploadOut
 from api.services import PENDING_UPLOAD_LIFETIME, pending_upload_create, pending_upload_delete
 from galleries import access
-from galleries import services as galleries_services
+from galleries.services.photos import PhotoUploadError, StorageUnavailable, photo_delete
 
 router = Router(tags=["images"])
 files_router = Router(tags=["files"])
@@ -32,9 +32,9 @@ def image_upload(request, file: File[UploadedFile]):
         raise ApiError(413, "too_large", f"The file is larger than {settings.PHOTO_MAX_UPLOAD_MB} MB.", field="file")
     try:
         pending = pending_upload_create(owner=request.auth.user, upload=file, filename=file.name or "")
-    except galleries_services.StorageUnavailable as exc:
+    except StorageUnavailable as exc:
         raise ApiError(503, "storage_unavailable", str(exc))
-    except galleries_services.PhotoUploadError as exc:
+    except PhotoUploadError as exc:
         raise ApiError(400, "rejected", str(exc), field="file")
     return Status(
         201,
@@ -54,7 +54,7 @@ def image_delete(request, photo_id: UUID):
     user = request.auth.user
     photo = access.photos_managed_by(user).filter(key=photo_id).first()
     if photo is not None:
-        galleries_services.photo_delete(photo=photo)
+        photo_delete(photo=photo)
         return Status(204, None)
     pending = access.owned_by(PendingUpload.objects, user, owner_field="owner").filter(key=photo_id).first()
     if pending is not None:

@@ -13,7 +13,8 @@ from api.errors import ApiError
 from api.routes.common import ERROR_STATUSES
 from api.schemas import CompareIn, CompareOut, DetectIn, ErrorOut, FaceDetail
 from faces.engines.base import FaceEngineError, ImageNotUsable
-from faces.services import faces_compare, faces_detect, read_image
+from faces.services.compare import faces_compare, faces_detect
+from faces.services.search import read_image
 from galleries.imaging import ImageRejected
 
 router = Router(tags=["rekognition"])

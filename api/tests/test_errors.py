@@ -71,7 +71,7 @@ def test_a_server_error_says_nothing_of_the_exception(owner_key, monkeypatch, ca
     def fail(**kwargs):
         raise RuntimeError("secret internals /srv/app/settings.py")
 
-    monkeypatch.setattr("galleries.services.gallery_create", fail)
+    monkeypatch.setattr("galleries.services.galleries.gallery_create", fail)
     client = Client(raise_request_exception=False)
 
     response = client.post("/api/gallery/", {"name": "x"}, content_type="application/json", **bearer(owner_key))

@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from api.tests.factories import bearer
-from faces import services
+from faces.services import search as search_services
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import add_photos, each_photo_indexed_once, face_search_gallery, jpeg, selfie_file
@@ -59,13 +59,13 @@ def test_a_selfie_finds_the_photo_with_the_face_marked_and_nothing_is_kept(
     gallery = face_search_gallery()
     [photo] = add_photos(gallery, [face_images.group_photo()], django_capture_on_commit_callbacks)
     seen = []
-    read_selfie = services.read_selfie
+    read_selfie = search_services.read_selfie
 
     def read_selfie_and_look(fileobj):
         seen.append(type(fileobj.file).__name__)
         return read_selfie(fileobj)
 
-    monkeypatch.setattr("faces.services.read_selfie", read_selfie_and_look)
+    monkeypatch.setattr("faces.services.find_me.read_selfie", read_selfie_and_look)
     before = _everything_stored(upload_temp_dir)
     caplog.set_level(logging.DEBUG)
 
@@ -100,7 +100,7 @@ def test_someone_not_in_the_gallery_gets_empty_lists(client, db, django_capture_
 @pytest.mark.parametrize("consent", [None, "", "false", "no"])
 def test_without_consent_nothing_is_searched(client, db, monkeypatch, consent):
     gallery = face_search_gallery()
-    monkeypatch.setattr("faces.services.face_search", lambda **kwargs: pytest.fail("searched"))
+    monkeypatch.setattr("faces.services.find_me.face_search", lambda **kwargs: pytest.fail("searched"))
 
     response = _search(client, gallery, jpeg(face_images.tom_hanks()), consent=consent)
 

@@ -115,7 +115,7 @@ def rekognition(monkeypatch, settings):
         "rekognition", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     engine = RekognitionEngine(region="us-east-1", client=client, match_threshold=80.0)
-    monkeypatch.setattr("faces.services.get_engine", lambda: engine)
+    monkeypatch.setattr("faces.engines.get_engine", lambda: engine)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

@@ -18,10 +18,11 @@ OFF_EVERYWHERE = ("microphone", "geolocation", "payment", "usb", "display-captur
 
 
 def _token(gallery):
-    from faces import services
+    from faces.services.results_token import find_me_results_token
+    from faces.services.search import SearchResult
 
-    result = services.SearchResult(matches=[], faces_in_selfie=1, describe_ms=0, search_ms=0)
-    return services.find_me_results_token(gallery=gallery, result=result)
+    result = SearchResult(matches=[], faces_in_selfie=1, describe_ms=0, search_ms=0)
+    return find_me_results_token(gallery=gallery, result=result)
 
 
 def test_the_find_me_pages_may_use_the_camera_and_nothing_else_may(client, organizer_client):

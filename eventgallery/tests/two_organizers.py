@@ -35,13 +35,14 @@ from api.models import ApiKey, PendingUpload
 from api.services import api_key_create, pending_upload_create
 from faces import search
 from faces.models import ConsentReceipt, Face, HideRequest, HideRequestPhoto, PhotoFaces
-from faces.services import PhotoMatch, SearchResult, find_me_results_token
+from faces.services.results_token import find_me_results_token
+from faces.services.search import PhotoMatch, SearchResult
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
 from favourites.models import Favourite, GuestName
-from galleries import services as galleries_services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_create
 from galleries.tests.factories import make_user, unique_jpeg, upload_photo
 
 USERS = ("owner", "other", "superuser", "anonymous", "guest")
@@ -181,7 +182,7 @@ def build_world() -> World:
         failed_photo = upload_photo(public, filename="public-failed-damaged.jpg", process=False)
         _damage(failed_photo)
         # A guest's upload to the private gallery, processed and waiting for approval.
-        guest_photo = galleries_services.photo_create(
+        guest_photo = photo_create(
             gallery=private,
             upload=ContentFile(unique_jpeg(), name="x.jpg"),
             filename="guest-heliotrope-photo.jpg",

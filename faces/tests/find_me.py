@@ -36,10 +36,11 @@ def selfie_file(image: Image.Image | None = None, *, content: bytes | None = Non
 def results_token(gallery, *, you: list[Photo], maybe: list[Photo] = ()) -> str:
     """The results token of a search that found these photos, strongest first: those
     that are "you", then the maybes."""
-    from faces import services
+    from faces.services.results_token import find_me_results_token
+    from faces.services.search import PhotoMatch, SearchResult
 
     matches = [
-        services.PhotoMatch(
+        PhotoMatch(
             photo=photo,
             # An id, as the face index gives one: hide requests name the face to blur by it.
             face=Face(pk=1000 + number, box_left=0.25, box_top=0.125, box_width=0.2, box_height=0.3),
@@ -48,8 +49,8 @@ def results_token(gallery, *, you: list[Photo], maybe: list[Photo] = ()) -> str:
         )
         for number, photo in enumerate([*you, *maybe])
     ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
-    return services.find_me_results_token(gallery=gallery, result=result)
+    result = SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
+    return find_me_results_token(gallery=gallery, result=result)
 
 
 def face_search_gallery(**fields):

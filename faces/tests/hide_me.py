@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from faces import services
 from faces.models import Face
+from faces.services.results_token import find_me_results_read
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, another_photo_of, selfie_of
 from faces.tests.find_me import add_photos, face_on, face_search_gallery, find_me_url, selfie_file
@@ -59,4 +59,4 @@ def results_url(gallery, token: str) -> str:
 
 
 def keys_found(gallery, token: str) -> list[str]:
-    return [str(found.photo.key) for found in services.find_me_results_read(gallery=gallery, token=token).found]
+    return [str(found.photo.key) for found in find_me_results_read(gallery=gallery, token=token).found]

@@ -20,9 +20,10 @@ from faces.engines.local import LocalEngine
 from faces.models import HideRequest
 from faces.tests.find_me import each_photo_indexed_once
 from faces.tests.hide_me import CENTRE, gallery_with_the_person, hide_url, search, the_persons_face
-from galleries import services as galleries_services
 from galleries.imaging import BLUR_MARGIN
 from galleries.models import Gallery, Photo
+from galleries.services.processing import photo_reprocess
+from galleries.services.watermark import gallery_watermark_saved
 from galleries.tests.factories import make_user
 
 
@@ -156,7 +157,7 @@ def test_without_the_face_index_a_blurred_photo_is_hidden_when_rendered_again(
     with django_capture_on_commit_callbacks(execute=True):
         privacy.gallery_face_data_purge(gallery=blurred.gallery)
     with django_capture_on_commit_callbacks(execute=True):
-        galleries_services.photo_reprocess(photos=[blurred.group])
+        photo_reprocess(photos=[blurred.group])
 
     group = Photo.objects.get(pk=blurred.group.pk)
     assert group.hidden and not group.is_guest_visible
@@ -184,7 +185,7 @@ def test_a_new_watermark_keeps_the_blurred_face_blurred(blurred, django_capture_
     gallery.watermark, gallery.watermark_text = Gallery.Watermark.TEXT, "© Studio"
     gallery.save()
     with django_capture_on_commit_callbacks(execute=True):
-        assert galleries_services.gallery_watermark_saved(gallery=gallery, logo_before="") == gallery.photos.count()
+        assert gallery_watermark_saved(gallery=gallery, logo_before="") == gallery.photos.count()
 
     group = Photo.objects.get(pk=blurred.group.pk)
     assert group.watermark == gallery.watermark_signature()

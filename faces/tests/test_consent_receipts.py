@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from accounts.services import organizers_group
-from faces import privacy
+from faces import consent
 from faces.models import ConsentReceipt
 from faces.tests.find_me import each_photo_indexed_once
 from faces.tests.hide_me import gallery_with_the_person, search
@@ -34,7 +34,7 @@ def test_a_search_leaves_a_receipt_of_the_privacy_text_it_was_made_under(
 
     [receipt] = ConsentReceipt.objects.all()
     assert receipt.gallery == gallery
-    assert receipt.policy_version == privacy.privacy_policy(gallery=gallery).version
+    assert receipt.policy_version == consent.privacy_policy(gallery=gallery).version
     assert len(receipt.policy_version) == 12
     # Nothing else has a place in it: no face, no address, no device.
     assert {f.name for f in ConsentReceipt._meta.concrete_fields} == {"id", "gallery", "created_at", "policy_version"}
@@ -42,15 +42,15 @@ def test_a_search_leaves_a_receipt_of_the_privacy_text_it_was_made_under(
 
 def test_the_version_moves_with_what_the_privacy_text_says(db, settings):
     gallery = make_gallery(face_search_enabled=True)
-    local = privacy.privacy_policy(gallery=gallery).version
-    assert privacy.privacy_policy(gallery=gallery).version == local
+    local = consent.privacy_policy(gallery=gallery).version
+    assert consent.privacy_policy(gallery=gallery).version == local
 
     settings.FACE_ENGINE, settings.REKOGNITION_REGION = "rekognition", "eu-west-1"
-    rekognition = privacy.privacy_policy(gallery=gallery).version
+    rekognition = consent.privacy_policy(gallery=gallery).version
     settings.REKOGNITION_REGION = "us-east-1"
-    other_region = privacy.privacy_policy(gallery=gallery).version
+    other_region = consent.privacy_policy(gallery=gallery).version
     gallery.privacy_contact = "dpo@example.com"
-    with_contact = privacy.privacy_policy(gallery=gallery).version
+    with_contact = consent.privacy_policy(gallery=gallery).version
 
     assert len({local, rekognition, other_region, with_contact}) == 4
 
@@ -78,7 +78,7 @@ def test_organizers_export_the_receipts_of_their_own_galleries_only(db):
         user.groups.add(organizers_group())
     mine = make_gallery(owner=owner, name="Mine Azalea", slug="mine-azalea", face_search_enabled=True)
     theirs = make_gallery(owner=other, name="Theirs Begonia", slug="theirs-begonia", face_search_enabled=True)
-    receipts = [privacy.consent_receipt_create(gallery=g) for g in (mine, mine, theirs)]
+    receipts = [consent.consent_receipt_create(gallery=g) for g in (mine, mine, theirs)]
 
     owners_rows = _export(_organizer_client(owner), receipts)
     superusers_rows = _export(_organizer_client(make_user(superuser=True)), receipts)

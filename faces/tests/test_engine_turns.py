@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from faces.engines import get_engine
-from faces.services import face_search, faces_detect
+from faces.services.compare import faces_detect
+from faces.services.search import face_search
 from faces.tests.find_me import face_search_gallery
 from galleries import decoding
 from galleries.decoding import DecodeBusy

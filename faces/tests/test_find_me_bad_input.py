@@ -13,9 +13,9 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from PIL import Image
 
-from faces import services
 from faces.engines.base import FaceEngineError
 from faces.engines.local import LocalEngine
+from faces.services import search as search_services
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import add_photos, each_photo_indexed_once, face_search_gallery, find_me_url, jpeg, selfie_file
@@ -94,7 +94,7 @@ def test_a_selfie_over_the_size_limit_is_refused_before_it_is_read(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.services.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.uploads.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
     before = _stored(upload_temp_dir)
 
@@ -119,7 +119,7 @@ def test_a_selfie_just_over_the_size_limit_is_dropped_once_the_limit_is_reached(
             super().__init__(*args, **kwargs)
             handlers.append(self)
 
-    monkeypatch.setattr("faces.services.SelfieUploadHandler", RecordedHandler)
+    monkeypatch.setattr("faces.uploads.SelfieUploadHandler", RecordedHandler)
     gallery = face_search_gallery()
 
     response = _post(consenting_client, gallery, os.urandom(1024 * 1024 + 10_000))
@@ -152,13 +152,13 @@ def test_a_search_stores_nothing_and_holds_the_selfie_only_in_memory(
     selfie = jpeg(selfie_of(face_images.group_photo(), GROUP_PHOTO_FACE_CENTRES[2], face_px=110))
     assert len(selfie) > django_settings.FILE_UPLOAD_MAX_MEMORY_SIZE  # Django's own handlers would spool it
     seen_while_searching = []
-    read_selfie = services.read_selfie
+    read_selfie = search_services.read_selfie
 
     def read_selfie_and_look_around(fileobj):
         seen_while_searching.append((type(fileobj.file).__name__, _files_under(upload_temp_dir)))
         return read_selfie(fileobj)
 
-    monkeypatch.setattr("faces.services.read_selfie", read_selfie_and_look_around)
+    monkeypatch.setattr("faces.services.find_me.read_selfie", read_selfie_and_look_around)
     before = _stored(upload_temp_dir)
 
     response = _post(consenting_client, gallery, selfie, follow=True)

@@ -16,10 +16,12 @@ from django.test import Client
 from django.urls import get_resolver
 from PIL import Image
 
-from faces import copies, services
+from faces import copies
 from faces.engines import get_engine
 from faces.engines.rekognition import RekognitionEngine
 from faces.models import HideRequest, PhotoFaces
+from faces.services.results_token import find_me_results_read, find_me_results_token, find_me_results_without
+from faces.services.search import face_search
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import each_photo_indexed_once, find_me_url, jpeg, selfie_file
@@ -72,7 +74,7 @@ def _search(client, gallery, selfie) -> str:
 def _results(gallery, token):
     from urllib.parse import unquote
 
-    return services.find_me_results_read(gallery=gallery, token=unquote(token))
+    return find_me_results_read(gallery=gallery, token=unquote(token))
 
 
 def test_the_display_image_of_a_photo_finds_its_people_but_cannot_hide_them(consenting_client, gallery):
@@ -153,10 +155,10 @@ def test_the_flag_survives_not_me(consenting_client, gallery):
     )["Location"]
     token = results_token_of(location)
 
-    narrowed = services.find_me_results_without(gallery=gallery.gallery, token=token, photo_key=str(gallery.group.key))
+    narrowed = find_me_results_without(gallery=gallery.gallery, token=token, photo_key=str(gallery.group.key))
 
     assert keys_found(gallery.gallery, narrowed) == [str(gallery.alone.key)]
-    assert services.find_me_results_read(gallery=gallery.gallery, token=narrowed).from_copy
+    assert find_me_results_read(gallery=gallery.gallery, token=narrowed).from_copy
 
 
 def test_indexing_keeps_the_photos_picture_hash_and_nothing_of_the_selfie(gallery):
@@ -206,7 +208,7 @@ def rekognition(monkeypatch, settings):
         match_threshold=settings.FACE_MAYBE_SIMILARITY,
         copy_similarity=settings.FACE_COPY_SIMILARITY,
     )
-    monkeypatch.setattr(services, "get_engine", lambda: engine)
+    monkeypatch.setattr("faces.engines.get_engine", lambda: engine)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -239,12 +241,12 @@ def test_rekognition_tells_a_copy_by_its_similarity(
         },
     )
 
-    result = services.face_search(gallery=gallery, selfie=selfie)
+    result = face_search(gallery=gallery, selfie=selfie)
 
     assert [m.photo for m in result.sure] == [photo]
     assert result.from_copy is from_copy
-    token = services.find_me_results_token(gallery=gallery, result=result)
-    assert services.find_me_results_read(gallery=gallery, token=token).from_copy is from_copy
+    token = find_me_results_token(gallery=gallery, result=result)
+    assert find_me_results_read(gallery=gallery, token=token).from_copy is from_copy
 
 
 def test_each_engine_takes_its_copy_threshold_from_the_settings(settings):

@@ -15,7 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import signing
 
-from faces import services
+from faces.services.results_token import (
+    FindMeResultsExpired,
+    FindMeResultsPhotoUnknown,
+    find_me_results_read,
+    find_me_results_without,
+)
 from faces.tests.find_me import face_search_gallery, results_token
 from galleries.tests.factories import unique_jpeg, upload_photo
 
@@ -45,11 +50,11 @@ def photos(gallery):
 
 def test_it_signs_the_results_again_without_the_photo_and_keeps_the_rest_as_it_was(gallery, photos):
     token = results_token(gallery, you=photos[:2], maybe=photos[2:3])
-    before = services.find_me_results_read(gallery=gallery, token=token)
+    before = find_me_results_read(gallery=gallery, token=token)
 
-    narrowed = services.find_me_results_without(gallery=gallery, token=token, photo_key=str(photos[1].key))
+    narrowed = find_me_results_without(gallery=gallery, token=token, photo_key=str(photos[1].key))
 
-    after = services.find_me_results_read(gallery=gallery, token=narrowed)
+    after = find_me_results_read(gallery=gallery, token=narrowed)
     kept = [f for f in before.found if f.photo.pk != photos[1].pk]
     assert [(f.photo.pk, f.is_sure, f.similarity, f.face_box, f.face_id) for f in after.found] == [
         (f.photo.pk, f.is_sure, f.similarity, f.face_box, f.face_id) for f in kept
@@ -58,7 +63,7 @@ def test_it_signs_the_results_again_without_the_photo_and_keeps_the_rest_as_it_w
     assert all(f.face_id for f in after.found)
     assert after.faces_in_selfie == before.faces_in_selfie
     # The first token still holds the photo: nothing was stored, only a new link made.
-    assert photos[1].pk in [f.photo.pk for f in services.find_me_results_read(gallery=gallery, token=token).found]
+    assert photos[1].pk in [f.photo.pk for f in find_me_results_read(gallery=gallery, token=token).found]
 
 
 def test_narrowed_results_expire_when_the_search_did(gallery, photos, settings, monkeypatch):
@@ -66,21 +71,21 @@ def test_narrowed_results_expire_when_the_search_did(gallery, photos, settings, 
     token = results_token(gallery, you=photos[:2])
     now = time.time()
     monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: now + 50))
-    narrowed = services.find_me_results_without(gallery=gallery, token=token, photo_key=str(photos[0].key))
-    assert services.find_me_results_read(gallery=gallery, token=narrowed).found
+    narrowed = find_me_results_without(gallery=gallery, token=token, photo_key=str(photos[0].key))
+    assert find_me_results_read(gallery=gallery, token=narrowed).found
 
     monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: now + 61))
 
-    with pytest.raises(services.FindMeResultsExpired):
-        services.find_me_results_read(gallery=gallery, token=narrowed)
+    with pytest.raises(FindMeResultsExpired):
+        find_me_results_read(gallery=gallery, token=narrowed)
 
 
 def test_a_photo_not_in_the_results_is_refused(gallery, photos):
     token = results_token(gallery, you=photos[:1])
 
     for key in (str(photos[3].key), "not-a-key", ""):
-        with pytest.raises(services.FindMeResultsPhotoUnknown):
-            services.find_me_results_without(gallery=gallery, token=token, photo_key=key)
+        with pytest.raises(FindMeResultsPhotoUnknown):
+            find_me_results_without(gallery=gallery, token=token, photo_key=key)
 
 
 def test_without_javascript_it_redirects_to_the_results_without_the_photo(client, gallery, photos):

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
-from faces import services
+from faces.services.results_token import find_me_results_read
 from faces.tests.find_me import face_search_gallery, results_token
 from faces.tests.test_find_me_browser import PHONE, _screenshot
 from galleries.tests.factories import unique_jpeg, upload_photo
@@ -74,7 +74,7 @@ def test_a_guest_says_a_photo_is_not_them(live_server, transactional_db, monkeyp
             # The address is the narrowed results' link: reloading keeps them narrowed.
             expect(page).not_to_have_url(url)
             [token] = parse_qs(urlsplit(page.url).query)["r"]
-            assert [f.photo.pk for f in services.find_me_results_read(gallery=gallery, token=token).found] == [
+            assert [f.photo.pk for f in find_me_results_read(gallery=gallery, token=token).found] == [
                 photos[0].pk,
                 photos[3].pk,
             ]

@@ -67,7 +67,7 @@ def test_the_selfie_input_opens_the_front_camera_on_phones(client, db):
 def test_a_search_without_consent_is_refused_and_nothing_is_searched(client, db, monkeypatch):
     gallery = face_search_gallery()
     searched = []
-    monkeypatch.setattr("faces.services.face_search", lambda **kwargs: searched.append(kwargs))
+    monkeypatch.setattr("faces.services.find_me.face_search", lambda **kwargs: searched.append(kwargs))
 
     response = client.post(find_me_url(gallery), {"selfie": selfie_file(face_images.tom_hanks())})
 

@@ -12,13 +12,14 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from faces import services
 from faces.models import Face
+from faces.services.results_token import FIND_ME_RESULTS_SALT, find_me_results_read, find_me_results_token
+from faces.services.search import PhotoMatch, SearchResult
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import add_photos, each_photo_indexed_once, face_search_gallery, find_me_url, selfie_file
-from galleries import services as gallery_services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import bulk_ready_photos, make_user, upload_photo
 
 CENTRE = GROUP_PHOTO_FACE_CENTRES[2]
@@ -38,7 +39,7 @@ def results_url(gallery, token: str) -> str:
 def _token(gallery, photos: list[Photo], *, sure: bool = True, faces_in_selfie: int = 1) -> str:
     """A token as a search that found these photos (strongest first) makes it."""
     matches = [
-        services.PhotoMatch(
+        PhotoMatch(
             photo=photo,
             face=Face(box_left=0.25, box_top=0.125, box_width=0.2, box_height=0.3),
             similarity=99.0 - number,
@@ -46,8 +47,8 @@ def _token(gallery, photos: list[Photo], *, sure: bool = True, faces_in_selfie: 
         )
         for number, photo in enumerate(photos)
     ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=faces_in_selfie, describe_ms=0, search_ms=0)
-    return services.find_me_results_token(gallery=gallery, result=result)
+    result = SearchResult(matches=matches, faces_in_selfie=faces_in_selfie, describe_ms=0, search_ms=0)
+    return find_me_results_token(gallery=gallery, result=result)
 
 
 def _keys_shown(html: str) -> list[str]:
@@ -72,7 +73,7 @@ def test_a_search_redirects_to_its_results_page_which_shows_the_photos_with_the_
     assert page["Cache-Control"].startswith("max-age=0")  # never_cache: each visit checks access again
     assert _keys_shown(page.text) == [str(group.key)]
     assert "You <span" in page.text
-    assert [found.photo.pk for found in services.find_me_results_read(gallery=gallery, token=token).found] == [group.pk]
+    assert [found.photo.pk for found in find_me_results_read(gallery=gallery, token=token).found] == [group.pk]
     box = page.context["you"][0]["face_box"]
     x, y = 100 * CENTRE[0] / group.width, 100 * CENTRE[1] / group.height
     assert box["left"] <= x < box["left"] + box["width"]
@@ -83,7 +84,7 @@ def test_reloading_the_results_shows_them_again_without_searching(consenting_cli
     gallery = face_search_gallery()
     photos = [upload_photo(gallery, filename=f"IMG_{n}.jpg") for n in range(3)]
     url = results_url(gallery, _token(gallery, photos))
-    monkeypatch.setattr("faces.services.face_search", lambda **kwargs: pytest.fail("searched again"))
+    monkeypatch.setattr("faces.services.find_me.face_search", lambda **kwargs: pytest.fail("searched again"))
 
     first, again = consenting_client.get(url), consenting_client.get(url)
 
@@ -98,7 +99,7 @@ def test_the_results_keep_their_order_and_their_tiers(client, db):
     you = [photos[2], photos[0]]
     maybe = [photos[3], photos[1]]
     matches = [
-        services.PhotoMatch(photo=p, face=Face(box_left=0.1, box_top=0.1, box_width=0.1, box_height=0.1), **m)
+        PhotoMatch(photo=p, face=Face(box_left=0.1, box_top=0.1, box_width=0.1, box_height=0.1), **m)
         for p, m in zip(
             you + maybe,
             [
@@ -110,9 +111,9 @@ def test_the_results_keep_their_order_and_their_tiers(client, db):
             strict=True,
         )
     ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=2, describe_ms=0, search_ms=0)
+    result = SearchResult(matches=matches, faces_in_selfie=2, describe_ms=0, search_ms=0)
 
-    page = client.get(results_url(gallery, services.find_me_results_token(gallery=gallery, result=result)))
+    page = client.get(results_url(gallery, find_me_results_token(gallery=gallery, result=result)))
 
     assert [t["photo"].pk for t in page.context["you"]] == [p.pk for p in you]
     assert [t["photo"].pk for t in page.context["maybe_you"]] == [p.pk for p in maybe]
@@ -157,7 +158,7 @@ def test_the_results_expire_after_their_max_age(client, db, settings, monkeypatc
             lambda token: signing.dumps({"g": 1, "f": 1, "p": []}, salt="another.salt", compress=True), id="other salt"
         ),
         pytest.param(
-            lambda token: signing.dumps({"g": 1}, salt=services.FIND_ME_RESULTS_SALT, compress=True),
+            lambda token: signing.dumps({"g": 1}, salt=FIND_ME_RESULTS_SALT, compress=True),
             id="signed but of another shape",
         ),
     ],
@@ -201,7 +202,7 @@ def test_photos_deleted_or_no_longer_ready_since_are_dropped(client, db):
     gallery = face_search_gallery()
     kept, deleted, failed = (upload_photo(gallery, filename=f"IMG_{n}.jpg") for n in range(3))
     url = results_url(gallery, _token(gallery, [kept, deleted, failed]))
-    gallery_services.photo_delete(photo=deleted)
+    photo_delete(photo=deleted)
     Photo.objects.filter(pk=failed.pk).update(status=Photo.Status.FAILED)
 
     page = client.get(url)

@@ -18,8 +18,8 @@ from django.core import signing
 from django.http import StreamingHttpResponse
 
 from faces.tests.find_me import face_search_gallery, results_token
-from galleries import services as gallery_services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import make_gallery, make_user, unique_jpeg, upload_photo
 
 
@@ -171,7 +171,7 @@ def test_an_expired_token_is_refused(client, gallery, photos, settings, monkeypa
 
 def test_photos_deleted_since_the_search_are_left_out(client, gallery, photos):
     token = results_token(gallery, you=photos[:2])
-    gallery_services.photo_delete(photo=photos[0])
+    photo_delete(photo=photos[0])
 
     archive = _archive(client.get(download_url(gallery, token)))
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from faces import services
+from faces.services.results_token import find_me_results_token
+from faces.services.search import PhotoMatch, SearchResult
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import face_on, face_search_gallery, jpeg
@@ -89,11 +90,11 @@ def test_it_keeps_every_result_whole_and_apart_from_320_pixels_up(live_server, t
         photos.append(photo)
         faces.append(face_on(photo, (CENTRE[0] - left, CENTRE[1] - top)))
     matches = [
-        services.PhotoMatch(photo=photo, face=face, similarity=99.0 - number, is_sure=number < 5)
+        PhotoMatch(photo=photo, face=face, similarity=99.0 - number, is_sure=number < 5)
         for number, (photo, face) in enumerate(zip(photos, faces, strict=True))
     ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
-    token = services.find_me_results_token(gallery=gallery, result=result)
+    result = SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
+    token = find_me_results_token(gallery=gallery, result=result)
     url = f"{live_server.url}/g/{gallery.slug}/find-me/results/?r={token}"
     shots = Path(os.environ["RESULTS_SCREENSHOTS"]) if os.environ.get("RESULTS_SCREENSHOTS") else None
 

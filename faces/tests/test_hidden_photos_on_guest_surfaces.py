@@ -13,8 +13,10 @@ import pytest
 from django.test import Client
 
 from api.tests.factories import bearer, make_api_key
-from faces import privacy, services
+from faces import privacy
 from faces.models import Face, HideRequest
+from faces.services.results_token import find_me_results_token
+from faces.services.search import PhotoMatch, SearchResult
 from faces.tests.hide_me import hide_url, results_url
 from galleries.models import Gallery
 from galleries.tests.factories import make_gallery, make_user, upload_photo
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def _token(gallery, photos) -> str:
     matches = [
-        services.PhotoMatch(
+        PhotoMatch(
             photo=photo,
             face=Face(box_left=0.25, box_top=0.125, box_width=0.2, box_height=0.3),
             similarity=95.0,
@@ -32,8 +34,8 @@ def _token(gallery, photos) -> str:
         )
         for photo in photos
     ]
-    result = services.SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
-    return services.find_me_results_token(gallery=gallery, result=result)
+    result = SearchResult(matches=matches, faces_in_selfie=1, describe_ms=0, search_ms=0)
+    return find_me_results_token(gallery=gallery, result=result)
 
 
 @pytest.fixture

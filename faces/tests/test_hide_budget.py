@@ -183,12 +183,12 @@ def test_an_email_that_cannot_be_sent_does_not_fail_the_guests_request(
 
 
 def test_the_privacy_page_says_what_hides_at_once_and_that_a_copy_cannot(client, found, settings):
-    from faces import privacy
+    from faces import consent
 
     page = client.get(f"/g/{found.gallery.slug}/privacy/").text
     assert "this happens at once for a photo, and once the organizers have looked at your request" in page
     assert "a copy of a photo from the gallery finds photos, but cannot ask for them to be hidden" in page
-    version = privacy.privacy_policy(gallery=found.gallery).version
+    version = consent.privacy_policy(gallery=found.gallery).version
 
     settings.HIDE_AT_ONCE_PHOTOS_PER_DEVICE_HOUR = 2
 
@@ -196,7 +196,7 @@ def test_the_privacy_page_says_what_hides_at_once_and_that_a_copy_cannot(client,
 
     assert "at once for up to 2 photos" in client.get(f"/g/{found.gallery.slug}/privacy/").text
     # What guests agree to changed: so does the version their receipts name.
-    assert privacy.privacy_policy(gallery=found.gallery).version != version
+    assert consent.privacy_policy(gallery=found.gallery).version != version
 
 
 @pytest.mark.parametrize(

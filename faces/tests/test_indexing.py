@@ -5,12 +5,18 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from faces import services
 from faces.models import Face, FaceCollection, PhotoFaces
+from faces.services.indexing import (
+    gallery_face_search_switched,
+    gallery_faces_queue,
+    photo_faces_index,
+    photo_faces_queue,
+)
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import add_photos, face_on, face_search_gallery, jpeg
-from galleries import services as gallery_services
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import make_gallery, upload_photo
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +73,7 @@ def test_it_marks_a_photo_failed_with_the_reason_and_indexes_it_on_retry(django_
     original = default_storage.open(photo.original.name).read()
     default_storage.delete(photo.original.name)
 
-    result = services.photo_faces_index(photo_id=photo.pk)
+    result = photo_faces_index(photo_id=photo.pk)
 
     assert result.status == PhotoFaces.Status.FAILED
     assert result.error == "The original is missing from storage."
@@ -76,7 +82,7 @@ def test_it_marks_a_photo_failed_with_the_reason_and_indexes_it_on_retry(django_
 
     default_storage.save(photo.original.name, ContentFile(original))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.photo_faces_queue(photo=photo)
+        assert photo_faces_queue(photo=photo)
     assert PhotoFaces.objects.get(photo=photo).status == PhotoFaces.Status.INDEXED
     assert photo.faces.count() == 6
 
@@ -90,7 +96,7 @@ def test_a_failed_photo_does_not_stop_the_others(django_capture_on_commit_callba
     )
     default_storage.delete(broken.original.name)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.gallery_faces_queue(gallery=gallery, reindex=True) == 2
+        assert gallery_faces_queue(gallery=gallery, reindex=True) == 2
     statuses = dict(PhotoFaces.objects.values_list("photo_id", "status"))
     assert statuses == {broken.pk: "failed", whole.pk: "indexed"}
 
@@ -101,7 +107,7 @@ def test_indexing_again_replaces_the_faces_of_a_photo(django_capture_on_commit_c
     before = set(photo.faces.values_list("pk", flat=True))
     revision = FaceCollection.objects.get(gallery=gallery).revision
 
-    services.photo_faces_index(photo_id=photo.pk)
+    photo_faces_index(photo_id=photo.pk)
 
     after = set(photo.faces.values_list("pk", flat=True))
     assert len(after) == 6 and not before & after
@@ -117,7 +123,7 @@ def test_switching_find_me_on_indexes_the_photos_already_there(django_capture_on
     gallery.face_search_enabled = True
     gallery.save()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.gallery_face_search_switched(gallery=gallery) == 1
+        assert gallery_face_search_switched(gallery=gallery) == 1
     assert photo.faces.count() == 6
 
 
@@ -129,7 +135,7 @@ def test_switching_find_me_off_deletes_the_gallerys_face_data(django_capture_on_
 
     gallery.face_search_enabled = False
     gallery.save()
-    services.gallery_face_search_switched(gallery=gallery)
+    gallery_face_search_switched(gallery=gallery)
 
     assert not Face.objects.filter(gallery=gallery).exists()
     assert not PhotoFaces.objects.filter(gallery=gallery).exists()
@@ -147,7 +153,7 @@ def test_deleting_a_photo_deletes_its_faces(django_capture_on_commit_callbacks):
     revision = FaceCollection.objects.get(gallery=gallery).revision
 
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.photo_delete(photo=group)
+        photo_delete(photo=group)
 
     assert list(Face.objects.values_list("photo_id", flat=True)) == [alone.pk]
     assert list(PhotoFaces.objects.values_list("photo_id", flat=True)) == [alone.pk]
@@ -159,7 +165,7 @@ def test_deleting_a_gallery_deletes_its_face_data(django_capture_on_commit_callb
     add_photos(gallery, [face_images.group_photo()], django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert not Face.objects.exists()
     assert not PhotoFaces.objects.exists()

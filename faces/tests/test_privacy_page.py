@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from faces import privacy
+from faces import consent
 from galleries.tests.factories import make_gallery, make_user
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_with_the_local_engine_faces_stay_on_this_server(client, settings):
     assert "never stored" in page
     assert "privacy@party.example" in page
     assert "no closing date is set yet" in page
-    assert f"Version {privacy.privacy_policy(gallery=gallery).version}" in page
+    assert f"Version {consent.privacy_policy(gallery=gallery).version}" in page
 
 
 def test_with_rekognition_it_names_amazon_and_the_region(client, settings):

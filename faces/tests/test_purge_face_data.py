@@ -14,9 +14,9 @@ from botocore.stub import Stubber
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from faces import services
 from faces.engines.rekognition import RekognitionEngine
 from faces.models import Face, FaceCollection, PhotoFaces
+from faces.services.indexing import collection_name
 from faces.tests import face_images
 from faces.tests.find_me import add_photos, each_photo_indexed_once, face_search_gallery
 from galleries.models import Gallery
@@ -110,7 +110,7 @@ def stubber(monkeypatch, settings):
         "rekognition", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     engine = RekognitionEngine(region="us-east-1", client=client, match_threshold=settings.FACE_MAYBE_SIMILARITY)
-    monkeypatch.setattr(services, "get_engine", lambda: engine)
+    monkeypatch.setattr("faces.engines.get_engine", lambda: engine)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -121,7 +121,7 @@ def test_a_rekognition_collection_is_deleted_through_the_engine(stubber, django_
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=False)  # no indexing of the upload
     photo = upload_photo(gallery)
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=True)
-    collection = services.collection_name(gallery.pk)
+    collection = collection_name(gallery.pk)
     FaceCollection.objects.create(gallery=gallery, engine="rekognition", external_id=collection)
     Face.objects.create(
         photo=photo,

@@ -7,14 +7,16 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from faces import services
 from faces.engines.rekognition import RekognitionEngine
 from faces.models import Face, FaceCollection, PhotoFaces
+from faces.services.search import face_search
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES
 from faces.tests.find_me import jpeg
 from faces.tests.test_rekognition_engine import _box_around, _face_detail, _face_record
-from galleries import services as gallery_services
+from galleries.services.closing import galleries_close_expired
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import photo_delete
 from galleries.tests.factories import make_gallery, upload_photo
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def stubber(monkeypatch, settings):
         "rekognition", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     engine = RekognitionEngine(region="us-east-1", client=client, match_threshold=settings.FACE_MAYBE_SIMILARITY)
-    monkeypatch.setattr(services, "get_engine", lambda: engine)
+    monkeypatch.setattr("faces.engines.get_engine", lambda: engine)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -71,7 +73,7 @@ def test_a_photo_is_indexed_into_its_gallerys_collection_and_searched_there(
         },
         {"CollectionId": collection, "Image": {"Bytes": ANY}, "MaxFaces": 4096, "FaceMatchThreshold": 80.0},
     )
-    result = services.face_search(gallery=gallery, selfie=selfie)
+    result = face_search(gallery=gallery, selfie=selfie)
 
     [match] = result.sure
     assert match.photo == photo
@@ -89,7 +91,7 @@ def test_deleting_a_photo_deletes_its_faces_from_the_collection(stubber, django_
         {"CollectionId": f"eventgallery-gallery-{gallery.pk}", "FaceIds": FACE_IDS},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.photo_delete(photo=photo)
+        photo_delete(photo=photo)
 
     assert not Face.objects.exists()
 
@@ -102,7 +104,7 @@ def test_deleting_a_gallery_deletes_its_collection(stubber, django_capture_on_co
         "delete_collection", {"StatusCode": 200}, {"CollectionId": f"eventgallery-gallery-{gallery.pk}"}
     )
     with django_capture_on_commit_callbacks(execute=True):
-        gallery_services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert not Face.objects.exists() and not FaceCollection.objects.exists()
 
@@ -148,10 +150,10 @@ def test_closing_a_gallery_deletes_its_collection(stubber, django_capture_on_com
         "delete_collection", {"StatusCode": 200}, {"CollectionId": f"eventgallery-gallery-{gallery.pk}"}
     )
     with django_capture_on_commit_callbacks(execute=True):
-        closed = gallery_services.galleries_close_expired()
+        closed = galleries_close_expired()
 
     assert closed == [gallery]
     assert not Face.objects.exists() and not FaceCollection.objects.exists() and not PhotoFaces.objects.exists()
     # Once done, nothing more is asked of AWS (the Stubber would fail on an unexpected call).
     with django_capture_on_commit_callbacks(execute=True):
-        assert gallery_services.galleries_close_expired() == []
+        assert galleries_close_expired() == []

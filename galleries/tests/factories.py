@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from galleries import services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_create
+from galleries.services.processing import photo_process
 from galleries.tests.images import jpeg_bytes
 
 _sequence = itertools.count(1)
@@ -49,11 +50,11 @@ def unique_jpeg(**kwargs) -> bytes:
 
 def upload_photo(gallery, *, content=None, filename="IMG_0001.jpg", process=True) -> Photo:
     """A photo as an organizer's upload makes it: the real file stored, then processed."""
-    photo = services.photo_create(
+    photo = photo_create(
         gallery=gallery, upload=ContentFile(content or unique_jpeg(), name=filename), filename=filename
     )
     if process:
-        photo = services.photo_process(photo_id=photo.pk)
+        photo = photo_process(photo_id=photo.pk)
     return photo
 
 

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from galleries import services
+from galleries.access import ACCESS_CODE_ALPHABET
 from galleries.models import Gallery
+from galleries.services.galleries import gallery_create
 from galleries.tests.factories import make_gallery
 
 
@@ -31,7 +32,7 @@ def test_the_admin_offers_a_random_readable_code_for_a_new_gallery(organizer_cli
     codes = [re.search(r'name="access_code" value="([^"]*)"', page).group(1) for page in (first, second)]
     assert codes[0] != codes[1]
     for code in codes:
-        assert len(code) == 8 and set(code) <= set(services.ACCESS_CODE_ALPHABET)
+        assert len(code) == 8 and set(code) <= set(ACCESS_CODE_ALPHABET)
     assert "at least 6 characters" in first
 
 
@@ -84,11 +85,9 @@ def test_changing_an_older_short_code_needs_six_characters(organizer_client):
 
 def test_the_service_refuses_a_short_code_and_strips_spaces(db):
     with pytest.raises(ValidationError) as refused:
-        services.gallery_create(owner=None, name="x", visibility=Gallery.Visibility.PRIVATE, access_code="abc")
+        gallery_create(owner=None, name="x", visibility=Gallery.Visibility.PRIVATE, access_code="abc")
 
-    gallery = services.gallery_create(
-        owner=None, name="y", visibility=Gallery.Visibility.PRIVATE, access_code="  abc-def  "
-    )
+    gallery = gallery_create(owner=None, name="y", visibility=Gallery.Visibility.PRIVATE, access_code="  abc-def  ")
 
     assert "access_code" in refused.value.message_dict
     assert gallery.access_code == "abc-def"

@@ -10,7 +10,8 @@ from django.test import RequestFactory
 
 from api.models import ApiKey
 from api.services import api_key_create
-from galleries import access, services
+from galleries import access
+from galleries.access import gallery_unlock
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, make_user
 
@@ -172,7 +173,7 @@ def test_an_address_without_a_gallery_is_not_found(db):
 def test_a_private_gallery_opens_to_those_who_manage_it_and_to_guests_with_its_code(owner, other, superuser):
     gallery = make_gallery(owner=owner, visibility=PRIVATE, access_code="letmein")
     guest = _visitor()
-    services.gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
+    gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
 
     assert access.gallery_is_open(_visitor(owner), gallery)
     assert access.gallery_is_open(_visitor(superuser), gallery)
@@ -185,7 +186,7 @@ def test_a_private_gallery_opens_to_those_who_manage_it_and_to_guests_with_its_c
 def test_a_new_code_locks_out_the_guests_who_had_the_old_one(owner):
     gallery = make_gallery(owner=owner, visibility=PRIVATE, access_code="letmein")
     guest = _visitor()
-    services.gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
+    gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
 
     gallery.access_code = "something-else"
     gallery.save()
@@ -197,7 +198,7 @@ def test_a_code_opens_only_its_own_gallery(owner):
     first = make_gallery(owner=owner, visibility=PRIVATE, access_code="letmein")
     second = make_gallery(owner=owner, visibility=PRIVATE, access_code="letmein")
     guest = _visitor()
-    services.gallery_unlock(gallery=first, session=guest.session, code="letmein")
+    gallery_unlock(gallery=first, session=guest.session, code="letmein")
 
     assert access.gallery_is_open(guest, first)
     assert not access.gallery_is_open(guest, second)
@@ -228,7 +229,7 @@ def test_a_photo_of_a_private_gallery_is_seen_after_its_code(owner, other):
     gallery = make_gallery(owner=owner, visibility=PRIVATE, access_code="letmein")
     photo = _photo(gallery)
     guest = _visitor()
-    services.gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
+    gallery_unlock(gallery=gallery, session=guest.session, code="letmein")
 
     assert access.photo_is_visible(guest, photo)
     assert not access.photo_is_visible(_visitor(other), photo)

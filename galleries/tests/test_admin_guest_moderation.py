@@ -8,18 +8,19 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from galleries import services
 from galleries.models import Gallery, Photo
+from galleries.services.photos import photo_create
+from galleries.services.processing import photo_process
 from galleries.tests.factories import make_gallery, make_organizer, make_user, unique_jpeg, upload_photo
 
 QUEUE = "/admin/galleries/photo/?review__exact=pending"
 
 
 def _guest_photo(gallery, name="guest.jpg", review=Photo.Review.PENDING) -> Photo:
-    photo = services.photo_create(
+    photo = photo_create(
         gallery=gallery, upload=ContentFile(unique_jpeg(), name=name), filename=name, review=review, guest_name="Ann"
     )
-    return services.photo_process(photo_id=photo.pk)
+    return photo_process(photo_id=photo.pk)
 
 
 def _client(user) -> Client:

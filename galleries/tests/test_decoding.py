@@ -10,7 +10,7 @@ import threading
 import pytest
 from PIL import Image
 
-from faces.services import read_image
+from faces.services.search import read_image
 from galleries import decoding
 from galleries.decoding import DecodeBusy, decode_turn
 from galleries.imaging import ImageTooLarge, inspect_image

@@ -5,11 +5,10 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from galleries import services
 from galleries.files import photo_view_url as file_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import bulk_ready_photos, make_gallery, unique_jpeg, upload_photo
-from galleries.views import photo_tile
+from galleries.tiles import photo_tile
 
 
 def test_it_shows_ready_photos_with_sizes_and_lazy_loading(client, db):
@@ -160,7 +159,7 @@ def test_a_tile_without_a_middle_image_offers_the_display_one_meanwhile(client, 
     gallery = make_gallery()
     photo = upload_photo(gallery, content=unique_jpeg(width=3000, height=2000))
     Photo.objects.filter(pk=photo.pk).update(middle="")
-    services.galleries_touch(gallery_ids=[gallery.pk])
+    Gallery.objects.filter(pk__in=[gallery.pk]).touch()
 
     html = client.get(gallery.get_absolute_url()).text
 
@@ -232,7 +231,7 @@ def test_a_guests_photo_is_credited_in_its_tile_and_on_its_page(client, db):
     gallery = make_gallery(name="Summer party", guest_uploads=Gallery.GuestUploads.OPEN)
     photo = upload_photo(gallery)
     Photo.objects.filter(pk=photo.pk).update(uploaded_by_guest=True, guest_name="Ann")
-    services.galleries_touch(gallery_ids=[gallery.pk])
+    Gallery.objects.filter(pk__in=[gallery.pk]).touch()
 
     html = client.get(gallery.get_absolute_url()).text
     page = client.get(f"/g/{gallery.slug}/p/{photo.key}/").text
@@ -278,7 +277,7 @@ def test_a_tile_says_how_many_people_its_photo_shows_once_faces_are_indexed(
 def test_a_page_cached_before_the_faces_were_indexed_is_made_again_after(
     client, db, django_capture_on_commit_callbacks
 ):
-    from faces import services as faces_services
+    from faces.services.indexing import gallery_faces_queue
     from faces.tests import face_images
     from faces.tests.find_me import add_photos
 
@@ -289,6 +288,6 @@ def test_a_page_cached_before_the_faces_were_indexed_is_made_again_after(
     assert 'alt="Summer party: photo 1 of 1"' in client.get(gallery.get_absolute_url()).text  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
-        faces_services.gallery_faces_queue(gallery=gallery)
+        gallery_faces_queue(gallery=gallery)
 
     assert 'alt="Summer party: photo 1 of 1, 6 people"' in client.get(gallery.get_absolute_url()).text

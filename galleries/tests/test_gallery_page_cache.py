@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
 from eventgallery.urls import urlpatterns as project_urlpatterns
-from galleries import services
 from galleries.models import Gallery
+from galleries.services.photos import photo_delete, photos_delete
+from galleries.services.processing import photo_process, photo_reprocess
 from galleries.tests.factories import bulk_ready_photos, make_gallery, upload_photo
 
 
@@ -69,7 +70,7 @@ def test_a_photo_shows_as_soon_as_it_is_processed(client, db):
     pending = upload_photo(gallery, process=False)
     assert str(pending.key) not in client.get(gallery.get_absolute_url()).text
 
-    services.photo_process(photo_id=pending.pk)
+    photo_process(photo_id=pending.pk)
     html = client.get(gallery.get_absolute_url()).text
     assert str(first.key) in html and str(pending.key) in html
     assert "2 photos" in html
@@ -82,7 +83,7 @@ def test_a_deleted_photo_goes_at_once(client, db):
     assert str(deleted.key) in client.get(gallery.get_absolute_url()).text
     assert str(deleted.key) in client.get(gallery.get_absolute_url(), {"fragment": 1}).text
 
-    services.photo_delete(photo=deleted)
+    photo_delete(photo=deleted)
 
     html = client.get(gallery.get_absolute_url()).text
     assert str(deleted.key) not in html and str(kept.key) in html
@@ -96,7 +97,7 @@ def test_photos_deleted_together_go_from_each_of_their_galleries(client, db):
     for gallery in galleries:
         client.get(gallery.get_absolute_url())
 
-    services.photos_delete(photos=photos)
+    photos_delete(photos=photos)
 
     for gallery in galleries:
         assert "No photos here yet" in client.get(gallery.get_absolute_url()).text
@@ -120,10 +121,10 @@ def test_a_photo_processed_again_leaves_the_page_until_it_is_ready(client, db):
     photo = upload_photo(gallery)
     assert str(photo.key) in client.get(gallery.get_absolute_url()).text
 
-    services.photo_reprocess(photos=[photo])  # the task runs once the transaction commits
+    photo_reprocess(photos=[photo])  # the task runs once the transaction commits
     assert str(photo.key) not in client.get(gallery.get_absolute_url()).text
 
-    services.photo_process(photo_id=photo.pk)
+    photo_process(photo_id=photo.pk)
     assert str(photo.key) in client.get(gallery.get_absolute_url()).text
 
 
@@ -133,7 +134,7 @@ def test_a_ready_photo_that_fails_when_processed_again_leaves_the_page(client, d
     assert str(photo.key) in client.get(gallery.get_absolute_url()).text
     Path(photo.original.path).write_bytes(b"no longer a photo")
 
-    assert services.photo_process(photo_id=photo.pk) is None
+    assert photo_process(photo_id=photo.pk) is None
 
     assert str(photo.key) not in client.get(gallery.get_absolute_url()).text
 

@@ -13,8 +13,8 @@ from django.urls import path
 
 from eventgallery.urls import urlpatterns as project_urlpatterns
 from galleries.models import Gallery
+from galleries.page_cache import gallery_page_cache as _page_cache
 from galleries.tests.factories import bulk_ready_photos, make_gallery, upload_photo
-from galleries.views import _page_cache
 
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}
 

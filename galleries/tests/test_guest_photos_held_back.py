@@ -11,16 +11,18 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from galleries import services
 from galleries.models import Gallery, Photo, guest_visible_q
+from galleries.services.guest_uploads import guest_photos_approve
+from galleries.services.photos import photo_create
+from galleries.services.processing import photo_process
 from galleries.tests.factories import make_gallery, make_organizer, unique_jpeg, upload_photo
 
 
 def _guest_photo(gallery, review, name) -> Photo:
-    photo = services.photo_create(
+    photo = photo_create(
         gallery=gallery, upload=ContentFile(unique_jpeg(), name=name), filename=name, review=review, guest_name="Ann"
     )
-    return services.photo_process(photo_id=photo.pk)
+    return photo_process(photo_id=photo.pk)
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def test_approving_shows_a_photo_on_the_cached_page_at_once(gallery_with_held_ba
     guest = Client()
     assert str(pending.key) not in guest.get(f"/g/{gallery.slug}/").text  # now cached
 
-    assert services.guest_photos_approve(photos=[pending, dropped]) == 2
+    assert guest_photos_approve(photos=[pending, dropped]) == 2
 
     page = guest.get(f"/g/{gallery.slug}/").text
     assert str(pending.key) in page and str(dropped.key) in page

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image, WebPImagePlugin
 
-from faces.services import read_image
+from faces.services.search import read_image
 from galleries.imaging import ImageRejected, ImageTooLarge, inspect_image
 from galleries.tests.bombs import FORMATS, red_team_webp, stated
 from galleries.tests.decoding_turns import record_decodes

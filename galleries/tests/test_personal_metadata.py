@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import ExifTags, Image
 
-from galleries import services
 from galleries.metadata import strip_personal_metadata
+from galleries.services.photos import DuplicatePhoto, photo_create, upload_hash_and_size
+from galleries.services.processing import photo_process
 from galleries.tests.factories import make_gallery
 from galleries.tests.images import SERIAL_NUMBER, jpeg_bytes, located_photo_bytes, photo, private_exif_bytes
 
@@ -97,15 +98,15 @@ def test_the_stored_original_and_its_derivatives_carry_no_location(db, fmt):
     gallery = make_gallery()
     content = located_photo_bytes(fmt)
 
-    photo = services.photo_create(
+    photo = photo_create(
         gallery=gallery, upload=ContentFile(content, name="IMG.x"), filename="IMG_0001", guest_name="Ann"
     )
-    photo = services.photo_process(photo_id=photo.pk)
+    photo = photo_process(photo_id=photo.pk)
 
     original = _read(photo)
     assert ExifTags.IFD.GPSInfo not in _exif(original)
     assert not any(latitude in original for latitude in _latitude_bytes())
-    assert photo.content_hash == services.upload_hash_and_size(upload=ContentFile(original))[0]
+    assert photo.content_hash == upload_hash_and_size(upload=ContentFile(original))[0]
     assert photo.camera_model == "iPhone 15"
     for field in ("thumbnail", "middle", "display"):
         derivative = _read(photo, field)
@@ -116,10 +117,10 @@ def test_the_stored_original_and_its_derivatives_carry_no_location(db, fmt):
 def test_the_same_located_photo_sent_twice_is_a_duplicate(db):
     gallery = make_gallery()
     content = located_photo_bytes("JPEG")
-    services.photo_create(gallery=gallery, upload=ContentFile(content, name="a.jpg"), filename="a.jpg")
+    photo_create(gallery=gallery, upload=ContentFile(content, name="a.jpg"), filename="a.jpg")
 
-    with pytest.raises(services.DuplicatePhoto):
-        services.photo_create(gallery=gallery, upload=ContentFile(content, name="b.jpg"), filename="b.jpg")
+    with pytest.raises(DuplicatePhoto):
+        photo_create(gallery=gallery, upload=ContentFile(content, name="b.jpg"), filename="b.jpg")
 
 
 def test_each_image_of_an_mpo_loses_its_location():

@@ -9,9 +9,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageChops, ImageStat
 
-from galleries import services
 from galleries.imaging import make_derivatives
 from galleries.models import Gallery, Photo
+from galleries.services import watermark as watermark_services
+from galleries.services.galleries import gallery_delete
+from galleries.services.watermark import gallery_watermark_saved, photo_watermark_refresh, photos_watermark_queue
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 from galleries.tests.images import rgba_png_bytes
 
@@ -115,7 +117,7 @@ def _change(gallery, django_capture_on_commit_callbacks, **fields) -> int:
     gallery.full_clean()
     with django_capture_on_commit_callbacks(execute=True):
         gallery.save()
-        return services.gallery_watermark_saved(gallery=gallery, logo_before="")
+        return gallery_watermark_saved(gallery=gallery, logo_before="")
 
 
 def test_changing_it_draws_the_ready_photos_again_from_their_originals(any_storage, django_capture_on_commit_callbacks):
@@ -167,13 +169,13 @@ def test_a_refresh_run_again_changes_nothing_and_one_that_stopped_is_finished(an
     # A run stopped after storing its files, before switching the row.
     left = default_storage.save(f"galleries/{gallery.pk}/{photo.key}/display.jpg", ContentFile(b"half-way"))
 
-    assert services.photo_watermark_refresh(photo_id=photo.pk) is True
+    assert photo_watermark_refresh(photo_id=photo.pk) is True
     photo.refresh_from_db()
     drawn = (photo.middle.name, photo.display.name, any_storage())
     assert left not in drawn[2]
     assert drawn[2] == sorted(photo.stored_names)
 
-    assert services.photo_watermark_refresh(photo_id=photo.pk) is False
+    assert photo_watermark_refresh(photo_id=photo.pk) is False
     photo.refresh_from_db()
     assert (photo.middle.name, photo.display.name, any_storage()) == drawn
 
@@ -182,7 +184,7 @@ def test_a_refresh_leaves_a_photo_that_is_not_ready_to_its_processing():
     gallery = make_gallery(**TEXT)
     photo = upload_photo(gallery, process=False)
 
-    assert services.photo_watermark_refresh(photo_id=photo.pk) is False
+    assert photo_watermark_refresh(photo_id=photo.pk) is False
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.PENDING
 
 
@@ -190,16 +192,16 @@ def test_a_refresh_that_loses_the_race_to_processing_removes_its_files(any_stora
     gallery = make_gallery()
     photo = upload_photo(gallery)
     Gallery.objects.filter(pk=gallery.pk).update(**TEXT)
-    real_make_derivatives = services.make_derivatives
+    real_make_derivatives = watermark_services.make_derivatives
 
     def made_while_processed_again(*args, **kwargs):
         derivatives = real_make_derivatives(*args, **kwargs)
         Photo.objects.filter(pk=photo.pk).update(display="galleries/elsewhere.jpg")
         return derivatives
 
-    monkeypatch.setattr(services, "make_derivatives", made_while_processed_again)
+    monkeypatch.setattr(watermark_services, "make_derivatives", made_while_processed_again)
 
-    assert services.photo_watermark_refresh(photo_id=photo.pk) is False
+    assert photo_watermark_refresh(photo_id=photo.pk) is False
     assert any_storage() == sorted(photo.stored_names)
 
 
@@ -209,7 +211,7 @@ def test_a_photo_drawn_with_a_watermark_changed_since_is_queued_again(django_cap
     Photo.objects.filter(pk=photo.pk).update(watermark="an-older-one")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk)) == 1
+        assert photos_watermark_queue(photos=Photo.objects.filter(pk=photo.pk)) == 1
 
     assert Photo.objects.get(pk=photo.pk).watermark == gallery.watermark_signature()
 
@@ -220,7 +222,7 @@ def test_deleting_the_gallery_deletes_its_logo(any_storage, django_capture_on_co
     assert any_storage() == [gallery.watermark_logo.name]
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert any_storage() == []
 

@@ -9,8 +9,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.utils import timezone
 
-from galleries import services
 from galleries.models import Gallery, Photo
+from galleries.services.folder_import import ImportReport, folder_files, photo_import_file
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import DuplicatePhoto, PhotoRejected, photo_create, photo_delete
+from galleries.services.processing import photo_process
 from galleries.tests.factories import make_gallery, unique_jpeg, upload_photo
 from galleries.tests.images import jpeg_bytes
 
@@ -54,8 +57,8 @@ def test_processing_stores_the_three_derivatives_beside_the_untouched_original(a
 def test_a_refused_file_leaves_nothing_behind(any_storage, db, content, message):
     gallery = make_gallery()
 
-    with pytest.raises(services.PhotoRejected, match=message):
-        services.photo_create(gallery=gallery, upload=ContentFile(content, name="x.jpg"), filename="x.jpg")
+    with pytest.raises(PhotoRejected, match=message):
+        photo_create(gallery=gallery, upload=ContentFile(content, name="x.jpg"), filename="x.jpg")
 
     assert not Photo.objects.exists()
     assert any_storage() == []
@@ -66,8 +69,8 @@ def test_a_duplicate_is_refused_and_stores_nothing(any_storage, db):
     content = unique_jpeg()
     photo = upload_photo(gallery, content=content, filename="a.jpg")
 
-    with pytest.raises(services.DuplicatePhoto, match="a.jpg"):
-        services.photo_create(gallery=gallery, upload=ContentFile(content, name="b.jpg"), filename="b.jpg")
+    with pytest.raises(DuplicatePhoto, match="a.jpg"):
+        photo_create(gallery=gallery, upload=ContentFile(content, name="b.jpg"), filename="b.jpg")
 
     assert Photo.objects.count() == 1
     assert any_storage() == sorted(photo.stored_names)
@@ -78,7 +81,7 @@ def test_a_row_that_cannot_be_written_takes_its_file_away(any_storage, transacti
     Gallery.objects.filter(pk=gallery.pk).delete()  # gone while the upload was on its way
 
     with pytest.raises(IntegrityError):
-        services.photo_create(gallery=gallery, upload=ContentFile(unique_jpeg(), name="a.jpg"), filename="a.jpg")
+        photo_create(gallery=gallery, upload=ContentFile(unique_jpeg(), name="a.jpg"), filename="a.jpg")
 
     assert not Photo.objects.exists()
     assert any_storage() == []
@@ -90,7 +93,7 @@ def test_deleting_a_photo_deletes_its_files_after_commit(any_storage, db, django
     photo = upload_photo(gallery)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.photo_delete(photo=photo)
+        photo_delete(photo=photo)
 
     assert any_storage() == sorted(kept.stored_names)
 
@@ -102,7 +105,7 @@ def test_deleting_a_gallery_deletes_every_file_of_it(any_storage, db, django_cap
     other = upload_photo(make_gallery())
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.gallery_delete(gallery=gallery)
+        gallery_delete(gallery=gallery)
 
     assert not Photo.objects.filter(gallery_id=gallery.pk).exists()
     assert any_storage() == sorted(other.stored_names)
@@ -113,20 +116,20 @@ def test_a_photo_whose_original_is_gone_is_marked_failed_and_can_be_retried(any_
     content = photo.original.open("rb").read()
     photo.original.storage.delete(photo.original.name)
 
-    assert services.photo_process(photo_id=photo.pk) is None
+    assert photo_process(photo_id=photo.pk) is None
     photo.refresh_from_db()
     assert photo.status == Photo.Status.FAILED
     assert photo.error == "The original is missing from storage; upload the photo again."
     assert any_storage() == []
 
     photo.original.storage.save(photo.original.name, ContentFile(content))
-    assert services.photo_process(photo_id=photo.pk).status == Photo.Status.READY
+    assert photo_process(photo_id=photo.pk).status == Photo.Status.READY
 
 
 def test_reprocessing_replaces_the_derivatives_without_leaving_the_old_ones(any_storage, db):
     photo = upload_photo(make_gallery())
 
-    reprocessed = services.photo_process(photo_id=photo.pk)
+    reprocessed = photo_process(photo_id=photo.pk)
 
     assert len(any_storage()) == 4
     assert any_storage() == sorted(reprocessed.stored_names)
@@ -144,14 +147,14 @@ def test_an_s3_outage_in_the_middle_of_an_import_loses_none_of_the_stored_photos
     folder.mkdir()
     for n in range(4):
         (folder / f"IMG_{n}.jpg").write_bytes(unique_jpeg())
-    report = services.ImportReport()
-    paths = services.folder_files(folder)
+    report = ImportReport()
+    paths = folder_files(folder)
 
     for path in paths[:2]:
-        services.photo_import_file(gallery=gallery, path=path, report=report)
+        photo_import_file(gallery=gallery, path=path, report=report)
     with s3_server.unavailable():
-        services.photo_import_file(gallery=gallery, path=paths[2], report=report)
-    services.photo_import_file(gallery=gallery, path=paths[3], report=report)
+        photo_import_file(gallery=gallery, path=paths[2], report=report)
+    photo_import_file(gallery=gallery, path=paths[3], report=report)
 
     assert [p.name for p in report.imported] == ["IMG_0.jpg", "IMG_1.jpg", "IMG_3.jpg"]
     assert report.failed == [(paths[2], "The file could not be stored (storage unavailable); nothing was saved.")]
@@ -160,9 +163,9 @@ def test_an_s3_outage_in_the_middle_of_an_import_loses_none_of_the_stored_photos
     assert Photo.objects.count() == 3
 
     # Running the import again picks up exactly what is missing.
-    again = services.ImportReport()
+    again = ImportReport()
     for path in paths:
-        services.photo_import_file(gallery=gallery, path=path, report=again)
+        photo_import_file(gallery=gallery, path=path, report=again)
     assert [p.name for p in again.imported] == ["IMG_2.jpg"]
     assert len(again.already_there) == 3
 
@@ -203,7 +206,7 @@ def test_a_photo_whose_storage_does_not_answer_is_queued_again_later_then_fails_
     DBTaskResult.objects.all().delete()  # as a worker has claimed it
 
     with s3_server.unavailable():
-        assert services.photo_process(photo_id=photo.pk) is None
+        assert photo_process(photo_id=photo.pk) is None
 
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PENDING
@@ -216,7 +219,7 @@ def test_a_photo_whose_storage_does_not_answer_is_queued_again_later_then_fails_
     assert timezone.now() + timedelta(seconds=20) < retry.run_after <= timezone.now() + timedelta(seconds=30)
 
     with s3_server.unavailable():
-        assert services.photo_process(photo_id=photo.pk) is None
+        assert photo_process(photo_id=photo.pk) is None
 
     photo.refresh_from_db()
     assert photo.status == Photo.Status.FAILED

@@ -247,7 +247,7 @@ def _faceless_selfie(n: int) -> bytes:
 def test_four_faceless_selfies_at_once_leave_healthz_answering(gunicorn, capsys):
     """The slowest selfies there are, four at once under the shipped configuration:
     /healthz still answers within a second. Each web process runs one selfie's face
-    work at a time (faces.services._engine_turn; faces/tests/test_engine_turns.py shows
+    work at a time (faces.services.search.engine_turn; faces/tests/test_engine_turns.py shows
     the turn itself), and a process whose thread is in dlib's CNN, which holds the GIL,
     accepts no connection meanwhile: the others take /healthz."""
     gallery = face_search_gallery()

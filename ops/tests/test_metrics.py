@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from faces import services as faces_services
+from faces.services.search import FaceSearchDisabled, NoFaceFound, face_search
 from faces.tasks import index_photo_faces
 from faces.tests import face_images
 from faces.tests.find_me import face_search_gallery, jpeg
@@ -122,11 +122,11 @@ def test_it_counts_find_me_searches_by_outcome_and_times_them(db):
     before = {o: _value("eventgallery_face_searches_total", outcome=o) for o in outcomes}
     timed = _value("eventgallery_face_search_duration_seconds_count")
 
-    faces_services.face_search(gallery=gallery, selfie=face_images.tom_hanks())
-    with pytest.raises(faces_services.NoFaceFound):
-        faces_services.face_search(gallery=gallery, selfie=face_images.table())
-    with pytest.raises(faces_services.FaceSearchDisabled):
-        faces_services.face_search(gallery=make_gallery(), selfie=face_images.tom_hanks())
+    face_search(gallery=gallery, selfie=face_images.tom_hanks())
+    with pytest.raises(NoFaceFound):
+        face_search(gallery=gallery, selfie=face_images.table())
+    with pytest.raises(FaceSearchDisabled):
+        face_search(gallery=make_gallery(), selfie=face_images.tom_hanks())
 
     assert {o: _value("eventgallery_face_searches_total", outcome=o) - before[o] for o in outcomes} == {
         "no_match": 1,

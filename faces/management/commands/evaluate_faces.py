@@ -16,11 +16,14 @@ from django.test import override_settings
 
 from eventgallery.progress import ProgressBar
 from faces import search
-from faces import services as faces_services
 from faces.engines import get_engine
 from faces.models import Face, PhotoFaces
-from galleries import services as gallery_services
+from faces.services.indexing import photo_faces_index
+from faces.services.search import FaceSearchError, face_search, read_selfie
 from galleries.models import Gallery, Photo
+from galleries.services.galleries import gallery_delete
+from galleries.services.photos import PhotoUploadError, photo_create
+from galleries.services.processing import photo_process
 
 # The photos are processed and indexed here, one after the other, so that each step
 # can be timed: queued tasks go nowhere.
@@ -70,7 +73,7 @@ class Command(BaseCommand):
             try:
                 figures = self._evaluate(gallery, gallery_dir, gallery_labels, selfies, selfie_labels, verbosity)
             finally:
-                gallery_services.gallery_delete(gallery=gallery)
+                gallery_delete(gallery=gallery)
         confused, per_person = figures.pop("confused_pairs"), figures.pop("per_person")
         if verbosity:
             self._print_report(figures, confused, per_person)
@@ -109,7 +112,7 @@ class Command(BaseCommand):
             photo = self._add_photo(gallery, gallery_dir / name)
             if photo is not None:
                 started = time.perf_counter()
-                indexed = faces_services.photo_faces_index(photo_id=photo.pk)
+                indexed = photo_faces_index(photo_id=photo.pk)
                 index_seconds.append(time.perf_counter() - started)
                 if indexed is None or indexed.status != PhotoFaces.Status.INDEXED:
                     reason = indexed.error if indexed else "not indexed"
@@ -154,8 +157,8 @@ class Command(BaseCommand):
             persons[query.person][0] += len(relevant)
             with open(query.file, "rb") as fh, mock.patch.object(engine, "describe_selfie", recording_describe_selfie):
                 try:
-                    result = faces_services.face_search(gallery=gallery, selfie=faces_services.read_selfie(fh))
-                except faces_services.FaceSearchError as exc:
+                    result = face_search(gallery=gallery, selfie=read_selfie(fh))
+                except FaceSearchError as exc:
                     self.stderr.write(f"{Path(query.file).name}: {exc}")
                     no_face += 1
                     for tier in tiers.values():
@@ -227,11 +230,11 @@ class Command(BaseCommand):
     def _add_photo(self, gallery: Gallery, path: Path) -> Photo | None:
         try:
             with path.open("rb") as fh, transaction.atomic():
-                photo = gallery_services.photo_create(gallery=gallery, upload=File(fh), filename=path.name)
-        except (OSError, gallery_services.PhotoUploadError) as exc:
+                photo = photo_create(gallery=gallery, upload=File(fh), filename=path.name)
+        except (OSError, PhotoUploadError) as exc:
             self.stderr.write(f"{path.name}: {exc}")
             return None
-        processed = gallery_services.photo_process(photo_id=photo.pk)
+        processed = photo_process(photo_id=photo.pk)
         if processed is None:
             self.stderr.write(f"{path.name}: {Photo.objects.get(pk=photo.pk).error}")
         return processed

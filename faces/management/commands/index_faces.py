@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from eventgallery.progress import ProgressBar
-from faces import services
 from faces.models import PhotoFaces
+from faces.services.indexing import photo_faces_index
 from galleries.models import Gallery
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         indexed = faces = 0
         failed = []
         for photo_id in photo_ids:
-            result = services.photo_faces_index(photo_id=photo_id)
+            result = photo_faces_index(photo_id=photo_id)
             if result is not None and result.status == PhotoFaces.Status.INDEXED:
                 indexed += 1
                 faces += result.face_count

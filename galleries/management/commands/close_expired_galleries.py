@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from galleries.services import galleries_close_expired
+from galleries.services.closing import galleries_close_expired
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from eventgallery.progress import ProgressBar
-from galleries import services
 from galleries.models import Gallery
+from galleries.services.folder_import import ImportReport, folder_files, photo_import_file
 
 
 class Command(BaseCommand):
@@ -26,11 +26,11 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
 
-        paths = services.folder_files(folder)
-        report = services.ImportReport()
+        paths = folder_files(folder)
+        report = ImportReport()
         progress = ProgressBar(self.stderr._out, len(paths)) if verbosity else None
         for path in paths:
-            services.photo_import_file(gallery=gallery, path=path, report=report)
+            photo_import_file(gallery=gallery, path=path, report=report)
             if progress:
                 progress.advance(path.name)
         if progress:

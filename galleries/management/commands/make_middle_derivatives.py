@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from galleries import services
 from galleries.management.photo_runs import photos_of_gallery, run_each, write_failures
 from galleries.models import Photo
+from galleries.services.processing import MiddleNotMade, photo_middle_make
 
 
 class Command(BaseCommand):
@@ -24,9 +24,9 @@ class Command(BaseCommand):
         made, skipped = run_each(
             self,
             photo_ids,
-            lambda photo: services.photo_middle_make(photo=photo),
+            lambda photo: photo_middle_make(photo=photo),
             verbosity=verbosity,
-            errors=(services.MiddleNotMade,),
+            errors=(MiddleNotMade,),
             reason=str,
         )
         self.stdout.write(

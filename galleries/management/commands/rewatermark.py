@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from galleries import services
 from galleries.management.photo_runs import run_each, write_failures
 from galleries.models import Gallery
+from galleries.services.watermark import photo_watermark_refresh, photos_watermark_stale
 
 
 class Command(BaseCommand):
@@ -27,10 +27,10 @@ class Command(BaseCommand):
         photo_ids = [
             photo_id
             for gallery in galleries
-            for photo_id in services.photos_watermark_stale(gallery=gallery).order_by("pk").values_list("pk", flat=True)
+            for photo_id in photos_watermark_stale(gallery=gallery).order_by("pk").values_list("pk", flat=True)
         ]
         drawn, failed = run_each(
-            self, photo_ids, lambda photo: services.photo_watermark_refresh(photo_id=photo.pk), verbosity=verbosity
+            self, photo_ids, lambda photo: photo_watermark_refresh(photo_id=photo.pk), verbosity=verbosity
         )
         self.stdout.write(f"Drew {drawn} photo(s) again; {len(failed)} failed (of {len(photo_ids)} to draw).")
         write_failures(self, failed)

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from galleries import services
 from galleries.management.photo_runs import photos_of_gallery, run_each, write_failures
 from galleries.models import Photo
+from galleries.services.photos import PhotoUploadError
+from galleries.services.processing import photo_original_strip
 
 
 class Command(BaseCommand):
@@ -22,11 +23,9 @@ class Command(BaseCommand):
         stripped, failed = run_each(
             self,
             photo_ids,
-            lambda photo: services.photo_original_strip(photo_id=photo.pk),
+            lambda photo: photo_original_strip(photo_id=photo.pk),
             verbosity=verbosity,
-            reason=lambda exc: (
-                str(exc) if isinstance(exc, services.PhotoUploadError) else f"{type(exc).__name__}: {exc}"[:200]
-            ),
+            reason=lambda exc: str(exc) if isinstance(exc, PhotoUploadError) else f"{type(exc).__name__}: {exc}"[:200],
         )
         self.stdout.write(
             f"Took the personal metadata out of {stripped} original(s); {len(failed)} failed "

@@ -1,0 +1,160 @@
+"""The gallery page, served from its cache (galleries/page_cache.py), its link preview
+image, and Download all.
+
+Each is let in by the guest gate before any cache is read: a page made for a visitor who
+may see it never reaches one who may not.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+
+from galleries import access, download_sizes, downloads, share
+from galleries.access import GalleryClosed, GuestRefusal
+from galleries.decoding import DecodeBusy
+from galleries.guest_pages import gallery_closed_page, guest_page
+from galleries.imaging import ImageRejected
+from galleries.models import Gallery, GalleryDownload
+from galleries.page_cache import (
+    accepts_gzip,
+    gallery_page_cache,
+    gallery_summary,
+    gzipped,
+    photo_grid,
+    shared_page_response,
+)
+from galleries.views import PHOTO_FILE_MAX_AGE_SECONDS
+
+
+def _photos_to_download(request, gallery: Gallery):
+    # stored_name() reads the four file names; download_name() the uploaded one.
+    return (
+        access.photos_visible_to(request, gallery)
+        .in_display_order()
+        .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename", "faces_blurred")
+    )
+
+
+# Before any cache: a page made for a visitor who may see it never reaches one who may not.
+@guest_page
+def gallery_detail(request, gallery):
+    """A page of the gallery, from the cache when it has not changed since: after
+    the access check, a page costs the gallery row and, while nothing changes,
+    no rendering.
+
+    The page is cached whole for each signed-in visitor and once for all anonymous
+    ones, who see the same page; what differs between anonymous visitors (messages,
+    a CSRF token) is never cached.
+    """
+    cache_key, timeout = gallery_page_cache(gallery)
+    photo_count, _, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
+    page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
+    download_kind = access.download_kind(request.user, gallery)
+    grid_options = {"cache_key": cache_key, "timeout": timeout, "download_kind": download_kind}
+    if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
+        tiles = photo_grid(gallery, page, **grid_options).encode()
+        # The same for everyone who downloads the same kind: compressed as asked (under a millisecond).
+        return shared_page_response(request, tiles, gzipped(tiles) if accepts_gzip(request) else b"")
+
+    viewer = request.user.pk if request.user.is_authenticated else "anonymous"
+    # "pages": a page and its gzipped bytes, never the bare page that older code kept under ":page:".
+    # The link preview's addresses are absolute: a page is kept for the address it was asked at.
+    base_url = share.public_base_url(request)
+    page_key = f"{cache_key}:pages:{page.number}:{viewer}:{base_url}"
+    # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
+    cacheable = not messages.get_messages(request)
+    if cacheable and (cached := cache.get(page_key)) is not None:
+        return shared_page_response(request, *cached)
+    grid = photo_grid(gallery, page, **grid_options)
+    download_menu = []
+    if download_kind and photo_count:
+        url = reverse("galleries:download", args=[gallery.slug])
+        download_menu = download_sizes.zip_menu(request.user, gallery=gallery, photos=None, url=url)
+    response = render(
+        request,
+        "galleries/gallery_detail.html",
+        {
+            "gallery": gallery,
+            "photo_count": photo_count,
+            "hero": hero,
+            "grid": mark_safe(grid),
+            "download_kind": download_kind,
+            "download_menu": download_menu,
+            "preview": share.gallery_link_preview(
+                gallery=gallery,
+                base_url=base_url,
+                photo_count=photo_count,
+                cover=hero and hero["photo"],
+                closed=gallery.is_closed(),
+            ),
+        },
+    )
+    patch_vary_headers(response, ("Accept-Encoding",))
+    # get_token() was called: the page may hold this visitor's CSRF token.
+    if cacheable and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        shared = (response.content, gzipped(response.content))
+        cache.set(page_key, shared, timeout)
+        return shared_page_response(request, *shared)
+    return response
+
+
+def gallery_preview_image(request, slug):
+    """The gallery's link preview image (galleries/share.py): its cover cut at the focal
+    point to 1200 x 630, for whoever may see the cover (as photo_file: a private gallery's
+    only after its code, none of a draft but for its organizers, 410 once closed). Made
+    once for each change of the gallery and kept in the cache with its pages."""
+    try:
+        gallery = access.guest_gallery(viewer=access.Viewer.of(request), slug=slug)
+    except GalleryClosed as refusal:
+        return gallery_closed_page(request, refusal.gallery)
+    except GuestRefusal:  # not found, or a private gallery without its code
+        raise Http404
+    cache_key, timeout = gallery_page_cache(gallery)
+    _, _, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    if hero is None:
+        raise Http404
+    cover = hero["photo"]
+    key = f"{cache_key}:preview:{share.preview_version(gallery, cover)}"
+    image = cache.get(key)
+    if image is None:
+        try:
+            image = share.link_preview_image(gallery=gallery, cover=cover)
+        except (FileNotFoundError, ImageRejected):
+            raise Http404 from None
+        except DecodeBusy as exc:
+            response = HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(exc.retry_after_s)
+            return response
+        cache.set(key, image, timeout)
+    response = HttpResponse(image, content_type="image/jpeg")
+    # As a photo file: whether it may still be seen can change (the gallery closing).
+    response["Cache-Control"] = f"private, max-age={PHOTO_FILE_MAX_AGE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@guest_page
+def gallery_download(request, gallery):
+    """Download all: every photo of the gallery this visitor sees, in one ZIP of the
+    files the gallery's download policy gives them, streamed as it is made."""
+    if access.download_kind(request.user, gallery) is None:
+        raise PermissionDenied
+    return downloads.gallery_zip_response(
+        request,
+        gallery=gallery,
+        photos=list(_photos_to_download(request, gallery)),
+        what=GalleryDownload.What.ALL,
+        filename=f"{gallery.slug}.zip",
+    )
+
+
+def _is_guest(request, gallery: Gallery) -> bool:
+    return not access.can_manage_gallery(request.user, gallery)
