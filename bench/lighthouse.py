@@ -114,7 +114,8 @@ def seed(count: int) -> None:
     django.setup()
     from django.core.files.base import ContentFile
 
-    from galleries import services
+    from galleries.services.photos import photo_create
+    from galleries.services.processing import photo_process
     from galleries.models import Gallery
 
     gallery = Gallery.objects.create(
@@ -127,8 +128,8 @@ def seed(count: int) -> None:
         guest_uploads=[value for value in Gallery.GuestUploads.values if value != Gallery.GuestUploads.OFF][0],
     )
     for name, content in photo_variants(count):
-        photo = services.photo_create(gallery=gallery, upload=ContentFile(content, name=name), filename=name)
-        services.photo_process(photo_id=photo.pk, index_faces=False)
+        photo = photo_create(gallery=gallery, upload=ContentFile(content, name=name), filename=name)
+        photo_process(photo_id=photo.pk, index_faces=False)
     # On after processing: no faces to index in these photos, and the button shows.
     Gallery.objects.filter(pk=gallery.pk).update(face_search_enabled=True)
     first = gallery.photos.ready().in_display_order().first()
@@ -219,6 +220,23 @@ def metric(audit_id: str, value: float) -> str:
     return f"{value / divisor:.1f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
 
 
+def _runs(args, bases: dict[str, str], pages: dict[str, str], root: Path) -> dict[tuple[str, str], list[dict]]:
+    """Lighthouse `args.runs` times on each page of each server, the code under test taking turns."""
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for number in range(args.runs):
+        for name, base in bases.items():
+            for page, path in pages.items():
+                report = root / "report.json"
+                result = lighthouse(base + path, report)
+                if args.reports:
+                    args.reports.mkdir(parents=True, exist_ok=True)
+                    slug = f"{name.split()[0]}-{page.replace(' ', '-').lower()}-{number + 1}.json"
+                    shutil.copy(report, args.reports / slug)
+                runs.setdefault((name, page), []).append(result)
+                print(f"run {number + 1}: {name}, {page}: {result['scores']}", flush=True)
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -280,18 +298,7 @@ def main() -> None:
             servers.append(server)
             bases[name] = base
 
-        runs: dict[tuple[str, str], list[dict]] = {}
-        for number in range(args.runs):
-            for name, base in bases.items():
-                for page, path in pages.items():
-                    report = root / "report.json"
-                    result = lighthouse(base + path, report)
-                    if args.reports:
-                        args.reports.mkdir(parents=True, exist_ok=True)
-                        slug = f"{name.split()[0]}-{page.replace(' ', '-').lower()}-{number + 1}.json"
-                        shutil.copy(report, args.reports / slug)
-                    runs.setdefault((name, page), []).append(result)
-                    print(f"run {number + 1}: {name}, {page}: {result['scores']}", flush=True)
+        runs = _runs(args, bases, pages, root)
 
         print()
         print(f"Lighthouse mobile preset, median of {args.runs} runs ({args.photos} photos)")

@@ -42,7 +42,7 @@ import io, json, sys, time
 import django
 django.setup()
 from PIL import Image
-from faces.services import read_image
+from faces.services.search import read_image
 from galleries.imaging import ImageRejected, _draft, _fit, _open, decode_cost, inspect_image
 
 outcome = {}

@@ -11,7 +11,8 @@ import os
 import pytest
 from PIL import Image
 
-from faces import services
+from faces.services import find_me as find_me_services
+from faces.services import search as search_services
 from faces.tests import face_images
 from faces.tests.face_images import GROUP_PHOTO_FACE_CENTRES, selfie_of
 from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
@@ -41,14 +42,14 @@ def _phone_photo_on_its_side(tmp_path) -> tuple[str, tuple[int, int]]:
 def received(monkeypatch):
     """Each selfie the server read for a search: (its bytes, its size in pixels upright)."""
     selfies = []
-    real_read_selfie = services.read_selfie
+    real_read_selfie = search_services.read_selfie
 
     def recording_read_selfie(fileobj):
         image = real_read_selfie(fileobj)
         selfies.append((fileobj.size, image.size))
         return image
 
-    monkeypatch.setattr(services, "read_selfie", recording_read_selfie)
+    monkeypatch.setattr(find_me_services, "read_selfie", recording_read_selfie)
     return selfies
 
 
@@ -112,6 +113,6 @@ def test_a_browser_that_cannot_scale_sends_the_file_chosen(
 
     [(got_bytes, (got_width, got_height))] = received
     assert got_bytes == os.path.getsize(path)  # the whole file
-    # Stood up and read at 2,048 px by the server itself (faces.services.SELFIE_LONG_EDGE).
+    # Stood up and read at 2,048 px by the server itself (faces.search_services.SELFIE_LONG_EDGE).
     assert upright_size == (2400, 3200)
-    assert (got_width, got_height) == (services.SELFIE_LONG_EDGE * 3 // 4, services.SELFIE_LONG_EDGE)
+    assert (got_width, got_height) == (search_services.SELFIE_LONG_EDGE * 3 // 4, search_services.SELFIE_LONG_EDGE)
