@@ -114,9 +114,9 @@ def seed(count: int) -> None:
     django.setup()
     from django.core.files.base import ContentFile
 
+    from galleries.models import Gallery
     from galleries.services.photos import photo_create
     from galleries.services.processing import photo_process
-    from galleries.models import Gallery
 
     gallery = Gallery.objects.create(
         name="Anna & Tom's wedding",
