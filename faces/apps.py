@@ -9,8 +9,10 @@ class FacesConfig(AppConfig):
     def ready(self):
         # Here rather than at the top: models may be imported only once the app registry is ready.
         from faces import privacy, selectors
+        from faces.healing import photo_faces_requeue_stuck
         from faces.services import indexing
         from galleries.face_data import FaceData, face_data_register
+        from ops import sweeps
 
         face_data_register(
             FaceData(
@@ -22,3 +24,6 @@ class FacesConfig(AppConfig):
                 galleries_with_face_data=privacy.galleries_with_face_data,
             )
         )
+
+        # The worker sweeps the face indexes a dead worker left stuck (ops/sweeps.py).
+        sweeps.register("face_indexes", photo_faces_requeue_stuck, counted_as="face index(es)")

@@ -1,37 +1,38 @@
-import copy
-import math
+"""The galleries' admin: GalleryAdmin (the organizer's page of a gallery: its settings,
+photo upload, sharing, closing) and PhotoAdmin (the photo list, guests' photos to
+review). Thin: each action or view checks who may, then calls one service.
 
-from django import forms
-from django.conf import settings
+What it shows of a gallery or a photo (list columns, read-only fields) is in
+admin_columns.py, its forms in admin_forms.py, its widgets in admin_widgets.py; every
+organizer sees only their own galleries and photos (admin_access.py).
+"""
+
+import copy
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from faces.admin import face_crops_html
 from faces.models import HideRequest
 from faces.selectors import gallery_face_counts
 from faces.services.indexing import gallery_faces_queue
-from galleries import access, files, focal, share, stats, watermark
+from galleries import access, share, stats
 from galleries.access import access_code_generate
 from galleries.admin_access import ManagedByOrganizerAdmin
+from galleries.admin_columns import GalleryColumns, PhotoColumns, closing_status, hide_requests_count, thumbnail_html
+from galleries.admin_forms import WATERMARK_FIELDS, GalleryForm, WatermarkPreviewForm, address_hint
 from galleries.admin_widgets import CoverPicker
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
 from galleries.services.closing import GALLERY_EXTEND_DAYS, gallery_closing_extend
 from galleries.services.galleries import (
     gallery_delete,
-    gallery_free_slug,
     gallery_save,
     gallery_set_cover,
     gallery_slug_moved_message,
@@ -49,172 +50,8 @@ from galleries.services.watermark import gallery_watermark_preview
 from ops import outages
 
 
-def _hide_requests_count(status: str):
-    """The gallery's hide requests of this status, as a subquery: one query for the list."""
-    return Coalesce(
-        Subquery(
-            HideRequest.objects.filter(gallery=OuterRef("pk"), status=status)
-            .order_by()
-            .values("gallery")
-            .annotate(count=Count("pk"))
-            .values("count")[:1],
-            output_field=IntegerField(),
-        ),
-        0,
-    )
-
-
-def _thumbnail_html(photo, size=80):
-    if not photo.is_ready:
-        return "—"
-    return format_html(
-        '<img src="{}" alt="" loading="lazy" style="max-width:{}px;max-height:{}px;border-radius:4px">',
-        files.photo_url(photo, "thumb"),
-        size,
-        size,
-    )
-
-
-def closing_status(gallery, now=None) -> str:
-    """ "closes in 3 days", "closes in 5 hours", "closed", or "" when it never closes."""
-    if gallery.closes_at is None:
-        return ""
-    now = now or timezone.now()
-    if gallery.is_closed(now):
-        return "closed"
-    left = gallery.closes_at - now
-    if left.days >= 1:
-        days = math.ceil(left.total_seconds() / 86400)
-        return f"closes in {days} day{'s' if days != 1 else ''}"
-    hours = math.ceil(left.total_seconds() / 3600)
-    return f"closes in {hours} hour{'s' if hours != 1 else ''}"
-
-
-def _address_hint(request, gallery) -> str:
-    """The slug's help: the gallery's whole address, its slug part marked for the admin's
-    script (static/galleries/admin-slug.js) to follow as the slug is typed or filled in
-    from the name. Without the script it shows the saved address, or the form of one."""
-    placeholder = "slug"
-    prefix = request.build_absolute_uri(reverse("galleries:detail", args=[placeholder])).removesuffix(f"{placeholder}/")
-    slug = gallery.slug if gallery is not None else ""
-    return format_html(
-        'The gallery\'s address: <code class="gallery-address">{}<span class="gallery-address-slug" '
-        'data-placeholder="{}">{}</span>/</code>. Letters, digits and hyphens.',
-        prefix,
-        placeholder,
-        slug or placeholder,
-    )
-
-
-WATERMARK_FIELDS = [
-    "watermark",
-    "watermark_text",
-    "watermark_logo",
-    "watermark_position",
-    "watermark_opacity",
-    "watermark_size",
-]
-
-
-class GalleryForm(forms.ModelForm):
-    class Meta:
-        model = Gallery
-        fields = [
-            "name",
-            "slug",
-            "event_date",
-            "description",
-            "cover",
-            "cover_focal_x",
-            "cover_focal_y",
-            "is_published",
-            "visibility",
-            "access_code",
-            "face_search_enabled",
-            "hide_requests_apply",
-            "hide_action",
-            "privacy_contact",
-            "closes_at",
-            "downloads",
-            *WATERMARK_FIELDS,
-            "guest_uploads",
-            "default_language",
-            "owner",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A form sent without the policy (a page opened before it existed, a script)
-        # leaves it as it was: the default for a new gallery, the gallery's own otherwise;
-        # the same for the watermark's, the hide requests' and the guest uploads' settings.
-        for name in (
-            "downloads",
-            "watermark",
-            "watermark_position",
-            "watermark_opacity",
-            "watermark_size",
-            "hide_requests_apply",
-            "hide_action",
-            "guest_uploads",
-        ):
-            self.fields[name].required = False
-
-    def clean_watermark_logo(self):
-        """A new logo is stored as the PNG galleries/watermark.py makes of it, never as
-        uploaded; a file that cannot be one is refused here, before anything is stored."""
-        logo = self.cleaned_data.get("watermark_logo")
-        if not isinstance(logo, UploadedFile):
-            return logo  # unchanged, cleared (False) or none
-        try:
-            return ContentFile(watermark.logo_normalise(logo), name="logo.png")
-        except watermark.LogoRejected as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean(self):
-        cleaned = super().clean()
-        # A point set for the cover before is not this cover's: another cover starts from its faces.
-        focal_fields = ("cover_focal_x", "cover_focal_y")
-        if "cover" in self.changed_data and not any(name in self.changed_data for name in focal_fields):
-            cleaned["cover_focal_x"] = cleaned["cover_focal_y"] = None
-        if (cleaned.get("cover_focal_x") is None) != (cleaned.get("cover_focal_y") is None):
-            self.add_error("cover_focal_y", "Give both numbers of the focal point, or neither.")
-        return cleaned
-
-    def clean_hide_requests_apply(self):
-        return self.cleaned_data["hide_requests_apply"] or self.instance.hide_requests_apply
-
-    def clean_hide_action(self):
-        return self.cleaned_data["hide_action"] or self.instance.hide_action
-
-    def clean_slug(self):
-        # A taken address gets a suffix rather than an error, which would tell an
-        # organizer that some other organizer's gallery lives there.
-        return gallery_free_slug(self.cleaned_data["slug"], exclude=self.instance)
-
-
-class WatermarkPreviewForm(forms.ModelForm):
-    """The watermark's settings of the change form, for its preview; the logo is the saved one."""
-
-    class Meta:
-        model = Gallery
-        fields = ["watermark", "watermark_text", "watermark_position", "watermark_opacity", "watermark_size"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False  # one left out of the query stays as saved
-
-    def clean(self):
-        cleaned = super().clean()
-        # "Logo image" picked before a logo is saved (the change form's script asks as
-        # soon as it is picked): the preview shows the photo without a mark.
-        if cleaned.get("watermark") == Gallery.Watermark.LOGO and not self.instance.watermark_logo:
-            cleaned["watermark"] = Gallery.Watermark.NONE
-        return cleaned
-
-
 @admin.register(Gallery)
-class GalleryAdmin(ManagedByOrganizerAdmin):
+class GalleryAdmin(GalleryColumns, ManagedByOrganizerAdmin):
     list_display = [
         "name",
         "date",
@@ -285,8 +122,8 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             .with_photo_counts()
             .with_face_counts()
             .annotate(
-                hide_requests_waiting=_hide_requests_count(HideRequest.Status.PENDING),
-                hide_requests_applied=_hide_requests_count(HideRequest.Status.APPLIED),
+                hide_requests_waiting=hide_requests_count(HideRequest.Status.PENDING),
+                hide_requests_applied=hide_requests_count(HideRequest.Status.APPLIED),
             )
             .order_by(*Gallery._meta.ordering, "pk")
         )
@@ -295,109 +132,6 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
         # Galleries belong to who made them; only a superuser gives one to someone else.
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if request.user.is_superuser else [*readonly, "owner"]
-
-    @admin.display(description="Preview")
-    def watermark_preview(self, gallery):
-        """The saved watermark on the gallery's first photo; the admin's script
-        (static/galleries/admin-watermark.js) shows the settings as they are changed."""
-        if gallery is None or gallery.pk is None:
-            return "Save the gallery to see its watermark on one of its photos."
-        url = reverse("admin:galleries_gallery_watermark_preview", args=[gallery.pk])
-        return format_html(
-            '<img src="{}" data-preview-url="{}" alt="The watermark on the gallery\'s first photo" '
-            'class="watermark-preview" style="max-width:min(100%,512px);height:auto;border-radius:4px">'
-            '<br><span class="help">The gallery\'s first photo at its middle size. A new logo shows once saved.</span>',
-            url,
-            url,
-        )
-
-    @admin.display(description="Cover's focal point")
-    def cover_focus(self, gallery):
-        """The saved cover, to click where it must stay in view: the admin's script
-        (static/galleries/admin-focal.js) fills the two numbers below from the click."""
-        cover = gallery.cover if gallery is not None and gallery.pk else None
-        if cover is None or not cover.is_ready:
-            return "Choose a cover and save: then click on it here to choose what stays in view when it is cut."
-        point = focal.cover_focal_point(gallery, cover)
-        faces_point = focal.stored(cover.focal_x, cover.focal_y)
-        kept = f"the faces found ({faces_point.x}, {faces_point.y})" if faces_point else "the centre (no faces found)"
-        fallback = faces_point or focal.CENTRE
-        return format_html(
-            '<span class="cover-focus" data-x="{}" data-y="{}">'
-            '<img src="{}" alt="The cover: click where it must stay in view" class="cover-focus-image">'
-            '<span class="cover-focus-mark" style="left:{}%;top:{}%" aria-hidden="true"></span></span>'
-            '<br><span class="help">Click on what must stay in view when the cover is cut (the hero, the home page, '
-            "link previews, table cards): the numbers below follow, and apply once saved. Empty, they keep {}.</span>",
-            fallback.x,
-            fallback.y,
-            files.photo_url(cover, "middle" if cover.middle.name else "display"),
-            point.x,
-            point.y,
-            kept,
-        )
-
-    @admin.display(description="Date", ordering="event_date")
-    def date(self, gallery):
-        # "3 Jun 2026": narrower than the admin's "June 3, 2026", for a list that fits.
-        return date_format(gallery.event_date, "j M Y") if gallery.event_date else "—"
-
-    @admin.display(description="Visibility", ordering="visibility")
-    def visibility_short(self, gallery):
-        # "Private", not "Private: people with the link and the access code": a column
-        # that fits a phone. The filter beside the list says the whole of it.
-        return gallery.get_visibility_display().split(":")[0]
-
-    @admin.display(description="Find me")
-    def find_me(self, gallery):
-        """How far indexing is, and guests' requests to hide photos, waiting and applied,
-        each linking to them (under the count, in the one column: the list fits a laptop)."""
-        if gallery.face_search_enabled:
-            failed = f", {gallery.faces_failed_count} failed" if gallery.faces_failed_count else ""
-            indexing = f"{gallery.faces_indexed_count}/{gallery.faces_indexable_count} indexed{failed}"
-        else:
-            indexing = "Off"
-        requests = self._hide_requests(gallery)
-        return format_html("{}<br>Hide requests: {}", indexing, requests) if requests else indexing
-
-    def _hide_requests(self, gallery):
-        changelist = reverse("admin:faces_hiderequest_changelist")
-        parts = [
-            (
-                f"{changelist}?{urlencode({'gallery__id__exact': gallery.pk, 'status__exact': status})}",
-                f"{count} {label}",
-                "hide-requests-waiting" if status == HideRequest.Status.PENDING else "hide-requests-applied",
-            )
-            for status, label, count in (
-                (HideRequest.Status.PENDING, "waiting", gallery.hide_requests_waiting),
-                (HideRequest.Status.APPLIED, "applied", gallery.hide_requests_applied),
-            )
-            if count
-        ]
-        return format_html_join(", ", '<a href="{}" class="{}">{}</a>', ((url, cls, text) for url, text, cls in parts))
-
-    @admin.display(description="Closes", ordering="closes_at")
-    def closing(self, gallery):
-        return closing_status(gallery) or "—"
-
-    @admin.display(description="Photos", ordering="photo_count")
-    def photos_link(self, gallery):
-        url = reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
-        return format_html('<a href="{}">{}</a>', url, gallery.photo_count)
-
-    @admin.display(description="Processed")
-    def processing(self, gallery):
-        if not gallery.photo_count:
-            return "—"
-        done = gallery.ready_photo_count + gallery.failed_photo_count
-        failed = f", {gallery.failed_photo_count} failed" if gallery.failed_photo_count else ""
-        return format_html(
-            '<progress value="{}" max="{}"></progress> {}/{}{}',
-            done,
-            gallery.photo_count,
-            gallery.ready_photo_count,
-            gallery.photo_count,
-            failed,
-        )
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -411,7 +145,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
             owner_field.queryset = get_user_model().objects.filter(is_staff=True, is_active=True)
         slug_field = form.base_fields.get("slug")
         if slug_field is not None:
-            slug_field.help_text = _address_hint(request, obj)
+            slug_field.help_text = address_hint(request, obj)
         code_field = form.base_fields.get("access_code")
         if code_field is not None:
             code_field.help_text = (
@@ -552,7 +286,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
                 failed_photos_url=photos_url + "&" + urlencode({"status__exact": Photo.Status.FAILED}),
                 review_photos_url=photos_url + "&" + urlencode({"review__exact": Photo.Review.PENDING}),
                 recent_photos=[
-                    {"photo": photo, "thumbnail": _thumbnail_html(photo, 64)}
+                    {"photo": photo, "thumbnail": thumbnail_html(photo, 64)}
                     for photo in gallery.photos.order_by("-created_at", "-id")[:12]
                 ],
             )
@@ -695,7 +429,7 @@ class GalleryAdmin(ManagedByOrganizerAdmin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(ManagedByOrganizerAdmin):
+class PhotoAdmin(PhotoColumns, ManagedByOrganizerAdmin):
     list_display = [
         "thumbnail_preview",
         "original_filename",
@@ -764,59 +498,8 @@ class PhotoAdmin(ManagedByOrganizerAdmin):
             .order_by(*Photo._meta.ordering, "pk")
         )
 
-    @admin.display(description="♥", ordering="favourite_count")
-    def favourite_count(self, photo):
-        return photo.favourite_count
-
     def has_add_permission(self, request):
         return False  # photos arrive through the gallery's upload or import_photos
-
-    @admin.display(description="Photo")
-    def thumbnail_preview(self, photo):
-        return _thumbnail_html(photo)
-
-    @admin.display(description="Preview")
-    def large_preview(self, photo):
-        return _thumbnail_html(photo, 400)
-
-    @admin.display(description="Sizes")
-    def derivatives(self, photo):
-        """Each derivative's size and link, or why it is missing."""
-        if not photo.is_ready:
-            return "—"
-        sizes = {"thumb": settings.PHOTO_THUMB_SIZE, "middle": settings.PHOTO_MIDDLE_SIZE}
-        sizes["display"] = settings.PHOTO_DISPLAY_SIZE
-        return format_html_join(
-            ", ",
-            "{}",
-            (
-                (
-                    format_html(
-                        '<a href="{}">{} {}×{}</a>', files.photo_url(photo, kind), kind, *photo.scaled_size(edge)
-                    )
-                    if files.stored_name(photo, kind)
-                    else format_html("{}: not made yet (manage.py make_middle_derivatives)", kind),
-                )
-                for kind, edge in sizes.items()
-            ),
-        )
-
-    @admin.display(description="Guests see")
-    def guests_see(self, photo):
-        """A guest's upload held back (waiting for approval, in the drop box), or hidden or
-        blurred on a guest's request, with the link to undo it; "—" when guests see it."""
-        by = f" · from {photo.guest_name}" if photo.guest_name else ""
-        if photo.review != Photo.Review.SHOWN:
-            return photo.get_review_display() + by
-        if not photo.hidden and not photo.faces_blurred:
-            return f"Shown{by}" if by else "—"
-        requests_url = reverse("admin:faces_hiderequest_changelist") + "?" + urlencode({"entries__photo": photo.pk})
-        state = "Hidden (hide request)" if photo.hidden else "Face blurred (hide request)"
-        return format_html('<strong>{}</strong> · <a href="{}">requests, undo</a>', state, requests_url)
-
-    @admin.display(description="Faces (Find me)")
-    def faces(self, photo):
-        return face_crops_html(photo)
 
     @admin.action(description="Use as the gallery's cover")
     def make_cover(self, request, queryset):

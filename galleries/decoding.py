@@ -6,7 +6,7 @@ check. Each decode first takes a turn here:
 
 - at most DECODE_CONCURRENCY decodes run at once in the process (1 by default: with
   two threads, one is always left for health checks and pages);
-- their estimated memory (imaging.decode_cost, from the header, before any pixel is
+- their estimated memory (image_headers.decode_cost, from the header, before any pixel is
   decoded) adds up to at most DECODE_MEMORY_MB. A decode that could never fit is not
   this module's to refuse: the caller checks `fits` first and says why;
 - a decode that cannot get its turn within DECODE_WAIT_S is refused with DecodeBusy,

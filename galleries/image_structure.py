@@ -11,19 +11,22 @@ Used by galleries.imaging, which turns `Damaged` into its ImageRejected message:
   them (the photo then fails with the reason, as any failed processing does).
   JPEG: its segments up to the scan, then an end-of-image marker after the scan (an
   MPO's other images within the file).
-  PNG: every chunk to IEND, with the CRC of the critical ones (imaging._check_png,
-  without inflating). WebP: the RIFF chunks within the RIFF size, within the file,
-  with image data. GIF: every block and sub-block to the trailer, one image at least.
+  PNG: every chunk to IEND, with the CRC of the critical ones (`check_png`, which for
+  an organizer's upload also inflates the image data, a piece at a time, and counts its
+  rows: never decoded to pixels). WebP: the RIFF chunks within the RIFF size, within
+  the file, with image data. GIF: every block and sub-block to the trailer, one image at least.
   HEIF: the top-level boxes within the file, `ftyp` first and `meta` present. TIFF:
-  every strip or tile within the file (imaging._check_tiff_structure).
+  every strip or tile within the file (`check_tiff_strips`, from the tags Pillow read).
 
 Reads are bounded: a header, or the file in pieces; memory stays a piece whatever the size.
 """
 
 from __future__ import annotations
 
+import io
 import struct
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 _PIECE_BYTES = 1024 * 1024
@@ -57,7 +60,7 @@ def check_structure(fileobj: IO[bytes], image_format: str, *, parts: Sequence[tu
     """Raise Damaged unless the file of `image_format` (Pillow's name) is whole; see the
     module's docstring for what is checked. `parts`: (offset, size) of more parts the
     file names, such as an MPO's other images, which must lie within it. PNG and TIFF
-    are checked by imaging."""
+    have checks of their own (check_png, check_tiff_strips)."""
     checker = _CHECKERS.get(image_format)
     if checker is not None:
         fileobj.seek(0)
@@ -207,3 +210,160 @@ _CHECKERS = {
     "GIF": _check_gif,
     "HEIF": _check_heif,
 }
+
+
+# --- PNG and TIFF: checked from the file, with what Pillow read of their header ---------
+
+# How much of a PNG's image data is read, and inflated, at a time.
+_PNG_PIECE_BYTES = 1024 * 1024
+
+# PNG colour type: samples per pixel.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 interlacing: each pass's first column and row, and its steps.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_PNG_MAX_FILTER = 4  # None, Sub, Up, Average, Paeth
+
+
+def check_png(fileobj: IO[bytes], size: tuple[int, int], *, inflate: bool = True) -> bytes | None:
+    """Prove a PNG whole without decoding it: returns its eXIf chunk, if any.
+
+    Reads every chunk to IEND, checks the CRC of the critical ones and (with `inflate`)
+    inflates the image data in pieces: zlib verifies the stream and its Adler-32, and the
+    inflated rows (per interlace pass) must fill the image, each opening with a filter
+    byte of 0-4. Memory: a piece of the file and a megabyte of inflated rows at a time.
+    """
+    fileobj.seek(8)
+    length, kind = _png_chunk_head(fileobj)
+    if kind != b"IHDR" or length != 13:
+        raise Damaged("its header is missing")
+    header = _png_read(fileobj, 13)
+    _png_check_crc(fileobj, kind, zlib.crc32(header, zlib.crc32(kind)))
+    width, height, bit_depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    if (width, height) != size or colour_type not in _PNG_CHANNELS:
+        raise Damaged("its header is inconsistent")
+    rows = png_rows(width, height, _PNG_CHANNELS[colour_type] * bit_depth, interlaced=interlace == 1)
+    data = _PngImageData(rows)
+    exif = None
+    has_image_data = False
+    while True:
+        length, kind = _png_chunk_head(fileobj)
+        crc = zlib.crc32(kind)
+        if kind == b"eXIf":
+            exif = _png_read(fileobj, length)
+            crc = zlib.crc32(exif, crc)
+        else:
+            remaining = length
+            while remaining:
+                piece = _png_read(fileobj, min(remaining, _PNG_PIECE_BYTES))
+                remaining -= len(piece)
+                crc = zlib.crc32(piece, crc)
+                if kind == b"IDAT" and inflate:
+                    data.feed(piece)
+        has_image_data = has_image_data or kind == b"IDAT"
+        if kind[:1].isupper():  # critical chunks; ancillary ones may be dropped, as libpng does
+            _png_check_crc(fileobj, kind, crc)
+        else:
+            _png_read(fileobj, 4)
+        if kind == b"IEND":
+            break
+    if inflate:
+        data.finish()
+    elif not has_image_data:
+        raise Damaged("its image data is missing")
+    return exif
+
+
+def png_rows(width: int, height: int, bits_per_pixel: int, *, interlaced: bool) -> list[tuple[int, int]]:
+    """(row count, bytes per row with its filter byte) of each pass of the image data."""
+    if not interlaced:
+        return [(height, (width * bits_per_pixel + 7) // 8 + 1)]
+    passes = []
+    for x0, y0, dx, dy in _ADAM7:
+        pass_width, pass_height = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if pass_width > 0 and pass_height > 0:
+            passes.append((pass_height, (pass_width * bits_per_pixel + 7) // 8 + 1))
+    return passes
+
+
+class _PngImageData:
+    """The inflated image data, checked as it comes and dropped."""
+
+    def __init__(self, passes: list[tuple[int, int]]):
+        self._passes = list(passes)
+        self._inflater = zlib.decompressobj()
+        self._offset = 0  # within the current pass
+
+    def feed(self, compressed: bytes) -> None:
+        try:
+            rows = self._inflater.decompress(compressed, _PNG_PIECE_BYTES)
+            self._take(rows)
+            while self._inflater.unconsumed_tail:
+                self._take(self._inflater.decompress(self._inflater.unconsumed_tail, _PNG_PIECE_BYTES))
+        except zlib.error as exc:
+            raise Damaged(f"its image data is corrupt: {exception_reason(exc)}") from exc
+
+    def finish(self) -> None:
+        # A stream that never reached its end is taken if every row came, as Pillow
+        # and libpng take it; one that did end had its Adler-32 checked by zlib.
+        if self._passes:
+            raise Damaged("its image data ends early")
+
+    def _take(self, rows: bytes) -> None:
+        view = memoryview(rows)
+        while view and self._passes:
+            count, stride = self._passes[0]
+            pass_bytes = count * stride
+            piece = view[: pass_bytes - self._offset]
+            # The filter bytes of the rows that start inside this piece.
+            filters = piece[(-self._offset) % stride :: stride]
+            if filters and max(filters) > _PNG_MAX_FILTER:
+                raise Damaged("its image data is corrupt: a row has an unknown filter")
+            self._offset += len(piece)
+            view = view[len(piece) :]
+            if self._offset == pass_bytes:
+                self._passes.pop(0)
+                self._offset = 0
+        # Bytes after the last row are ignored, as decoders do.
+
+
+def _png_chunk_head(fileobj: IO[bytes]) -> tuple[int, bytes]:
+    length, kind = struct.unpack(">I4s", _png_read(fileobj, 8))
+    if length > 0x7FFFFFFF or not kind.isalpha():
+        raise Damaged("a chunk's header is not valid")
+    return length, kind
+
+
+def _png_check_crc(fileobj: IO[bytes], kind: bytes, crc: int) -> None:
+    if struct.unpack(">I", _png_read(fileobj, 4))[0] != crc & 0xFFFFFFFF:
+        raise Damaged(f"the checksum of its {kind.decode('ascii')} chunk does not match")
+
+
+def _png_read(fileobj: IO[bytes], size: int) -> bytes:
+    data = fileobj.read(size)
+    if len(data) != size:
+        raise Damaged("the file ends before the image does")
+    return data
+
+
+def check_tiff_strips(fileobj: IO[bytes], tags: Mapping[int, object]) -> None:
+    """Raise Damaged unless every strip or tile the TIFF's tags (Pillow's tag_v2) name
+    is there, within the file: what a cut-off file lacks. Its data is decoded later,
+    by the worker."""
+    offsets = tags.get(273) or tags.get(324)  # StripOffsets, or TileOffsets
+    counts = tags.get(279) or tags.get(325)  # StripByteCounts, or TileByteCounts
+    if isinstance(offsets, int):
+        offsets = (offsets,)
+    if isinstance(counts, int):
+        counts = (counts,)
+    if not offsets or not counts or len(offsets) != len(counts):
+        raise Damaged("its image data is missing")
+    file_size = fileobj.seek(0, io.SEEK_END)
+    for offset, count in zip(offsets, counts, strict=True):
+        if count <= 0 or offset + count > file_size:
+            raise Damaged("the file ends before the image does")
+
+
+def exception_reason(exc: Exception) -> str:
+    """An exception's message for a person: its text, or its name, at most 120 characters."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -49,13 +49,15 @@ class GalleryQuerySet(models.QuerySet):
         """Find me's progress: photos whose faces are indexed, of those Find me indexes
         (the photos guests see: not a guest's upload held back, not hidden), and those
         that failed. Every count is of those same photos: a photo hidden after it was
-        indexed keeps its face index, and counted it would read "203/202 indexed"."""
-        from faces.models import PhotoFaces
+        indexed keeps its face index, and counted it would read "203/202 indexed".
+
+        Read through the photos' face index (faces.PhotoFaces, Photo.face_index): this
+        module never imports faces, whose models import these."""
 
         def photos_with_status(status):
             return Subquery(
-                PhotoFaces.objects.filter(guest_visible_q("photo__"), gallery=OuterRef("pk"), status=status)
-                .values("gallery")
+                Photo.objects.filter(guest_visible_q(), face_index__gallery=OuterRef("pk"), face_index__status=status)
+                .values("face_index__gallery")
                 .annotate(count=Count("pk"))
                 .values("count")[:1]
             )

@@ -2,10 +2,12 @@
 
 Healing: a task whose worker is gone (no heartbeat in the last
 WORKER_HEARTBEAT_MAX_AGE_S: killed, out of memory, host rebooted) is put back in the
-queue, and the photos and face indexes left stuck are queued again
-(pipeline_heal). Every worker runs it now and then; several at once never run a
-live task twice, since each change is conditional on what was read (or made under a
-row lock) and the heartbeat only beats while the worker's loop is alive.
+queue, and the rows left stuck (photos, face indexes) are put right by the sweeps
+their apps registered (ops/sweeps.py; pipeline_heal). Every worker runs it now and
+then; several at once never run a live task twice, since each change is conditional on
+what was read (or made under a row lock) and the heartbeat only beats while the
+worker's loop is alive. ops imports no product app: what it heals of theirs, they
+registered.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +34,8 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from ops.models import WorkerHeartbeat
+from ops.sweeps import Sweep
+from ops.sweeps import registered as sweeps_registered
 
 logger = logging.getLogger(__name__)
 
@@ -309,31 +313,39 @@ def tasks_requeue_orphaned(*, worker_id: str | None = None) -> int:
 
 @dataclass(frozen=True)
 class HealReport:
+    """How many tasks of lost workers were queued again, and how many rows each sweep
+    the apps registered (ops/sweeps.py) put right: report.photos is the count of the
+    sweep named "photos"."""
+
     tasks: int
-    photos: int
-    face_indexes: int
+    # (name, count, counted_as) of each sweep, in the order they ran.
+    swept: tuple[tuple[str, int, str], ...] = ()
+
+    def __getattr__(self, name: str) -> int:
+        for swept_name, count, _ in self.__dict__.get("swept", ()):
+            if swept_name == name:
+                return count
+        raise AttributeError(f"{type(self).__name__!r} has no sweep {name!r}")
 
     def __bool__(self) -> bool:
-        return bool(self.tasks or self.photos or self.face_indexes)
+        return bool(self.tasks or any(count for _, count, _ in self.swept))
 
-
-def pipeline_heal(*, worker_id: str | None = None) -> HealReport:
-    """Takes over what dead workers left: their tasks first, then the photos and face
-    indexes stuck without a live task (see tasks_requeue_orphaned,
-    galleries.services.processing.photos_requeue_stuck, faces.services.indexing.photo_faces_requeue_stuck)."""
-    from faces.services.indexing import photo_faces_requeue_stuck
-    from galleries.services.processing import photos_requeue_stuck
-
-    report = HealReport(
-        tasks=tasks_requeue_orphaned(worker_id=worker_id),
-        photos=photos_requeue_stuck(),
-        face_indexes=photo_faces_requeue_stuck(),
-    )
-    if report:
-        logger.warning(
-            "Healed the pipeline: %d task(s), %d photo(s), %d face index(es) queued again",
-            report.tasks,
-            report.photos,
-            report.face_indexes,
+    def summary(self) -> str:
+        """ "2 task(s) of lost workers, 1 photo(s), 0 face index(es)"."""
+        return ", ".join(
+            [f"{self.tasks} task(s) of lost workers", *(f"{count} {counted_as}" for _, count, counted_as in self.swept)]
         )
+
+
+def pipeline_heal(*, worker_id: str | None = None, sweeps: Iterable[Sweep] | None = None) -> HealReport:
+    """Takes over what dead workers left: their tasks first (tasks_requeue_orphaned),
+    then the rows stuck without a live task, by the sweeps the apps registered
+    (ops/sweeps.py; all of them unless `sweeps` names some)."""
+    tasks = tasks_requeue_orphaned(worker_id=worker_id)
+    swept = tuple(
+        (sweep.name, sweep.run(), sweep.counted_as) for sweep in (sweeps_registered() if sweeps is None else sweeps)
+    )
+    report = HealReport(tasks=tasks, swept=swept)
+    if report:
+        logger.warning("Healed the pipeline: %s queued again", report.summary())
     return report

@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from eventgallery import transient
@@ -29,7 +29,6 @@ from galleries import focal
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
 from galleries.task_paths import DELETE_EXTERNAL_COLLECTION, DELETE_EXTERNAL_FACES, INDEX_PHOTO_FACES, task_at
-from ops import services as ops_services
 
 logger = logging.getLogger(__name__)
 
@@ -179,42 +178,6 @@ def _worker_lost_reason(attempts: int) -> str:
         f"Indexing stopped {attempts} times without finishing (the worker was lost: out of memory, "
         "or restarted); index it again later."
     )
-
-
-def photo_faces_requeue_stuck() -> int:
-    """Queues again the face indexes whose indexing was lost, and returns how many: as
-    galleries.services.processing.photos_requeue_stuck does for photos (indexing without a live
-    task, or pending without one for longer than WORKER_HEARTBEAT_MAX_AGE_S)."""
-    index_photo_faces = task_at(INDEX_PHOTO_FACES)
-
-    now = timezone.now()
-    stuck = Q(status=PhotoFaces.Status.INDEXING) | Q(
-        status=PhotoFaces.Status.PENDING,
-        queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S),
-    )
-    live = ops_services.tasks_live_arguments(task=index_photo_faces, argument="photo_id")
-    count = 0
-    for photo_id in PhotoFaces.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
-        with transaction.atomic():
-            photo_faces = PhotoFaces.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
-            if photo_faces is None or ops_services.task_is_live(
-                task=index_photo_faces, argument="photo_id", value=photo_id
-            ):
-                continue
-            if photo_faces.attempts >= settings.TASK_MAX_ATTEMPTS:
-                PhotoFaces.objects.filter(pk=photo_id).update(
-                    status=PhotoFaces.Status.FAILED, error=_worker_lost_reason(photo_faces.attempts), face_count=0
-                )
-            else:
-                lost = photo_faces.status == PhotoFaces.Status.INDEXING
-                PhotoFaces.objects.filter(pk=photo_id).update(
-                    status=PhotoFaces.Status.PENDING,
-                    error="The worker stopped while indexing this photo; queued again." if lost else photo_faces.error,
-                    queued_at=now,
-                )
-                transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_id))
-            count += 1
-    return count
 
 
 @transaction.atomic

@@ -9,14 +9,12 @@ conditional update), and a failure says why in words an organizer can act on.
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from eventgallery import transient
@@ -38,8 +36,7 @@ from galleries.services.photos import (
     photo_storage_name,
 )
 from galleries.services.watermark import WatermarkLogoMissing, gallery_mark, photos_watermark_queue
-from galleries.task_paths import PROCESS_PHOTO, RENDER_PHOTO, task_at
-from ops import services as ops_services
+from galleries.task_paths import RENDER_PHOTO, task_at
 
 logger = logging.getLogger(__name__)
 
@@ -298,45 +295,6 @@ def photos_render_again(*, photo_ids: Iterable[int]) -> int:
         pk__in=set(Photo.objects.filter(pk__in=photo_ids).values_list("gallery_id", flat=True))
     ).touch()
     return len(photo_ids)
-
-
-def photos_requeue_stuck() -> int:
-    """Queues again the photos whose processing was lost, and returns how many: those
-    in processing without a live task (their worker died, or the database dropped
-    before the task could finish), and those pending without one for longer than
-    WORKER_HEARTBEAT_MAX_AGE_S (the enqueue was lost). A photo whose processing ran
-    TASK_MAX_ATTEMPTS times fails instead.
-
-    The workers call it now and then (ops.services.pipeline_heal), after putting the
-    tasks of dead workers back in the queue. Several at once queue a photo once: each
-    photo is locked (PostgreSQL) or the transaction is exclusive (SQLite), and checked
-    again, before it is queued.
-    """
-    process_photo = task_at(PROCESS_PHOTO)
-
-    now = timezone.now()
-    stuck = Q(status=Photo.Status.PROCESSING) | Q(
-        status=Photo.Status.PENDING, queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S)
-    )
-    live = ops_services.tasks_live_arguments(task=process_photo, argument="photo_id")
-    count = 0
-    for photo_id in Photo.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
-        with transaction.atomic():
-            photo = Photo.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
-            if photo is None or ops_services.task_is_live(task=process_photo, argument="photo_id", value=photo_id):
-                continue
-            if photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
-                _mark_failed(photo, _worker_lost_reason(photo.processing_attempts))
-            else:
-                lost = photo.status == Photo.Status.PROCESSING
-                Photo.objects.filter(pk=photo.pk).update(
-                    status=Photo.Status.PENDING,
-                    error="The worker stopped while processing this photo; queued again." if lost else photo.error,
-                    queued_at=now,
-                )
-                transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
-            count += 1
-    return count
 
 
 def photo_original_strip(*, photo_id: int) -> bool:

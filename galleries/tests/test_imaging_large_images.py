@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from galleries import imaging
+from galleries import image_structure, imaging
 from galleries.imaging import ImageRejected, inspect_image, make_derivatives
 from galleries.tests.images import exif_bytes, png_bytes, tiff_bytes
 
@@ -38,7 +38,7 @@ def png_by_hand(
     """An 8-bit RGB PNG written chunk by chunk; `rows` is its inflated image data
     (default: every row filter 0, black)."""
     if rows is None:
-        passes = imaging._png_rows(width, height, 24, interlaced=interlaced)
+        passes = image_structure.png_rows(width, height, 24, interlaced=interlaced)
         rows = b"".join(b"\x00" * (stride * count) for count, stride in passes)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1 if interlaced else 0)
     return (
@@ -70,7 +70,7 @@ def test_it_accepts_interlaced_pngs_of_every_shape(size):
 
 @pytest.mark.parametrize("interlaced", [False, True])
 def test_it_refuses_a_png_whose_image_data_is_one_row_short(interlaced):
-    passes = imaging._png_rows(40, 30, 24, interlaced=interlaced)
+    passes = image_structure.png_rows(40, 30, 24, interlaced=interlaced)
     rows = b"".join(b"\x00" * (stride * count) for count, stride in passes)
     last_stride = passes[-1][1]
 

@@ -1,4 +1,4 @@
-// The gallery form's address hint (galleries/admin.py, _address_hint) follows the slug
+// The gallery form's address hint (galleries/admin_forms.py, address_hint) follows the slug
 // as it is typed, or filled in from the name by the admin's prepopulate script. Without
 // this script the hint shows the saved address.
 "use strict";

@@ -6,7 +6,8 @@ unattended, and optionally its own /metrics port:
   (1 s, doubling up to WORKER_RECONNECT_MAX_DELAY_S) and goes on, and puts back in the
   queue the task the loss interrupted;
 - it heals the pipeline every WORKER_SWEEP_INTERVAL_S (ops.services.pipeline_heal):
-  the tasks of dead workers, photos and face indexes stuck without a task.
+  the tasks of dead workers, then the sweeps the apps registered (ops/sweeps.py:
+  photos and face indexes stuck without a task), each at most as often as its every_s.
 """
 
 import logging
@@ -24,6 +25,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from ops import sweeps
 from ops.services import Heartbeat, pipeline_heal, tasks_requeue_orphaned
 from ops.worker_pool import WORKER_INDEX_VARIABLE, WorkerPool, cores_available, lower_priority, worker_index
 
@@ -39,6 +41,7 @@ class Worker(db_worker.Worker):
         super().__init__(**kwargs)
         self.last_progress = time.monotonic()
         self._next_sweep = 0.0
+        self._sweeps_next: dict[str, float] = {}  # by name, for the sweeps with an every_s
         self._database_lost = False
 
     def is_alive(self) -> bool:
@@ -75,7 +78,7 @@ class Worker(db_worker.Worker):
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + settings.WORKER_SWEEP_INTERVAL_S
             try:
-                pipeline_heal()
+                pipeline_heal(sweeps=self._sweeps_due())
             except (OperationalError, InterfaceError):
                 raise
             except Exception:
@@ -93,6 +96,14 @@ class Worker(db_worker.Worker):
         if self.running and not task_result:
             time.sleep(self.interval)
         return False
+
+    def _sweeps_due(self) -> list[sweeps.Sweep]:
+        now = time.monotonic()
+        due = [sweep for sweep in sweeps.registered() if now >= self._sweeps_next.get(sweep.name, 0.0)]
+        for sweep in due:
+            if sweep.every_s is not None:
+                self._sweeps_next[sweep.name] = now + sweep.every_s
+        return due
 
     def _claim(self) -> tuple[DBTaskResult | None, bool]:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)

@@ -1,0 +1,75 @@
+"""The sweeps the apps register (ops/sweeps.py): what pipeline_heal, manage.py
+heal_pipeline and the worker run of them."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from faces.healing import photo_faces_requeue_stuck
+from galleries.healing import photos_requeue_stuck
+from galleries.tests.factories import make_gallery, upload_photo
+from ops import sweeps
+from ops.services import pipeline_heal
+
+
+@pytest.fixture
+def extra_sweep(monkeypatch):
+    """Registers a sweep for one test, the registry left as the apps made it after."""
+
+    def register(name, run, **kwargs):
+        monkeypatch.setitem(sweeps._registered, name, sweeps.Sweep(name=name, run=run, **kwargs))
+
+    return register
+
+
+def test_the_apps_register_their_sweeps_in_the_order_of_installed_apps():
+    assert [(sweep.name, sweep.run, sweep.counted_as) for sweep in sweeps.registered()] == [
+        ("photos", photos_requeue_stuck, "photo(s)"),
+        ("face_indexes", photo_faces_requeue_stuck, "face index(es)"),
+    ]
+
+
+def test_a_registered_sweep_is_run_by_the_heal_and_counted_in_its_report(db, extra_sweep):
+    extra_sweep("downloads", lambda: 3, counted_as="download(s)")
+
+    report = pipeline_heal()
+    out = StringIO()
+    call_command("heal_pipeline", stdout=out)
+
+    assert report and report.downloads == 3
+    assert (report.tasks, report.photos, report.face_indexes) == (0, 0, 0)
+    assert out.getvalue() == "Queued again: 0 task(s) of lost workers, 0 photo(s), 0 face index(es), 3 download(s).\n"
+    with pytest.raises(AttributeError):
+        report.favourites  # noqa: B018 (no sweep of that name)
+
+
+def test_a_sweep_name_must_be_an_identifier_other_than_tasks():
+    for name in ("tasks", "face indexes", ""):
+        with pytest.raises(ValueError):
+            sweeps.register(name, lambda: 0, counted_as="x")
+
+
+def test_the_worker_runs_a_sweep_with_every_s_at_most_that_often(transactional_db, settings, extra_sweep):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.WORKER_SWEEP_INTERVAL_S = 0  # a sweep at every turn of the loop
+    gallery = make_gallery()
+    upload_photo(gallery, process=False)
+    upload_photo(gallery, process=False)
+    runs = {"every_turn": 0, "hourly": 0}
+
+    def counted(name):
+        def run():
+            runs[name] += 1
+            return 0
+
+        return run
+
+    extra_sweep("every_turn", counted("every_turn"), counted_as="turn(s)")
+    extra_sweep("hourly", counted("hourly"), counted_as="hour(s)", every_s=3600)
+
+    call_command("run_worker", batch=True, startup_delay=False, reload=False, verbosity=0, worker_id="sweeper")
+
+    # A turn for each of the two photos and one that finds nothing left.
+    assert runs["every_turn"] >= 3
+    assert runs["hourly"] == 1
