@@ -54,12 +54,6 @@ def shipped_language(code: str | None) -> str | None:
     return language if language in settings.SHIPPED_LANGUAGES else None
 
 
-def language_choices() -> list[tuple[str, str]]:
-    """The shipped languages with their names in themselves, for the switcher and the admin."""
-    names = dict(settings.LANGUAGES)
-    return [(code, names.get(code, code)) for code in settings.SHIPPED_LANGUAGES]
-
-
 def browser_language(accept_language: str) -> str | None:
     for code, _quality in parse_accept_lang_header(accept_language):
         if code != "*" and (language := shipped_language(code)):

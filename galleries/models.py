@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from eventgallery import languages
+from eventgallery.language_names import language_choices
 
 
 class GalleryQuerySet(models.QuerySet):
@@ -168,7 +168,7 @@ class Gallery(models.Model):
         "guests' language",
         max_length=16,
         blank=True,
-        choices=languages.language_choices,
+        choices=language_choices,
         help_text=(
             "The language of the gallery's pages for guests whose browser asks for none the site speaks. "
             "Each guest can choose another. Empty: the site's default."

@@ -47,6 +47,13 @@ def test_no_import_circle_runs_through_a_service_a_task_or_a_view():
     assert through == []
 
 
+def test_no_module_of_the_project_is_in_an_import_circle():
+    """Models, services, views and the project's own modules, ops included: none imports
+    back what imports it, not even from inside a function."""
+    graph = import_cycles.import_graph((*PRODUCT_APPS, "ops"))
+    assert import_cycles.cycles(graph) == []
+
+
 def test_the_galleries_services_import_nothing_of_faces():
     graph = import_cycles.import_graph(PRODUCT_APPS)
     wrong = {

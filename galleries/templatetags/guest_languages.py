@@ -2,7 +2,7 @@
 
 from django import template
 
-from eventgallery import languages
+from eventgallery.language_names import language_choices
 
 register = template.Library()
 
@@ -18,10 +18,10 @@ def language_switcher(context, next_url=None):
     request = context.get("request")
     if next_url is None:
         next_url = request.path if request is not None else "/"
-    return {"choices": languages.language_choices(), "current": context.get("LANGUAGE_CODE"), "next": next_url}
+    return {"choices": language_choices(), "current": context.get("LANGUAGE_CODE"), "next": next_url}
 
 
 @register.simple_tag
 def shipped_languages():
     """The shipped languages as (code, name), for the table card's choice of language."""
-    return languages.language_choices()
+    return language_choices()
