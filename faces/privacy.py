@@ -56,6 +56,7 @@ from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
 from galleries.services.processing import photos_render_again
 from galleries.task_paths import SEND_HIDE_REQUEST_WAITING_EMAIL, task_at
+from galleries.task_priorities import HIDE_REQUEST_EMAIL
 from ops import ratelimits
 
 logger = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ def _enqueue_waiting_email(*, hide_request_id: int) -> None:
     send_hide_request_waiting_email = task_at(SEND_HIDE_REQUEST_WAITING_EMAIL)
 
     try:
-        send_hide_request_waiting_email.enqueue(hide_request_id=hide_request_id)
+        send_hide_request_waiting_email.using(priority=HIDE_REQUEST_EMAIL).enqueue(hide_request_id=hide_request_id)
     except Exception:
         logger.exception("Could not queue the email about hide request %s", hide_request_id)
 

@@ -29,6 +29,7 @@ from galleries import focal
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
 from galleries.task_paths import DELETE_EXTERNAL_COLLECTION, DELETE_EXTERNAL_FACES, INDEX_PHOTO_FACES, task_at
+from galleries.task_priorities import FACE_INDEXING, UPKEEP, fair_share
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,24 @@ def gallery_face_search_switched(*, gallery: Gallery) -> int:
     return 0
 
 
+def _indexing_priority(*, photo_id: int) -> int:
+    """Find me's indexing after every photo's sizes, its galleries sharing fairly
+    (galleries/task_priorities.py)."""
+    gallery_id = PhotoFaces.objects.filter(photo_id=photo_id).values_list("gallery_id", flat=True).first()
+    if gallery_id is None:
+        return FACE_INDEXING
+    waiting = PhotoFaces.objects.filter(
+        gallery_id=gallery_id,
+        status__in=(PhotoFaces.Status.PENDING, PhotoFaces.Status.INDEXING),
+        photo_id__lt=photo_id,
+    ).count()
+    return fair_share(FACE_INDEXING, waiting=waiting)
+
+
 def _enqueue_indexing(*, photo_id: int, delay_s: float = 0) -> None:
     index_photo_faces = task_at(INDEX_PHOTO_FACES)
 
-    task = index_photo_faces
+    task = index_photo_faces.using(priority=_indexing_priority(photo_id=photo_id))
     if delay_s and task.get_backend().supports_defer:
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
     task.enqueue(photo_id=photo_id)
@@ -310,13 +325,13 @@ def _forget_external_faces_on_commit(gallery_id: int, external_ids: list[str]) -
 def _enqueue_faces_deletion(*, collection: str, external_ids: list[str]) -> None:
     delete_external_faces = task_at(DELETE_EXTERNAL_FACES)
 
-    delete_external_faces.enqueue(collection=collection, external_ids=external_ids)
+    delete_external_faces.using(priority=UPKEEP).enqueue(collection=collection, external_ids=external_ids)
 
 
 def _enqueue_collection_deletion(*, collection: str) -> None:
     delete_external_collection = task_at(DELETE_EXTERNAL_COLLECTION)
 
-    delete_external_collection.enqueue(collection=collection)
+    delete_external_collection.using(priority=UPKEEP).enqueue(collection=collection)
 
 
 def external_faces_delete(*, collection: str, external_ids: list[str]) -> None:

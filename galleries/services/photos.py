@@ -34,6 +34,7 @@ from galleries.imaging import (
 )
 from galleries.models import Gallery, Photo
 from galleries.task_paths import PROCESS_PHOTO, task_at
+from galleries.task_priorities import photo_sizes_priority
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
 def enqueue_photo_processing(*, photo_id: int, delay_s: float = 0) -> None:
     process_photo = task_at(PROCESS_PHOTO)
 
-    task = process_photo
+    task = process_photo.using(priority=photo_sizes_priority(photo_id=photo_id))
     if delay_s and task.get_backend().supports_defer:
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
     task.enqueue(photo_id=photo_id)

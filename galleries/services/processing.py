@@ -37,6 +37,7 @@ from galleries.services.photos import (
 )
 from galleries.services.watermark import WatermarkLogoMissing, gallery_mark, photos_watermark_queue
 from galleries.task_paths import RENDER_PHOTO, task_at
+from galleries.task_priorities import PHOTO_SIZES
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def photos_render_again(*, photo_ids: Iterable[int]) -> int:
         status=Photo.Status.PENDING, error="", processing_attempts=0, queued_at=timezone.now()
     )
     for photo_id in photo_ids:
-        transaction.on_commit(partial(render_photo.enqueue, photo_id=photo_id))
+        transaction.on_commit(partial(render_photo.using(priority=PHOTO_SIZES).enqueue, photo_id=photo_id))
     Gallery.objects.filter(
         pk__in=set(Photo.objects.filter(pk__in=photo_ids).values_list("gallery_id", flat=True))
     ).touch()

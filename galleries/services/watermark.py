@@ -25,6 +25,7 @@ from galleries.imaging import (
 from galleries.models import Gallery, Photo
 from galleries.services.photos import files_delete, files_delete_on_commit, photo_leftovers_delete, photo_storage_name
 from galleries.task_paths import REFRESH_PHOTO_WATERMARK, task_at
+from galleries.task_priorities import UPKEEP
 from ops import services as ops_services
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def photos_watermark_queue(*, photos) -> int:
     count = 0
     for photo in photos.ready().select_related("gallery").only("pk", "watermark", "gallery"):
         if photo.watermark != photo.gallery.watermark_signature() and photo.pk not in live:
-            transaction.on_commit(partial(refresh_photo_watermark.enqueue, photo_id=photo.pk))
+            transaction.on_commit(partial(refresh_photo_watermark.using(priority=UPKEEP).enqueue, photo_id=photo.pk))
             count += 1
     return count
 
