@@ -48,8 +48,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import common  # noqa: E402
+from common import free_port, manage, wait_until_up  # noqa: E402
 from event_images import CAMERA, PHONE, ensure_pictures  # noqa: E402
-from gallery_page import free_port, wait_until_up  # noqa: E402
 from guest_uploads import Session, multipart  # noqa: E402
 
 SLUG = "event-day"
@@ -167,14 +168,6 @@ def database(args, root: Path) -> tuple[str, callable]:
     return f"{server}/{name}", drop
 
 
-def manage(env: dict, *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-
-
 def progress(gallery_id: int) -> dict:
     """What the database says now: shots and guest photos ready, shots indexed."""
     from faces.models import PhotoFaces
@@ -220,25 +213,17 @@ def run(args, root: Path) -> dict:
     database_url, drop_database = database(args, root)
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "benchmark-only-secret-key",
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "MEDIA_ROOT": str(root / "media"),
-        "STATIC_ROOT": str(root / "static"),
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-        "AWS_STORAGE_BUCKET_NAME": "",
-        "S3_BUCKET": "",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "WORKER_PROCESSES": "1",  # --workers counts processes: each run_worker is one
-        "WEB_CONCURRENCY": str(args.web_workers),
-        "GUEST_UPLOADS_PER_DEVICE": "100000",
-        "GUEST_UPLOADS_PER_ADDRESS": "100000",
-        "GUEST_UPLOADS_PER_GALLERY": "100000",
+        **common.project_env(
+            root,
+            DATABASE_URL=database_url,
+            LOG_FORMAT="text",
+            TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+            WORKER_PROCESSES="1",  # --workers counts processes: each run_worker is one
+            WEB_CONCURRENCY=str(args.web_workers),
+            GUEST_UPLOADS_PER_DEVICE="100000",
+            GUEST_UPLOADS_PER_ADDRESS="100000",
+            GUEST_UPLOADS_PER_GALLERY="100000",
+        ),
     }
     processes: list[subprocess.Popen] = []
     try:

@@ -27,7 +27,6 @@ import argparse
 import io
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -35,6 +34,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import common
+from phone_bytes import base_photo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = PROJECT_ROOT / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
@@ -58,38 +60,13 @@ TARGET_PAGES = {
 }
 
 
-def base_photo(seed: int):
-    """A photo-like image: a sky-to-ground gradient, shapes, lines and grain at two scales."""
-    from PIL import Image, ImageChops, ImageDraw, ImageFilter
-
-    rng = random.Random(seed)
-    red = Image.linear_gradient("L").rotate(rng.randrange(-20, 20)).resize((WIDTH, HEIGHT))
-    green = Image.radial_gradient("L").resize((WIDTH, HEIGHT))
-    blue = red.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    im = Image.merge("RGB", (red, green, blue))
-    draw = ImageDraw.Draw(im)
-    for _ in range(150):
-        x, y = rng.randrange(WIDTH), rng.randrange(HEIGHT)
-        w, h = rng.randrange(20, 600), rng.randrange(20, 600)
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x, y, x + w, y + h), fill=fill)
-    for _ in range(100):
-        points = [(rng.randrange(WIDTH), rng.randrange(HEIGHT)) for _ in range(2)]
-        draw.line(points, fill=tuple(rng.randrange(256) for _ in range(3)), width=rng.randrange(1, 6))
-    im = im.filter(ImageFilter.GaussianBlur(1.5))
-    fine = Image.effect_noise((WIDTH, HEIGHT), 8)
-    coarse = Image.effect_noise((WIDTH // 8, HEIGHT // 8), 24).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
-    texture = ImageChops.add(fine, coarse, scale=2.0, offset=0)
-    return ImageChops.add(im, Image.merge("RGB", (texture, texture, texture)), scale=1.0, offset=-128)
-
-
 def photo_variants(count: int):
     """`count` different JPEGs (name, bytes): ten base photos, mirrored, turned to portrait (one in five), tinted."""
     from PIL import Image
 
     transforms = [None, Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.ROTATE_90, Image.Transpose.FLIP_TOP_BOTTOM]
     transforms += [Image.Transpose.ROTATE_180]
-    bases = [base_photo(seed) for seed in range(10)]
+    bases = [base_photo(seed, (WIDTH, HEIGHT)) for seed in range(10)]
     for n in range(count):
         im = bases[n % len(bases)]
         transform = transforms[(n // len(bases)) % len(transforms)]
@@ -257,18 +234,8 @@ def main() -> None:
     before_tree = root / "main"
     servers = []
     try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-            "MEDIA_ROOT": str(root / "media"),
-            "LOG_LEVEL": "WARNING",
-            "AWS_STORAGE_BUCKET_NAME": "",
-            "S3_BUCKET": "",
-        }
+        # Each tree collects its static files into a folder of its own (below).
+        env = {**os.environ, **common.project_env(root, ALLOWED_HOSTS="127.0.0.1")}
         started = time.monotonic()
         trees = {"after (this tree)": PROJECT_ROOT}
         if args.before:

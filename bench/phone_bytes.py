@@ -60,28 +60,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-def base_photo(seed: int):
-    """A 6000x4000 photo-like image: what makes JPEGs of photos large (gradients, edges,
-    texture at two scales), with milder noise than bench/derivatives.py's worst case."""
+def base_photo(seed: int, size: tuple[int, int] = (WIDTH, HEIGHT)):
+    """A photo-like image, 6000x4000 unless `size` says otherwise: what makes JPEGs of
+    photos large (gradients, edges, texture at two scales), with milder noise than
+    bench/derivatives.py's worst case."""
     from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+    width, height = size
     rng = random.Random(seed)
-    red = Image.linear_gradient("L").rotate(rng.randrange(360)).resize((WIDTH, HEIGHT))
-    green = Image.radial_gradient("L").resize((WIDTH, HEIGHT))
+    red = Image.linear_gradient("L").rotate(rng.randrange(360)).resize((width, height))
+    green = Image.radial_gradient("L").resize((width, height))
     blue = red.transpose(Image.Transpose.ROTATE_180)
     im = Image.merge("RGB", (red, green, blue))
     draw = ImageDraw.Draw(im)
     for _ in range(300):
-        x, y = rng.randrange(WIDTH), rng.randrange(HEIGHT)
+        x, y = rng.randrange(width), rng.randrange(height)
         w, h = rng.randrange(20, 1200), rng.randrange(20, 1200)
         fill = tuple(rng.randrange(256) for _ in range(3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x, y, x + w, y + h), fill=fill)
     for _ in range(200):
-        points = [(rng.randrange(WIDTH), rng.randrange(HEIGHT)) for _ in range(2)]
+        points = [(rng.randrange(width), rng.randrange(height)) for _ in range(2)]
         draw.line(points, fill=tuple(rng.randrange(256) for _ in range(3)), width=rng.randrange(1, 10))
     im = im.filter(ImageFilter.GaussianBlur(2.0))
-    fine = Image.effect_noise((WIDTH, HEIGHT), 10)
-    coarse = Image.effect_noise((WIDTH // 8, HEIGHT // 8), 30).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
+    fine = Image.effect_noise((width, height), 10)
+    coarse = Image.effect_noise((width // 8, height // 8), 30).resize((width, height), Image.Resampling.BICUBIC)
     texture = ImageChops.add(fine, coarse, scale=2.0, offset=0)
     noise = Image.merge("RGB", (texture, texture.transpose(Image.Transpose.FLIP_LEFT_RIGHT), texture))
     return ImageChops.add(im, noise, scale=1.0, offset=-128)
