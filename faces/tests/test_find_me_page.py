@@ -30,7 +30,7 @@ def test_the_gallery_does_not_offer_find_me_otherwise(client, db):
 
     response = client.get(gallery.get_absolute_url())
 
-    assert "find-me" not in response.text
+    assert "/find-me/" not in response.text
     assert "Find me" not in response.text
 
 

@@ -180,7 +180,34 @@ class Command(db_worker.Command):
                 ],
             )
             return
-        # As db_worker's handle, with this module's Worker.
+        self._run_one(
+            verbosity=verbosity,
+            queue_name=queue_name,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            reload=reload,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            exclude_queues=exclude_queues,
+        )
+
+    def _run_one(
+        self,
+        *,
+        verbosity,
+        queue_name,
+        interval,
+        batch,
+        backend_name,
+        startup_delay,
+        reload,
+        max_tasks,
+        worker_id,
+        exclude_queues,
+    ) -> None:
+        """One worker in this process: as db_worker's handle, with this module's Worker."""
         self.configure_logging(verbosity)
         if reload and batch:
             logger.warning("Warning: --reload and --batch cannot be specified together. Disabling autoreload.")
