@@ -121,14 +121,11 @@ def run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: int = 18
 
 
 def start_server(tree: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-    from gallery_page import free_port, wait_until_up
-
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{common.free_port()}"
     command = [sys.executable, "-m", "gunicorn", "eventgallery.wsgi", "-b", address, "-w", "2", "--threads", "4"]
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wait_until_up(f"http://{address}/g/{SLUG}/", server)
+    common.wait_until_up(f"http://{address}/g/{SLUG}/", server)
     return server, f"http://{address}"
 
 
