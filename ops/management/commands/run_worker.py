@@ -149,49 +149,15 @@ class Command(db_worker.Command):
             "--batch, --max-tasks and --reload run one.",
         )
 
-    def handle(
-        self,
-        *,
-        verbosity,
-        queue_name,
-        interval,
-        batch,
-        backend_name,
-        startup_delay,
-        reload,
-        max_tasks,
-        worker_id,
-        exclude_queues,
-        processes=None,
-        **options,
-    ):
+    def handle(self, *, processes=None, **options):
         lower_priority(settings.WORKER_NICE)
         processes = processes or settings.WORKER_PROCESSES or cores_available()
         if WORKER_INDEX_VARIABLE in os.environ:
-            worker_id = f"{worker_id}-{worker_index()}"
-        elif processes > 1 and not (batch or reload or max_tasks):
-            self._run_pool(
-                processes,
-                [
-                    *("--queue-name", queue_name, "--interval", str(interval), "--backend", backend_name),
-                    *(("--exclude-queues", exclude_queues) if exclude_queues else ()),
-                    *(() if startup_delay else ("--no-startup-delay",)),
-                    *("--no-reload", "--worker-id", worker_id, "-v", str(verbosity)),
-                ],
-            )
+            options["worker_id"] = f"{options['worker_id']}-{worker_index()}"
+        elif processes > 1 and not (options["batch"] or options["reload"] or options["max_tasks"]):
+            self._run_pool(processes, _one_worker_arguments(**options))
             return
-        self._run_one(
-            verbosity=verbosity,
-            queue_name=queue_name,
-            interval=interval,
-            batch=batch,
-            backend_name=backend_name,
-            startup_delay=startup_delay,
-            reload=reload,
-            max_tasks=max_tasks,
-            worker_id=worker_id,
-            exclude_queues=exclude_queues,
-        )
+        self._run_one(**options)
 
     def _run_one(
         self,
@@ -206,6 +172,7 @@ class Command(db_worker.Command):
         max_tasks,
         worker_id,
         exclude_queues,
+        **options,
     ) -> None:
         """One worker in this process: as db_worker's handle, with this module's Worker."""
         self.configure_logging(verbosity)
@@ -266,6 +233,18 @@ class Command(db_worker.Command):
             environment={**os.environ, "WORKER_METRICS_PORT": "0"},
         )
         pool.run()
+
+
+def _one_worker_arguments(
+    *, queue_name, interval, backend_name, exclude_queues, startup_delay, worker_id, verbosity, **options
+) -> list[str]:
+    """The command line of one of the pool's workers, from this one's options."""
+    return [
+        *("--queue-name", queue_name, "--interval", str(interval), "--backend", backend_name),
+        *(("--exclude-queues", exclude_queues) if exclude_queues else ()),
+        *(() if startup_delay else ("--no-startup-delay",)),
+        *("--no-reload", "--worker-id", worker_id, "-v", str(verbosity)),
+    ]
 
 
 def _serve_metrics(*, port: int, addr: str) -> None:
