@@ -117,7 +117,19 @@ class GuestLanguageMiddleware:
                     httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                     samesite=settings.LANGUAGE_COOKIE_SAMESITE,
                 )
+            language_cookie_secure_for(request, response)
         return response
+
+
+def language_cookie_secure_for(request, response) -> None:
+    """A language cookie set on this response (the `?lang=` remembered above, or the
+    switcher's choice, which Django's set_language view sets) is Secure only over HTTPS:
+    a browser drops a Secure cookie sent over plain HTTP (`make run` on a laptop, reached
+    by its address), and the switcher would then seem to do nothing. A language is no
+    secret; over HTTPS the cookie stays Secure as SESSION_COOKIE_SECURE asks."""
+    cookie = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie is not None and not request.is_secure():
+        cookie["secure"] = ""
 
 
 def cache_key(key: str, key_prefix: str, version) -> str:
