@@ -10,6 +10,7 @@ by a shared cache (its files are `private`).
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 
@@ -34,18 +35,27 @@ def stored_name(photo, kind: str) -> str:
     return getattr(photo, _FIELD_OF_KIND[kind]).name
 
 
+# The name a download of a derivative ends with: the size a download menu calls it
+# (galleries/download_sizes.py), never the stored file's own name.
+_DOWNLOAD_SUFFIX = {"display": "-large", "middle": "-web"}
+# Characters no file name should carry: controls (a header cannot hold a line break) and
+# the separators of paths.
+_UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
 def download_name(photo, kind: str) -> str:
     """The name a download of the photo's file gets: the uploaded name, ending with the
-    extension of the file actually sent (stored under its detected format), and the
-    kind for a derivative. "IMG_1.png" that is a JPEG downloads as "IMG_1.jpg"; the
-    display image of "party.heic" as "party-display.jpg"."""
-    uploaded = PurePath(photo.original_filename)
+    extension of the file actually sent (stored under its detected format), and the size
+    for a smaller one. "IMG_1.png" that is a JPEG downloads as "IMG_1.jpg"; the large
+    (display) image of "party.heic" as "party-large.jpg", its web image "party-web.jpg"."""
+    uploaded = PurePath(_UNSAFE_IN_NAME.sub("_", photo.original_filename).strip())
+    stem = uploaded.stem.strip() or "photo"
     sent_extension = PurePath(stored_name(photo, kind)).suffix.lower()
     if kind != "original":
-        return f"{uploaded.stem or 'photo'}-{kind}{sent_extension}"
+        return f"{stem}{_DOWNLOAD_SUFFIX.get(kind, '-' + kind)}{sent_extension}"
     if uploaded.suffix.lower() in (sent_extension, *_SAME_FORMAT.get(sent_extension, ())):
-        return uploaded.name
-    return f"{uploaded.stem or 'photo'}{sent_extension}"
+        return f"{stem}{uploaded.suffix}"
+    return f"{stem}{sent_extension}"
 
 
 def file_version(name: str) -> str:

@@ -9,8 +9,9 @@
 - Cheap: a process remembers for the day, in the cache, which devices it has already
   counted, so a device's first request of the day makes one conditional INSERT (a row
   that is there already is left alone) and the others none.
-- A download is counted when it is made (GalleryDownload): one photo, or one ZIP with
-  its number of photos.
+- A download is counted when it is made (GalleryDownload): one photo at any size
+  (original, large or web: a guest's choice of size is still one download; looking at
+  a photo, a HEAD, a thumbnail are none), or one ZIP with its number of photos.
 - Those who manage a gallery are not guests there: the callers count guests only.
 - Devices are stored as keyed hashes of their cookie, never as the cookie itself.
 """

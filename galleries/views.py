@@ -162,7 +162,10 @@ def photo_file(request, key, kind):
     if not name:
         raise Http404
     download = bool(request.GET.get("download"))
-    if download and kind in ("original", "display") and not access.can_manage_gallery(request.user, gallery):
+    # Each size of a single download counts once, as a ZIP does (galleries/stats.py); a
+    # HEAD (a download manager's look before it asks) takes nothing away.
+    counted = download and request.method == "GET" and kind in download_sizes.SIZE_OF_KIND
+    if counted and not access.can_manage_gallery(request.user, gallery):
         stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.PHOTO)
     if not files.storage_is_local():
         response = redirect(files.signed_url(photo, kind, download=download))

@@ -14,9 +14,9 @@ from galleries.tests.images import heic_bytes, png_bytes, tiff_bytes
 CASES = [
     # (uploaded as, content, kind, downloaded as)
     ("IMG_1.png", unique_jpeg, "original", "IMG_1.jpg"),
-    ("IMG_1.png", unique_jpeg, "display", "IMG_1-display.jpg"),
+    ("IMG_1.png", unique_jpeg, "display", "IMG_1-large.jpg"),
     ("party.heic", heic_bytes, "original", "party.heic"),
-    ("party.heic", heic_bytes, "display", "party-display.jpg"),
+    ("party.heic", heic_bytes, "display", "party-large.jpg"),
     ("party.heic", heic_bytes, "thumb", "party-thumb.jpg"),
     ("scan.png", tiff_bytes, "original", "scan.tif"),
     ("screenshot.JPG", png_bytes, "original", "screenshot.png"),

@@ -22,7 +22,7 @@ def test_it_serves_the_derivatives(client, db):
     assert Image.open(BytesIO(_body(thumb))).size == (400, 300)
     assert Image.open(BytesIO(_body(middle))).size == (640, 480)
     assert Image.open(BytesIO(_body(display))).size == (640, 480)
-    assert middle["Content-Disposition"] == 'inline; filename="IMG_0001-middle.jpg"'
+    assert middle["Content-Disposition"] == 'inline; filename="IMG_0001-web.jpg"'
 
     assert thumb["Cache-Control"] == "private, max-age=3600"
 
