@@ -11,7 +11,10 @@ answer a poll with 304.
 - At most MAX_PHOTOS a response: the first load is the gallery's most recently
   processed photos, in display order; a page open for hours never holds more than that.
 - The gallery's `updated_at` moves with every change of its photos (services.py), so
-  it and the cursor name the answer: same gallery time and cursor, same photos.
+  it and the cursor name the answer: same gallery time and cursor, same photos. The
+  slides' words (their alt text, its date) are in the request's language: the ETag names
+  the language too, and the answer varies by what chooses it (eventgallery/languages.py),
+  so a projector never keeps another language's slides.
 """
 
 import hashlib
@@ -62,13 +65,15 @@ def _cursor(moment: datetime | None) -> str:
     return str(int(moment.timestamp() * 1_000_000))
 
 
-def slides_etag(*, gallery: Gallery, after: str | None) -> str:
-    """The ETag of the answer to ?after=`after`: it changes when the gallery's photos do,
-    and with the settings that shape the slides (sizes, the storage's URLs)."""
+def slides_etag(*, gallery: Gallery, after: str | None, language: str) -> str:
+    """The ETag of the answer to ?after=`after` in `language`: it changes when the
+    gallery's photos do, with the language, and with the settings that shape the slides
+    (sizes, the storage's URLs)."""
     parts = (
         gallery.pk,
         gallery.updated_at.isoformat(),
         after or "",
+        language,
         files.storage_is_local(),
         settings.PHOTO_MIDDLE_SIZE,
         settings.PHOTO_DISPLAY_SIZE,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 
@@ -62,7 +63,7 @@ def gallery_slideshow_photos(request, slug):
         return JsonResponse({"error": "access code needed"}, status=403)
 
     after = request.GET.get("after")
-    etag = slideshow.slides_etag(gallery=gallery, after=after)
+    etag = slideshow.slides_etag(gallery=gallery, after=after, language=translation.get_language())
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         response = HttpResponse(status=304)
     else:
