@@ -243,3 +243,29 @@ def link_preview_image(*, gallery: Gallery, cover: Photo) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=PREVIEW_QUALITY, optimize=True, progressive=True)
     return out.getvalue()
+
+
+def photo_link_preview(*, gallery: Gallery, photo: Photo, base_url: str, title: str, description: str) -> LinkPreview:
+    """The link preview of one photo's page: the photo itself, not the gallery's cover, for
+    a published public or unlisted gallery; the name only for a private one (whose page a
+    crawler without the code never reaches anyway). The image is its web (middle) image,
+    watermarked and blurred as guests see it, at the photo file's own address (on S3 a
+    redirect to a signed URL, which crawlers follow): chat apps drop previews above a few
+    hundred KB, and the large image often is; a photo without a middle image gives its
+    large one."""
+    url = base_url + reverse("galleries:photo", args=[gallery.slug, photo.key])
+    if gallery.is_private:
+        return LinkPreview(title=title, url=url)
+    kind, long_side = (
+        ("middle", settings.PHOTO_MIDDLE_SIZE) if photo.middle.name else ("display", settings.PHOTO_DISPLAY_SIZE)
+    )
+    width, height = photo.scaled_size(long_side)
+    return LinkPreview(
+        title=title,
+        url=url,
+        description=description,
+        image_url=base_url + files.photo_view_url(photo, kind),
+        image_alt=description,
+        image_width=width,
+        image_height=height,
+    )

@@ -74,6 +74,7 @@ def photo_detail(request, gallery, key):
     # A browser's second request on: link previews and crawlers, which keep no cookies,
     # would otherwise each be a new device, and a write.
     guest_view_count(request, gallery, first_request_counts=False)
+    alt = photo_alt(gallery=gallery, number=position + 1, total=total, people=people, guest_name=photo.guest_name)
     return render(
         request,
         "galleries/photo_detail.html",
@@ -85,8 +86,13 @@ def photo_detail(request, gallery, key):
             "next_photo": next_photo,
             "position": position + 1,
             "total": total,
-            "alt": photo_alt(
-                gallery=gallery, number=position + 1, total=total, people=people, guest_name=photo.guest_name
+            "alt": alt,
+            "preview": share.photo_link_preview(
+                gallery=gallery,
+                photo=photo,
+                base_url=share.public_base_url(request),
+                title=f"{_('Photo %(number)s') % {'number': position + 1}} · {gallery.name}",
+                description=alt,
             ),
             "gallery_page": position // settings.PHOTOS_PER_PAGE + 1,
             # The photo's own link, shown whole so that it can be copied without JavaScript.
