@@ -164,6 +164,8 @@ def find_me_results(request, gallery):
     download_kind = access.download_kind(request.user, gallery)
     you = [_match_tile(found, download_kind=download_kind) for found in results.sure]
     maybe_you = [_match_tile(found, download_kind=download_kind) for found in results.maybe]
+    for tile in (*you, *maybe_you):
+        tile["download_menu"] = download_sizes.photo_menu(request.user, gallery=gallery, photo=tile["photo"])
     download_url = reverse("faces:find_me_results_download", args=[gallery.slug])
     download_you_url = f"{download_url}?{urlencode({RESULTS_PARAMETER: token})}"
     download_with_maybe_url = f"{download_url}?{urlencode({RESULTS_PARAMETER: token, WITH_MAYBE_PARAMETER: 1})}"

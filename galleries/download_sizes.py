@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from galleries import access, files
 from galleries.models import Gallery, Photo
+from galleries.photo_info import megabytes
 
 SIZES = ("original", "large", "web")
 # The stored file behind each size (galleries/files.py's kinds).
@@ -153,10 +154,8 @@ class SizeOption:
 
     @property
     def megabytes(self) -> float:
-        """The bytes in MB (10^6, as phones and browsers count them), as a menu shows
-        them: whole from 10 MB, else to a tenth, and never 0."""
-        megabytes = self.bytes / 1_000_000
-        return round(megabytes) if megabytes >= 10 else max(0.1, round(megabytes, 1))
+        """The bytes in MB, as a menu shows them (photo_info.megabytes)."""
+        return megabytes(self.bytes)
 
 
 def _long_side(size: str) -> int | None:

@@ -18,6 +18,7 @@ from galleries.alt_text import photo_alt
 from galleries.forms import AccessCodeForm, GuestUploadForm
 from galleries.guest_pages import gallery_closed_page, guest_page, guest_refusal_page, guest_view_count
 from galleries.models import Gallery, GalleryDownload, Photo
+from galleries.photo_info import photo_info
 from galleries.services.guest_uploads import GuestUploadRefused, guest_photo_upload, guest_upload_message
 from galleries.services.photos import DuplicatePhoto, StorageUnavailable, photos_upload
 from galleries.tiles import cover_tile, photo_tile
@@ -82,6 +83,7 @@ def photo_detail(request, gallery, key):
             "gallery": gallery,
             "tile": photo_tile(photo, download_kind=access.download_kind(request.user, gallery)),
             "download_menu": download_sizes.photo_menu(request.user, gallery=gallery, photo=photo),
+            "info": photo_info(photo),
             "previous_photo": previous_photo,
             "next_photo": next_photo,
             "position": position + 1,

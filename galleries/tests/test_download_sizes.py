@@ -153,7 +153,7 @@ def test_a_guest_gets_the_blurred_display_image_of_a_blurred_photo_at_original_s
 def _menu(html: str) -> dict[str, tuple[str, str]]:
     """{size: (link, the line's words)} of the first download menu of a page (a photo's
     page has its sizes in the viewer's menu)."""
-    menus = ('<details class="download-menu">', '<div class="viewer-menu">')
+    menus = ('<details class="download-menu">', '<div class="viewer-menu viewer-sizes-list">')
     start = next(menu for menu in menus if menu in html)
     menu = html.split(start, 1)[1].split("</details>", 1)[0]
     options = re.findall(r'href="([^"]+)" download data-size="(\w+)">(.*?)</a>', menu, flags=re.S)

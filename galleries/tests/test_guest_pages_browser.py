@@ -3,6 +3,8 @@ home page, a gallery with its viewer, a photo's page, a private gallery's access
 Find me with the selfie's preview, and a page that is not there. Any policy violation
 fails the test."""
 
+import re
+
 import pytest
 
 from faces.tests.find_me import face_search_gallery
@@ -64,7 +66,8 @@ def test_a_guest_walks_every_page_under_the_policy(live_server, transactional_db
 
         page.goto(site + photo_url)
         page.wait_for_function(IMAGE_LOADED, arg=page.locator("#viewer .viewer-image").element_handle())
-        expect(page.get_by_role("link", name="Download original")).to_be_visible()
+        page.locator(".viewer-sizes summary").click()
+        expect(page.get_by_role("link", name=re.compile("^Original about"))).to_be_visible()
 
         page.goto(site + private_url)
         expect(page.get_by_role("heading", name="Staff dinner")).to_be_visible()

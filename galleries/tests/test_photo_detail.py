@@ -91,7 +91,7 @@ def test_it_is_the_viewer_rendered_by_the_server_with_the_file_name(client, db):
     assert '<span class="viewer-caption">Added by Ann</span>' in html
     # Without JavaScript: a link closes it, <details> opens its menu, a form hearts the photo.
     assert f'<a class="viewer-close viewer-control" href="{gallery.get_absolute_url()}"' in html
-    assert '<details class="viewer-more">' in html
+    assert '<details class="viewer-pop viewer-more">' in html
     assert '<button type="submit" class="viewer-heart heart-button viewer-control"' in html
     assert f'href="/g/{gallery.slug}/slideshow/">Slideshow</a>' in html
     assert '<script src="/static/galleries/viewer.js" defer></script>' in html

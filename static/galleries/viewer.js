@@ -11,6 +11,9 @@
 // - Zoomed past the size drawn, the image's `sizes` grows to what is drawn, so that the
 //   browser loads the largest size of its srcset (the display image) if it showed a
 //   smaller one. gallery.js sets `sizes` again for each photo; "viewer:show" resets zoom.
+// - The download menu (its sizes, and the photo's Info) is the photo page's own: on the
+//   gallery page it shows the tile's download at first and, once opened, takes the
+//   sizes and the Info from the photo's page, once for each photo shown.
 // Without this script the photo page is still the viewer: links, a form and <details>.
 (function () {
   "use strict";
@@ -18,7 +21,9 @@
   if (!viewer) return;
   const stage = viewer.querySelector(".viewer-stage");
   const image = viewer.querySelector(".viewer-image");
-  const more = viewer.querySelector(".viewer-more");
+  const menus = Array.from(viewer.querySelectorAll("details.viewer-pop"));
+  const downloadMenu = viewer.querySelector(".viewer-sizes");
+  const downloadList = viewer.querySelector(".viewer-sizes-list");
   const onPhotoPage = viewer.classList.contains("viewer-page");
   const MAX_SCALE = 3;
   const TAP_SCALE = 2.5;
@@ -90,7 +95,8 @@
     sharpen();
   }
 
-  function closeMenu() { if (more) more.open = false; }
+  function closeMenu() { menus.forEach(function (menu) { menu.open = false; }); }
+  function openMenu() { return menus.find(function (menu) { return menu.open; }); }
 
   function step(delta) {
     closeMenu();
@@ -222,8 +228,9 @@
       case "-": case "_": event.preventDefault(); zoomTo(scale / KEY_FACTOR, undefined, undefined, true); break;
       case "0": event.preventDefault(); reset(true); break;
       case "Escape":
-        if (more && more.open) {
-          event.preventDefault(); escapeReset = true; closeMenu(); more.querySelector("summary").focus();
+        if (openMenu()) {
+          const menu = openMenu();
+          event.preventDefault(); escapeReset = true; closeMenu(); menu.querySelector("summary").focus();
         } else if (scale > 1) {
           event.preventDefault(); escapeReset = true; reset(true);
         } else if (onPhotoPage) {
@@ -240,9 +247,38 @@
   });
   viewer.addEventListener("keyup", function () { escapeReset = false; });
 
-  if (more) {
-    document.addEventListener("pointerdown", function (event) {
-      if (more.open && !more.contains(event.target)) closeMenu();
+  document.addEventListener("pointerdown", function (event) {
+    menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (menu.open) menus.forEach(function (other) { if (other !== menu) other.open = false; });
+    });
+  });
+
+  // The gallery page's download menu: the tile's download until the photo's page gives
+  // its sizes and Info (that page renders them for this visitor, within the gallery's
+  // download policy, as it does without JavaScript).
+  if (!onPhotoPage && downloadMenu && downloadList) {
+    const fallback = Array.from(downloadList.childNodes);
+    let photoUrl = "", loadedFor = "";
+    viewer.addEventListener("viewer:show", function (event) {
+      photoUrl = event.detail && event.detail.tile ? event.detail.tile.href : "";
+      loadedFor = "";
+      downloadList.replaceChildren.apply(downloadList, fallback);
+    });
+    downloadMenu.addEventListener("toggle", function () {
+      if (!downloadMenu.open || !photoUrl || loadedFor === photoUrl) return;
+      const asked = loadedFor = photoUrl;
+      fetch(asked, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          if (asked !== photoUrl) return;  // another photo is shown by now
+          const page = new DOMParser().parseFromString(html, "text/html");
+          const list = page.querySelector("#viewer .viewer-sizes-list");
+          if (list) downloadList.replaceChildren.apply(downloadList, Array.from(list.childNodes));
+        })
+        .catch(function () { if (asked === photoUrl) loadedFor = ""; });  // the tile's download stays
     });
   }
   if (onPhotoPage) {
