@@ -18,8 +18,8 @@ photos Find me found, their favourites.
   (Photo.file_size), the large and web images' from the storage's listing (a stat per file on
   local disk, a listing per thousand files on S3), once for each change of the gallery
   (kept in the cache under its `updated_at`, which moves with every change of its
-  photos). Every download menu (the gallery's, Find me's, favourites', one photo's)
-  reads that one table.
+  photos). Every download menu (the gallery's, Find me's and its tiles', favourites',
+  one photo's page and the viewer's) reads that one table.
 """
 
 from collections.abc import Iterable
