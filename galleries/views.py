@@ -171,7 +171,7 @@ def photo_file(request, key, kind):
         raise Http404
     download = bool(request.GET.get("download"))
     # Each size of a single download counts once, as a ZIP does (galleries/stats.py); a
-    # HEAD (a download manager's look before it asks) takes nothing away.
+    # HEAD (a download manager looking before it asks) is no download.
     counted = download and request.method == "GET" and kind in download_sizes.SIZE_OF_KIND
     if counted and not access.can_manage_gallery(request.user, gallery):
         stats.gallery_download_record(gallery=gallery, what=GalleryDownload.What.PHOTO)
