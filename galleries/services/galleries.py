@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from galleries.face_data import gallery_face_search_switched, gallery_faces_forget
+from galleries.hero import phone_hero_names
 from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
 from galleries.services.photos import files_delete_on_commit
@@ -89,8 +90,9 @@ def gallery_delete(*, gallery: Gallery) -> None:
         for name in fields
         if name
     ]
+    hero_names = phone_hero_names(gallery.pk)
     gallery.delete()
-    files_delete_on_commit([*names, gallery.watermark_logo.name])
+    files_delete_on_commit([*names, *hero_names, gallery.watermark_logo.name])
 
 
 def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
