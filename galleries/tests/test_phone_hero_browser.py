@@ -53,10 +53,11 @@ def test_a_phone_draws_the_cover_cut_for_its_hero_and_a_desktop_the_display_imag
             ) as (context, policy):
                 page = context.new_page()
                 heroes = []
+                cover_display = f"/photos/{cover.key}/display"
                 page.on(
                     "request",
-                    lambda request, heroes=heroes: (
-                        ("/hero.jpg" in request.url or "/display" in request.url) and heroes.append(request.url)
+                    lambda request, heroes=heroes, cover_display=cover_display: (
+                        ("/hero.jpg" in request.url or cover_display in request.url) and heroes.append(request.url)
                     ),
                 )
                 page.goto(f"{live_server.url}{gallery.get_absolute_url()}?lang={language}")
