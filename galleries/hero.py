@@ -12,8 +12,10 @@ which keeps the same region in view (cutting at a focal point keeps it where it 
 One file per cover and focal point, made the first time a phone asks for it and kept in
 storage under galleries/<id>/hero/<version>.jpg; its version moves with whatever changes
 it (another cover, another focal point, the cover redrawn), and so does its address.
-Making a version deletes the gallery's others; deleting the gallery deletes them all
-(services/galleries.py). Never one for every photo: a gallery has one hero.
+An organizer's new cover or focal point deletes the stored one once saved, deleting the
+gallery deletes them all (services/galleries.py), and making a version deletes the
+gallery's others (what else moves the version: the cover hidden or redrawn, its faces
+indexed). Never one for every photo: a gallery has one hero.
 """
 
 import hashlib

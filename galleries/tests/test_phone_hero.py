@@ -15,7 +15,7 @@ from PIL import Image
 
 from galleries import decoding, hero
 from galleries.models import Gallery
-from galleries.services.galleries import gallery_delete, gallery_set_cover
+from galleries.services.galleries import gallery_delete, gallery_save, gallery_set_cover
 from galleries.tests.factories import make_gallery, make_user, upload_photo
 from galleries.tests.images import jpeg_bytes
 from galleries.tests.test_link_previews import half_red_half_blue
@@ -96,6 +96,30 @@ def test_it_is_made_once_and_a_new_cover_leaves_no_old_file(client, settings, mo
 
     gallery_set_cover(gallery=gallery, photo=second)
     assert client.get(phone_hero_url(client, gallery)).status_code == 200
+    assert stored_heroes(settings, gallery.pk) == [f"{hero.phone_hero_version(gallery, second)}.jpg"]
+
+
+def test_an_organizers_new_cover_or_focal_point_deletes_the_stored_one_once_saved(
+    client, settings, django_capture_on_commit_callbacks
+):
+    gallery = make_gallery()
+    first, second = upload_photo(gallery), upload_photo(gallery)
+    gallery_set_cover(gallery=gallery, photo=first)
+    assert client.get(phone_hero_url(client, gallery)).status_code == 200
+    assert len(stored_heroes(settings, gallery.pk)) == 1
+
+    gallery.cover_focal_x, gallery.cover_focal_y = 10, 90
+    with django_capture_on_commit_callbacks(execute=True):
+        gallery_save(gallery=gallery, changed=["cover_focal_x", "cover_focal_y"])
+    assert stored_heroes(settings, gallery.pk) == []
+
+    assert client.get(phone_hero_url(client, gallery)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        gallery_set_cover(gallery=gallery, photo=second)
+    assert stored_heroes(settings, gallery.pk) == []
+    assert client.get(phone_hero_url(client, gallery)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        gallery_save(gallery=gallery, changed=["name"])  # nothing the hero shows: it stays
     assert stored_heroes(settings, gallery.pk) == [f"{hero.phone_hero_version(gallery, second)}.jpg"]
 
 
