@@ -131,12 +131,6 @@ def _gallery_cover(request, slug):
     return gallery, hero["photo"], cache_key, timeout
 
 
-def _decode_busy(exc: DecodeBusy) -> HttpResponse:
-    response = HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = str(exc.retry_after_s)
-    return response
-
-
 def gallery_preview_image(request, slug):
     """The gallery's link preview image (galleries/share.py): its cover cut at the focal
     point to 1200 x 630, for whoever may see the cover (_gallery_cover), 410 once closed.
@@ -153,7 +147,9 @@ def gallery_preview_image(request, slug):
         except (FileNotFoundError, ImageRejected):
             raise Http404 from None
         except DecodeBusy as exc:
-            return _decode_busy(exc)
+            response = HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(exc.retry_after_s)
+            return response
         cache.set(key, image, timeout)
     response = HttpResponse(image, content_type="image/jpeg")
     # As a photo file: whether it may still be seen can change (the gallery closing).
