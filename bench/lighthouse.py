@@ -158,6 +158,7 @@ def lighthouse(url: str, report: Path) -> dict:
         if audit_id in audits
     }
     wasted_bytes = audits.get("uses-responsive-images", {}).get("details", {}).get("overallSavingsBytes") or 0
+    hero = _first_image(audits.get("network-requests"))
     return {
         "scores": {category: round(100 * result["categories"][category]["score"]) for category in CATEGORIES},
         "metrics": {audit_id: audits[audit_id]["numericValue"] for audit_id in METRICS},
@@ -166,7 +167,16 @@ def lighthouse(url: str, report: Path) -> dict:
         "oversized_kb": wasted_bytes / 1024,
         "lcp_element": _first_node(audits.get("largest-contentful-paint-element")),
         "shifted": _first_node(audits.get("layout-shifts")),
+        "hero_kb": (hero.get("transferSize") or 0) / 1024,
+        "hero_url": hero.get("url", ""),
     }
+
+
+def _first_image(audit: dict | None) -> dict:
+    """The page's first image request: the hero, which the page preloads from its head."""
+    items = (audit or {}).get("details", {}).get("items") or []
+    images = [item for item in items if item.get("resourceType") == "Image"]
+    return min(images, key=lambda item: item.get("networkRequestTime", 0), default={})
 
 
 def _first_node(audit: dict | None) -> str:
@@ -183,6 +193,7 @@ def median_row(runs: list[dict]) -> dict:
         row[audit_id] = statistics.median(r["metrics"][audit_id] for r in runs)
     row["render_blocking_ms"] = statistics.median(r["savings_ms"].get("render-blocking-resources", 0) for r in runs)
     row["oversized_kb"] = statistics.median(r["oversized_kb"] for r in runs)
+    row["hero_kb"] = statistics.median(r["hero_kb"] for r in runs)
     row["failing"] = sorted({audit for r in runs for audit in r["failing"]})
     return row
 
@@ -262,13 +273,17 @@ def main() -> None:
             servers.append(server)
             bases[name] = base
 
+        load_before = Path("/proc/loadavg").read_text().split()[:3]
         runs = _runs(args, bases, pages, root)
+        load_after = Path("/proc/loadavg").read_text().split()[:3]
 
         print()
         print(f"Lighthouse mobile preset, median of {args.runs} runs ({args.photos} photos)")
+        # The scores move with the machine's load (TBT most); LCP and the hero's bytes much less.
+        print(f"load average (1, 5, 15 min) before the runs {' '.join(load_before)}, after {' '.join(load_after)}")
         print()
-        print("| code | page | perf | a11y | best pr. | SEO | LCP | FCP | TBT | CLS | blocking | oversized |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| code | page | perf | a11y | best pr. | SEO | LCP | FCP | TBT | CLS | blocking | oversized | hero |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         verdicts = []
         for (name, page), page_runs in runs.items():
             row = median_row(page_runs)
@@ -276,7 +291,7 @@ def main() -> None:
             metrics = " | ".join(metric(audit_id, row[audit_id]) for audit_id in METRICS)
             print(
                 f"| {name} | {page} | {scores} | {metrics} | {row['render_blocking_ms']:.0f} ms "
-                f"| {row['oversized_kb']:.0f} KB |"
+                f"| {row['oversized_kb']:.0f} KB | {row['hero_kb']:.0f} KB |"
             )
             if row["failing"]:
                 verdicts.append(f"{name}, {page}: audits short of 1: {', '.join(row['failing'])}")
@@ -286,6 +301,11 @@ def main() -> None:
                         verdicts.append(f"FAIL {page}: {category} {row[category]:.0f} < {target}")
         last = runs[(next(reversed(bases)), "gallery")][-1]
         print(f"\nthe gallery page's LCP element: {last['lcp_element']}")
+        for name in bases:
+            hero = runs[(name, "gallery")][-1]
+            print(f"{name}: the gallery page's first image (its hero): {hero['hero_url']} ({hero['hero_kb']:.0f} KB)")
+            scores = ", ".join(str(r["scores"]["performance"]) for r in runs[(name, "gallery")])
+            print(f"{name}: the gallery page's performance, run by run: {scores}")
         if last["shifted"]:
             print(f"the gallery page's first shifted element: {last['shifted']}")
         for verdict in verdicts:

@@ -21,8 +21,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-# Every stylesheet a page may inline: its hash is in the policy of every response.
-INLINED = ("galleries/site.css",)
+# Every stylesheet a page may inline: its hash is in the policy of every response. The
+# viewer's and the favourites' are the photo page's (its viewer and heart, above the photo).
+INLINED = ("galleries/site.css", "galleries/viewer.css", "favourites/favourites.css")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _INDENT = re.compile(r"\n\s*")
 

@@ -9,17 +9,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from galleries import access, download_sizes, downloads, share
+from galleries import access, download_sizes, downloads, files, share
 from galleries.access import GalleryClosed, GuestRefusal
 from galleries.decoding import DecodeBusy
 from galleries.guest_pages import gallery_closed_page, guest_page
+from galleries.hero import PHONE_HERO_SIZE, phone_hero_stored, phone_hero_version
 from galleries.imaging import ImageRejected
 from galleries.models import Gallery, GalleryDownload
 from galleries.page_cache import (
@@ -40,6 +42,10 @@ def _photos_to_download(request, gallery: Gallery):
         .in_display_order()
         .only("gallery", "key", "original", "thumbnail", "middle", "display", "original_filename", "faces_blurred")
     )
+
+
+def phone_hero_url(gallery: Gallery, cover) -> str:
+    return f"{reverse('galleries:phone_hero', args=[gallery.slug])}?v={phone_hero_version(gallery, cover)}"
 
 
 # Before any cache: a page made for a visitor who may see it never reaches one who may not.
@@ -85,6 +91,8 @@ def gallery_detail(request, gallery):
             "gallery": gallery,
             "photo_count": photo_count,
             "hero": hero,
+            "phone_hero_url": hero and phone_hero_url(gallery, hero["photo"]),
+            "phone_hero_size": PHONE_HERO_SIZE,
             "grid": mark_safe(grid),
             "download_kind": download_kind,
             "download_menu": download_menu,
@@ -106,11 +114,10 @@ def gallery_detail(request, gallery):
     return response
 
 
-def gallery_preview_image(request, slug):
-    """The gallery's link preview image (galleries/share.py): its cover cut at the focal
-    point to 1200 x 630, for whoever may see the cover (as photo_file: a private gallery's
-    only after its code, none of a draft but for its organizers, 410 once closed). Made
-    once for each change of the gallery and kept in the cache with its pages."""
+def _gallery_cover(request, slug):
+    """The gallery and its hero's photo with the gallery's cache key and timeout, for
+    whoever may see the cover (as photo_file: a private gallery's only after its code,
+    none of a draft but for its organizers); the closed page once it has closed."""
     try:
         gallery = access.guest_gallery(viewer=access.Viewer.of(request), slug=slug)
     except GalleryClosed as refusal:
@@ -121,7 +128,17 @@ def gallery_preview_image(request, slug):
     _, _, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
     if hero is None:
         raise Http404
-    cover = hero["photo"]
+    return gallery, hero["photo"], cache_key, timeout
+
+
+def gallery_preview_image(request, slug):
+    """The gallery's link preview image (galleries/share.py): its cover cut at the focal
+    point to 1200 x 630, for whoever may see the cover (_gallery_cover), 410 once closed.
+    Made once for each change of the gallery and kept in the cache with its pages."""
+    found = _gallery_cover(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    gallery, cover, cache_key, timeout = found
     key = f"{cache_key}:preview:{share.preview_version(gallery, cover)}"
     image = cache.get(key)
     if image is None:
@@ -137,6 +154,43 @@ def gallery_preview_image(request, slug):
     response = HttpResponse(image, content_type="image/jpeg")
     # As a photo file: whether it may still be seen can change (the gallery closing).
     response["Cache-Control"] = f"private, max-age={PHOTO_FILE_MAX_AGE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# The phone hero's address moves with its image (?v=): a browser keeps it for a year.
+# Only a browser, as a photo file: no shared cache hands a private gallery's cover on.
+PHONE_HERO_MAX_AGE_SECONDS = 365 * 24 * 3600
+
+
+def gallery_phone_hero(request, slug):
+    """The gallery's phone hero (galleries/hero.py), for whoever may see the cover
+    (_gallery_cover), 410 once closed: made and stored the first time it is asked for.
+    While the web process has no turn to decode the cover, the phone is sent to the
+    cover's middle image, which its browser cuts itself as before: a hero late, never none."""
+    found = _gallery_cover(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    gallery, cover, _, _ = found
+    try:
+        name = phone_hero_stored(gallery=gallery, cover=cover)
+    except (FileNotFoundError, ImageRejected):
+        raise Http404 from None
+    except DecodeBusy:
+        response = redirect(files.photo_url(cover, "middle" if cover.middle.name else "display"))
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if not files.storage_is_local():
+        response = redirect(default_storage.url(name))
+        # A signed URL, for minutes: no cache keeps the redirect.
+        response["Cache-Control"] = "private, no-store"
+        return response
+    try:
+        fh = default_storage.open(name, "rb")
+    except FileNotFoundError:  # deleted by a newer version made meanwhile
+        raise Http404 from None
+    response = FileResponse(fh, content_type="image/jpeg")
+    response["Cache-Control"] = f"private, max-age={PHONE_HERO_MAX_AGE_SECONDS}, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("g/<slug:slug>/access/", views.gallery_access, name="access"),
     path("g/<slug:slug>/download/", gallery_page_views.gallery_download, name="download"),
     path("g/<slug:slug>/preview.jpg", gallery_page_views.gallery_preview_image, name="preview_image"),
+    path("g/<slug:slug>/hero.jpg", gallery_page_views.gallery_phone_hero, name="phone_hero"),
     path("g/<slug:slug>/upload/", views.gallery_upload, name="upload"),
     path("g/<slug:slug>/slideshow/", slideshow_views.gallery_slideshow, name="slideshow"),
     path("g/<slug:slug>/slideshow/photos", slideshow_views.gallery_slideshow_photos, name="slideshow_photos"),

@@ -254,6 +254,16 @@ SITE = {
             "the link preview image of a gallery that does not exist", "/g/no-such-gallery/preview.jpg", everyone(404)
         ),
     ],
+    # The phone hero (galleries/hero.py): as the cover's file, like the link preview image.
+    "galleries:phone_hero": [
+        Check("the public gallery's phone hero", "/g/{public.slug}/hero.jpg", everyone(200)),
+        Check("the unlisted gallery's phone hero", "/g/{unlisted.slug}/hero.jpg", everyone(200)),
+        Check("the private gallery's phone hero", "/g/{private.slug}/hero.jpg", behind_the_code(locked=404)),
+        Check("the draft's phone hero", "/g/{draft.slug}/hero.jpg", managers()),
+        Check("the closed gallery's phone hero", "/g/{closed.slug}/hero.jpg", closed_to_guests()),
+        Check("the other organizer's draft's phone hero", "/g/{others_draft.slug}/hero.jpg", others_only()),
+        Check("the phone hero of a gallery that does not exist", "/g/no-such-gallery/hero.jpg", everyone(404)),
+    ],
     # Guests' uploads: let in as the gallery page; only the private gallery takes them (with approval).
     "galleries:upload": [
         Check(

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from galleries.face_data import gallery_face_search_switched, gallery_faces_forget
+from galleries.hero import phone_hero_names
 from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
 from galleries.services.photos import files_delete_on_commit
@@ -89,8 +90,9 @@ def gallery_delete(*, gallery: Gallery) -> None:
         for name in fields
         if name
     ]
+    hero_names = phone_hero_names(gallery.pk)
     gallery.delete()
-    files_delete_on_commit([*names, gallery.watermark_logo.name])
+    files_delete_on_commit([*names, *hero_names, gallery.watermark_logo.name])
 
 
 def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
@@ -98,6 +100,7 @@ def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
         raise ValueError("The cover must be a photo of the same gallery.")
     gallery.cover = photo
     gallery.save(update_fields=["cover", "updated_at"])
+    files_delete_on_commit(phone_hero_names(gallery.pk))  # made again for the new cover when a phone asks
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def gallery_save(*, gallery: Gallery, changed: Iterable[str]) -> GallerySaved:
     changed = set(changed)
     logo_before = Gallery.objects.filter(pk=gallery.pk).values_list("watermark_logo", flat=True).first() or ""
     gallery.save()
+    if changed & {"cover", "cover_focal_x", "cover_focal_y"}:
+        files_delete_on_commit(phone_hero_names(gallery.pk))  # made again when a phone asks
     redrawn = gallery_watermark_saved(gallery=gallery, logo_before=logo_before)
     queued, deleted = None, False
     if "face_search_enabled" in changed:
