@@ -77,7 +77,8 @@ class GalleryDescriptors:
     squared_norms: np.ndarray | None = field(default=None, repr=False, compare=False)
     # (face row, neighbours, match distance) -> the rows of its nearest faces: a face's
     # neighbourhood does not depend on the selfie, and this snapshot of the gallery never
-    # changes (added or removed faces make a new one, which starts empty).
+    # changes (added faces make a new one, which starts empty; removed faces one that
+    # keeps the neighbourhoods they were not in).
     neighbourhoods: dict = field(default_factory=dict, repr=False, compare=False)
     # The FaceCollection's generation (empty without one): with the revision, what
     # this snapshot is of.
@@ -129,6 +130,13 @@ class GalleryDescriptors:
         if kept.all():
             # Regrouped only: the neighbourhoods (rows of descriptors) still hold.
             return replace(self, revision=revision, persons=persons, neighbourhoods=self.neighbourhoods)
+        # A neighbourhood none of whose faces went is still the nearest: kept, renumbered.
+        row = np.cumsum(kept) - 1
+        neighbourhoods = {
+            (int(row[face]), *rest): row[close]
+            for (face, *rest), close in list(self.neighbourhoods.items())
+            if kept[face] and kept[close].all()
+        }
         return GalleryDescriptors(
             gallery_id=self.gallery_id,
             revision=revision,
@@ -137,6 +145,7 @@ class GalleryDescriptors:
             persons=persons,
             descriptors=self.descriptors[kept],
             squared_norms=self.squared_norms[kept],
+            neighbourhoods=neighbourhoods,
             generation=self.generation,
         )
 

@@ -63,6 +63,22 @@ def test_it_drops_a_deleted_photos_faces_from_the_matrix_without_loading_the_oth
     assert known.revision == FaceCollection.objects.get(gallery=gallery).revision == 1
 
 
+def test_it_keeps_the_neighbourhoods_the_deleted_faces_were_not_in():
+    gallery = _gallery_with_faces(5)
+    known = search.gallery_descriptors(gallery.pk)
+    rows = {(face, 5, 0.55): np.array(close) for face, close in [(0, [2]), (3, [1, 4]), (4, [2, 3]), (2, [0])]}
+    known.neighbourhoods.update(rows)
+
+    photo_delete(photo=Photo.objects.get(faces__pk=known.face_ids[0]))
+    known = search.gallery_descriptors(gallery.pk)
+
+    # Rows 1-4 are now 0-3; the faces whose neighbourhood held the deleted one start afresh.
+    assert {key: close.tolist() for key, close in known.neighbourhoods.items()} == {
+        (2, 5, 0.55): [0, 3],
+        (3, 5, 0.55): [1, 2],
+    }
+
+
 def test_it_takes_the_new_persons_of_regrouped_faces():
     gallery = _gallery_with_faces(4)
     first = search.gallery_descriptors(gallery.pk)
