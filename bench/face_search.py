@@ -29,6 +29,12 @@ Measured, in a fresh process after the setup:
             what every search would cost without it (per-query load)
   live      every --every-th query, a photo with 12 new faces is stored first (as
             the indexing worker would, from another process): the refresh adds them
+  deleted   after the warm searches, a photo with faces is deleted (photo_delete, which
+            moves the collection's revision) before each of --deletions searches: the
+            refresh drops its rows from the cached matrix (ids and persons queried);
+            against the same after the cache is dropped, which is what every process
+            did on any revision bump before (a full reload). The refresh
+            (search.gallery_descriptors) is timed alone the same two ways.
 Then the search's steps alone, the naive distance (numpy, no norms trick) as the
 baseline of the distance step, the most photographed synthetic person searched with
 a descriptor of theirs, and the process's memory. Exits 1 when the warm median is
@@ -112,6 +118,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="warm searches measured (default 200)")
     parser.add_argument("--warmup", type=int, default=10, help="warm searches not measured first (default 10)")
     parser.add_argument("--every", type=int, default=10, help="a baseline and a live search every N (default 10)")
+    parser.add_argument(
+        "--deletions", type=int, default=10, help="photos deleted for each of the four deletion measures (default 10)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the synthetic faces")
     parser.add_argument("--phase", choices=["seed", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
@@ -119,7 +128,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def forwarded(args: argparse.Namespace) -> list[str]:
-    names = ["faces", "photos", "people", "queries", "warmup", "every", "seed"]
+    names = ["faces", "photos", "people", "queries", "warmup", "every", "deletions", "seed"]
     return [item for name in names for item in (f"--{name}", str(getattr(args, name)))]
 
 
@@ -434,6 +443,10 @@ def measure(args: argparse.Namespace) -> int:
                 )
             live.append(face_search(gallery=gallery, selfie=images[person]).search_ms)
 
+    deleted, deleted_reload, refresh_deleted, refresh_reload = deleted_searches(
+        args, gallery, images, real_photo_ids, seeded["spare_photo_ids"]
+    )
+
     # The steps of a warm search, and the most photographed synthetic person's search.
     top_person = population.faces(np.array([0]), rng)[0]
     steps: dict[str, list[float]] = {
@@ -481,6 +494,10 @@ def measure(args: argparse.Namespace) -> int:
         "describe_ms": describe,
         "baseline_ms": baseline,
         "live_ms": live,
+        "deleted_ms": deleted,
+        "deleted_reload_ms": deleted_reload,
+        "refresh_deleted_ms": refresh_deleted,
+        "refresh_reload_ms": refresh_reload,
         "steps_ms": {name: [s * 1000 for s in values] for name, values in steps.items()},
         "top_person": top,
         "memory": {
@@ -505,6 +522,47 @@ def measure(args: argparse.Namespace) -> int:
     }
     (args.root / "measure.json").write_text(json.dumps(measured))
     return 0
+
+
+def deleted_searches(args, gallery, images, real_photo_ids: set[int], spare_photo_ids: list[int]):
+    """Searches after a photo with faces was deleted: (face_search's search_ms with the
+    cache brought up to date, the same with the cache dropped first, the refresh alone
+    brought up to date, the refresh alone loading the gallery again), in ms."""
+    from faces import search
+    from faces.models import Face
+    from faces.services.search import face_search
+    from galleries.models import Photo
+    from galleries.services.photos import photo_delete
+
+    # Synthetic photos with faces, none of the real ones, none the live searches added.
+    keep = real_photo_ids | set(spare_photo_ids)
+    candidates = (
+        Face.objects.filter(gallery=gallery)
+        .exclude(photo_id__in=keep)
+        .order_by("photo_id")
+        .values_list("photo_id", flat=True)
+        .distinct()
+    )
+    doomed = iter(Photo.objects.filter(pk__in=list(candidates[: 4 * args.deletions])).order_by("pk"))
+    deleted, deleted_reload, refresh_deleted, refresh_reload = [], [], [], []
+    for i in range(args.deletions):
+        selfie = images[i % len(images)]
+        search.gallery_descriptors(gallery.pk)  # the process holds the gallery, up to date
+        photo_delete(photo=next(doomed))
+        deleted.append(face_search(gallery=gallery, selfie=selfie).search_ms)
+        photo_delete(photo=next(doomed))
+        search.forget(gallery.pk)  # what any revision bump did before: load it all again
+        deleted_reload.append(face_search(gallery=gallery, selfie=selfie).search_ms)
+        photo_delete(photo=next(doomed))
+        t0 = time.perf_counter()
+        search.gallery_descriptors(gallery.pk)
+        refresh_deleted.append((time.perf_counter() - t0) * 1000)
+        photo_delete(photo=next(doomed))
+        search.forget(gallery.pk)
+        t0 = time.perf_counter()
+        search.gallery_descriptors(gallery.pk)
+        refresh_reload.append((time.perf_counter() - t0) * 1000)
+    return deleted, deleted_reload, refresh_deleted, refresh_reload
 
 
 def outcome(result, person_face_ids: set[int], real_photo_ids: set[int]) -> dict:
@@ -567,6 +625,10 @@ def report(args: argparse.Namespace, database: str, seeded: dict, measured: dict
         ("warm: face_search, cache refreshed", measured["warm_ms"]),
         ("live: face_search after 12 new faces were stored", measured["live_ms"]),
         ("baseline: per-query load (cache dropped first)", measured["baseline_ms"]),
+        ("deleted: face_search after a photo was deleted", measured["deleted_ms"]),
+        ("  before: the same, loading the gallery again", measured["deleted_reload_ms"]),
+        ("  the refresh alone after a photo was deleted", measured["refresh_deleted_ms"]),
+        ("  before: the refresh alone, loading it again", measured["refresh_reload_ms"]),
         ("cold: the process's first search", [measured["cold_ms"]]),
         ("the selfie's description (describe_ms, not above)", measured["describe_ms"]),
     ]

@@ -292,6 +292,9 @@ FACE_MATCH_NEIGHBOURS = env.int("FACE_MATCH_NEIGHBOURS", default=5)
 # you"; faces close to a "you" face are "you" too (faces.search.match_tiers). 0: off.
 FACE_MATCH_MARGIN = env.float("FACE_MATCH_MARGIN", default=0.12)
 FACE_MIN_FACE_PX = env.int("FACE_MIN_FACE_PX", default=40)
+# Bytes of face matrices each process keeps for Find me (faces/search.py; 100,000 faces
+# take 51.5 MB): the least recently searched galleries are dropped first.
+FACE_MATRIX_CACHE_BYTES = env.int("FACE_MATRIX_CACHE_BYTES", default=256 * 1024 * 1024)
 # Rekognition: similarities (0-100) for "you" and "maybe you".
 FACE_MATCH_SIMILARITY = env.float("FACE_MATCH_SIMILARITY", default=90)
 FACE_MAYBE_SIMILARITY = env.float("FACE_MAYBE_SIMILARITY", default=80)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -17,6 +19,9 @@ class FaceCollection(models.Model):
     # Moves on every removal or regrouping of faces. Additions need no counter: a
     # cache loads the faces whose id is above the highest it has.
     revision = models.PositiveIntegerField(default=0)
+    # Drawn when the row is made: a collection made again after Find me was switched
+    # off starts at revision 0 too, and the caches must not take it for the old one.
+    generation = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -3,11 +3,20 @@
 A selfie is compared with every face of the gallery at once: for 100,000 faces that
 is a (100000 x 128) float32 matrix, 51 MB, and one matrix-vector product of a few
 milliseconds. Loading it from the database takes much longer, so each process keeps
-the matrices of the galleries it searched last and brings them up to date with two
-small queries: the faces added since (ids above the highest it holds; faces of a
-gallery are inserted under a lock on its FaceCollection row, so ids grow in commit
-order), and the collection's revision, which moves when faces are removed or
-regrouped and then makes it load the gallery again.
+the matrices of the galleries it searched last, within FACE_MATRIX_CACHE_BYTES (the
+least recently searched dropped first, and any not searched for a while; a matrix
+larger than the budget is searched and not kept), and brings them up to date with
+small queries:
+
+- the collection's generation and revision. The generation is drawn at random when
+  the FaceCollection row is made, so a collection made again (Find me switched off
+  and on: the row goes, a new one starts at revision 0) is never taken for the old
+  one; a new generation loads the gallery again.
+- the faces added since: ids above the highest it holds (faces of a gallery are
+  inserted under a lock on its FaceCollection row, so ids grow in commit order).
+- when the revision moved (faces removed or regrouped): the ids and persons of the
+  faces it holds that are still there, integers rather than 512-byte descriptors;
+  the rows gone are dropped from the matrix and the persons replaced.
 
 The arithmetic of descriptors (distance, similarity, which faces are "you") lives
 here too, and needs no Django: the local engine's `compare` uses it, and the engine
@@ -19,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,9 +36,8 @@ DESCRIPTOR_SIZE = 128
 # dlib's customary threshold: two descriptors closer than this are the same person.
 # The search's own thresholds are settings (FACE_MATCH_DISTANCE and the others).
 MATCH_DISTANCE = 0.6
-# Galleries kept per process; the least recently searched is dropped first, and any
-# not searched for a while, so that a deleted gallery's faces do not stay in memory.
-_CACHED_GALLERIES = 8
+# A gallery not searched for this long is dropped, so that a deleted gallery's faces
+# do not stay in memory; the rest are kept within FACE_MATRIX_CACHE_BYTES.
 _IDLE_S = 600
 # See match_tiers: the most faces whose neighbourhoods one search looks at.
 _MOST_NEIGHBOURHOODS = 16
@@ -69,8 +77,12 @@ class GalleryDescriptors:
     squared_norms: np.ndarray | None = field(default=None, repr=False, compare=False)
     # (face row, neighbours, match distance) -> the rows of its nearest faces: a face's
     # neighbourhood does not depend on the selfie, and this snapshot of the gallery never
-    # changes (added or removed faces make a new one, which starts empty).
+    # changes (added faces make a new one, which starts empty; removed faces one that
+    # keeps the neighbourhoods they were not in).
     neighbourhoods: dict = field(default_factory=dict, repr=False, compare=False)
+    # The FaceCollection's generation (empty without one): with the revision, what
+    # this snapshot is of.
+    generation: str = ""
 
     @property
     def max_face_id(self) -> int:
@@ -102,6 +114,39 @@ class GalleryDescriptors:
             persons=np.concatenate([self.persons, added[2]]),
             descriptors=np.concatenate([self.descriptors, added[3]]),
             squared_norms=np.concatenate([self.squared_norms, _squared_norms(added[3])]),
+            generation=self.generation,
+        )
+
+    def at_revision(self, revision: int, present: list[tuple[int, int | None]]) -> GalleryDescriptors | None:
+        """This snapshot at a later revision of its collection, given the (id, person)
+        of the faces up to max_face_id still in the database, in id order: the rows gone
+        dropped, the persons replaced. None when a face present is not held here (the
+        gallery must be loaded again)."""
+        present_ids = np.fromiter((row[0] for row in present), np.int64, len(present))
+        persons = np.fromiter((-1 if row[1] is None else row[1] for row in present), np.int64, len(present))
+        kept = np.isin(self.face_ids, present_ids, assume_unique=True)
+        if int(kept.sum()) != len(present_ids):
+            return None
+        if kept.all():
+            # Regrouped only: the neighbourhoods (rows of descriptors) still hold.
+            return replace(self, revision=revision, persons=persons, neighbourhoods=self.neighbourhoods)
+        # A neighbourhood none of whose faces went is still the nearest: kept, renumbered.
+        row = np.cumsum(kept) - 1
+        neighbourhoods = {
+            (int(row[face]), *rest): row[close]
+            for (face, *rest), close in list(self.neighbourhoods.items())
+            if kept[face] and kept[close].all()
+        }
+        return GalleryDescriptors(
+            gallery_id=self.gallery_id,
+            revision=revision,
+            face_ids=self.face_ids[kept],
+            photo_ids=self.photo_ids[kept],
+            persons=persons,
+            descriptors=self.descriptors[kept],
+            squared_norms=self.squared_norms[kept],
+            neighbourhoods=neighbourhoods,
+            generation=self.generation,
         )
 
     @property
@@ -273,6 +318,16 @@ def _rows(gallery_id: int, above_id: int = 0):
     )
 
 
+def _present(gallery_id: int, up_to_id: int) -> list[tuple[int, int | None]]:
+    from faces.models import Face
+
+    return list(
+        Face.objects.filter(gallery_id=gallery_id, id__lte=up_to_id, descriptor__isnull=False)
+        .order_by("id")
+        .values_list("id", "person")
+    )
+
+
 _cache: OrderedDict[int, GalleryDescriptors] = OrderedDict()
 _last_used: dict[int, float] = {}
 _lock = threading.Lock()
@@ -282,25 +337,53 @@ def gallery_descriptors(gallery_id: int) -> GalleryDescriptors:
     """The gallery's face descriptors as they are in the database now."""
     from faces.models import FaceCollection
 
-    revision = FaceCollection.objects.filter(gallery_id=gallery_id).values_list("revision", flat=True).first() or 0
+    generation, revision = FaceCollection.objects.filter(gallery_id=gallery_id).values_list(
+        "generation", "revision"
+    ).first() or ("", 0)
+    generation = str(generation)
     with _lock:
         cached = _cache.get(gallery_id)
-    if cached is not None and cached.revision == revision:
-        added = _rows(gallery_id, cached.max_face_id)
-        current = cached.with_faces(added) if added else cached
-    else:
-        current = GalleryDescriptors(gallery_id, revision, *_arrays(_rows(gallery_id)))
+    current = None
+    if cached is not None and cached.generation == generation:
+        current = cached
+        if cached.revision != revision:
+            current = cached.at_revision(revision, _present(gallery_id, cached.max_face_id))
+        if current is not None:
+            added = _rows(gallery_id, current.max_face_id)
+            current = current.with_faces(added) if added else current
+    if current is None:
+        current = GalleryDescriptors(gallery_id, revision, *_arrays(_rows(gallery_id)), generation=generation)
+    _keep(current)
+    return current
+
+
+def _keep(current: GalleryDescriptors) -> None:
+    """Keep the snapshot as its gallery's, unless it alone is over the byte budget, and
+    drop galleries idle too long, then the least recently searched over the budget."""
+    from django.conf import settings
+
+    budget = settings.FACE_MATRIX_CACHE_BYTES
     now = time.monotonic()
     with _lock:
-        _cache[gallery_id] = current
-        _last_used[gallery_id] = now
-        _cache.move_to_end(gallery_id)
-        while len(_cache) > _CACHED_GALLERIES:
-            _last_used.pop(_cache.popitem(last=False)[0], None)
+        _cache.pop(current.gallery_id, None)
+        _last_used.pop(current.gallery_id, None)
+        if current.nbytes <= budget:
+            _cache[current.gallery_id] = current
+            _last_used[current.gallery_id] = now
         for idle in [g for g, used in _last_used.items() if now - used > _IDLE_S]:
             _cache.pop(idle, None)
             _last_used.pop(idle, None)
-    return current
+        held = sum(known.nbytes for known in _cache.values())
+        while held > budget:
+            gallery_id, dropped = _cache.popitem(last=False)
+            _last_used.pop(gallery_id, None)
+            held -= dropped.nbytes
+
+
+def cached_gallery_ids() -> list[int]:
+    """The galleries whose matrices this process holds, least recently searched first."""
+    with _lock:
+        return list(_cache)
 
 
 def forget(gallery_id: int) -> None:

@@ -16,7 +16,7 @@ band's top less one step for every FAIR_SHARE_PHOTOS of its gallery already wait
 that stage (down to the band's floor). A gallery with 2,000 photos waiting has its
 first ones at the top and the rest lower, so another gallery's first photo goes before
 almost all of them: it waits seconds, not the whole backlog. One COUNT on an index per
-photo queued.
+photo queued, or one query for a whole batch (faces.services.indexing).
 """
 
 from __future__ import annotations
@@ -38,16 +38,19 @@ def fair_share(top: int, *, waiting: int) -> int:
     return top - min(waiting // FAIR_SHARE_PHOTOS, BAND_STEPS)
 
 
-def photo_sizes_priority(*, photo_id: int) -> int:
-    """A guest's upload first; an organizer's photo by its gallery's fair share."""
-    photo = Photo.objects.filter(pk=photo_id).values("gallery_id", "uploaded_by_guest").first()
-    if photo is None:
-        return PHOTO_SIZES
-    if photo["uploaded_by_guest"]:
+def photo_sizes_priority(*, photo_id: int, gallery_id: int | None = None, by_guest: bool | None = None) -> int:
+    """A guest's upload first; an organizer's photo by its gallery's fair share. A caller
+    that has the photo passes its gallery and whether a guest uploaded it (a query less)."""
+    if gallery_id is None or by_guest is None:
+        photo = Photo.objects.filter(pk=photo_id).values("gallery_id", "uploaded_by_guest").first()
+        if photo is None:
+            return PHOTO_SIZES
+        gallery_id, by_guest = photo["gallery_id"], photo["uploaded_by_guest"]
+    if by_guest:
         return GUEST_WAITING
     waiting = (
         Photo.objects.filter(
-            gallery_id=photo["gallery_id"],
+            gallery_id=gallery_id,
             status__in=(Photo.Status.PENDING, Photo.Status.PROCESSING),
             pk__lt=photo_id,
         )

@@ -11,8 +11,8 @@ photo is one worker's at a time and is found again when a worker was lost.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import timedelta
 from functools import partial
 
 import numpy as np
@@ -28,7 +28,13 @@ from faces.models import Face, FaceCollection, PhotoFaces
 from galleries import focal
 from galleries.imaging import ImageRejected, open_upright_rgb
 from galleries.models import Gallery, Photo
-from galleries.task_paths import DELETE_EXTERNAL_COLLECTION, DELETE_EXTERNAL_FACES, INDEX_PHOTO_FACES, task_at
+from galleries.task_paths import (
+    DELETE_EXTERNAL_COLLECTION,
+    DELETE_EXTERNAL_FACES,
+    INDEX_PHOTO_FACES,
+    task_at,
+    task_enqueue,
+)
 from galleries.task_priorities import FACE_INDEXING, UPKEEP, fair_share
 
 logger = logging.getLogger(__name__)
@@ -43,30 +49,46 @@ def photo_faces_queue(*, photo: Photo) -> bool:
     search on (a guest's photo waiting for approval is indexed once approved)."""
     if not photo.is_guest_visible or not Gallery.objects.filter(pk=photo.gallery_id, face_search_enabled=True).exists():
         return False
-    PhotoFaces.objects.update_or_create(
-        photo=photo,
-        defaults={
-            "gallery_id": photo.gallery_id,
-            "status": PhotoFaces.Status.PENDING,
-            "error": "",
-            "attempts": 0,
-            "queued_at": timezone.now(),
-        },
-    )
-    transaction.on_commit(partial(_enqueue_indexing, photo_id=photo.pk))
+    _photos_faces_queue(gallery_id=photo.gallery_id, photo_ids=[photo.pk])
     return True
 
 
 def gallery_faces_queue(*, gallery: Gallery, reindex: bool = False) -> int:
     """Queue the gallery's ready photos that are not indexed yet (all of them with
-    reindex). Returns how many were queued."""
+    reindex). Returns how many were queued. A few queries whatever the number of photos,
+    and after the commit one to rank them and one per task queued."""
+    if not Gallery.objects.filter(pk=gallery.pk, face_search_enabled=True).exists():
+        return 0
     photos = gallery.photos.guest_visible()
     if not reindex:
         photos = photos.exclude(face_index__status=PhotoFaces.Status.INDEXED)
-    count = 0
-    for photo in photos.only("pk", "gallery_id", "status", "review"):
-        count += photo_faces_queue(photo=photo)
-    return count
+    photo_ids = list(photos.order_by("pk").values_list("pk", flat=True))
+    _photos_faces_queue(gallery_id=gallery.pk, photo_ids=photo_ids)
+    return len(photo_ids)
+
+
+def _photos_faces_queue(*, gallery_id: int, photo_ids: list[int]) -> None:
+    """Mark the photos' faces waiting (one upsert) and queue their indexing on commit."""
+    if not photo_ids:
+        return
+    now = timezone.now()
+    PhotoFaces.objects.bulk_create(
+        [
+            PhotoFaces(
+                photo_id=photo_id,
+                gallery_id=gallery_id,
+                status=PhotoFaces.Status.PENDING,
+                error="",
+                attempts=0,
+                queued_at=now,
+            )
+            for photo_id in photo_ids
+        ],
+        update_conflicts=True,
+        unique_fields=["photo"],
+        update_fields=["gallery", "status", "error", "attempts", "queued_at"],
+    )
+    transaction.on_commit(partial(_enqueue_indexing_batch, gallery_id=gallery_id, photo_ids=photo_ids))
 
 
 @transaction.atomic
@@ -83,27 +105,33 @@ def gallery_face_search_switched(*, gallery: Gallery) -> int:
     return 0
 
 
-def _indexing_priority(*, photo_id: int) -> int:
+def _indexing_priorities(*, gallery_id: int, photo_ids: list[int]) -> dict[int, int]:
     """Find me's indexing after every photo's sizes, its galleries sharing fairly
-    (galleries/task_priorities.py)."""
-    gallery_id = PhotoFaces.objects.filter(photo_id=photo_id).values_list("gallery_id", flat=True).first()
-    if gallery_id is None:
-        return FACE_INDEXING
+    (galleries/task_priorities.py): each photo's priority from the gallery's photos
+    waiting ahead of it. One COUNT for one photo, one query of ids for a batch."""
     waiting = PhotoFaces.objects.filter(
         gallery_id=gallery_id,
         status__in=(PhotoFaces.Status.PENDING, PhotoFaces.Status.INDEXING),
-        photo_id__lt=photo_id,
-    ).count()
-    return fair_share(FACE_INDEXING, waiting=waiting)
+        photo_id__lt=max(photo_ids),
+    )
+    if len(photo_ids) == 1:
+        return {photo_ids[0]: fair_share(FACE_INDEXING, waiting=waiting.count())}
+    ahead = sorted(waiting.values_list("photo_id", flat=True))
+    return {photo_id: fair_share(FACE_INDEXING, waiting=bisect_left(ahead, photo_id)) for photo_id in photo_ids}
+
+
+def _enqueue_indexing_batch(*, gallery_id: int, photo_ids: list[int], delay_s: float = 0) -> None:
+    priorities = _indexing_priorities(gallery_id=gallery_id, photo_ids=photo_ids)
+    for photo_id in photo_ids:
+        task_enqueue(INDEX_PHOTO_FACES, priority=priorities[photo_id], delay_s=delay_s, photo_id=photo_id)
 
 
 def _enqueue_indexing(*, photo_id: int, delay_s: float = 0) -> None:
-    index_photo_faces = task_at(INDEX_PHOTO_FACES)
-
-    task = index_photo_faces.using(priority=_indexing_priority(photo_id=photo_id))
-    if delay_s and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
-    task.enqueue(photo_id=photo_id)
+    gallery_id = PhotoFaces.objects.filter(photo_id=photo_id).values_list("gallery_id", flat=True).first()
+    if gallery_id is None:
+        task_enqueue(INDEX_PHOTO_FACES, priority=FACE_INDEXING, delay_s=delay_s, photo_id=photo_id)
+    else:
+        _enqueue_indexing_batch(gallery_id=gallery_id, photo_ids=[photo_id], delay_s=delay_s)
 
 
 def photo_faces_index(*, photo_id: int) -> PhotoFaces | None:
@@ -184,7 +212,9 @@ def _indexing_retry_later(photo_id: int, problem: str) -> PhotoFaces | None:
             queued_at=timezone.now(),
         )
         if updated:
-            transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_id, delay_s=delay))
+            transaction.on_commit(
+                partial(_enqueue_indexing_batch, gallery_id=photo_faces.gallery_id, photo_ids=[photo_id], delay_s=delay)
+            )
     return PhotoFaces.objects.filter(photo_id=photo_id).first()
 
 

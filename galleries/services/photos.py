@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from galleries.imaging import (
     inspect_image,
 )
 from galleries.models import Gallery, Photo
-from galleries.task_paths import PROCESS_PHOTO, task_at
+from galleries.task_paths import PROCESS_PHOTO, task_enqueue
 from galleries.task_priorities import photo_sizes_priority
 
 logger = logging.getLogger(__name__)
@@ -253,7 +252,9 @@ def _photo_create(
     try:
         with transaction.atomic():
             photo.save()
-            transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+            transaction.on_commit(
+                partial(enqueue_photo_processing, photo_id=photo.pk, gallery_id=gallery.pk, by_guest=by_guest)
+            )
     except IntegrityError as exc:
         files_delete([stored_name])
         existing = gallery.photos.filter(content_hash=content_hash).first()
@@ -286,13 +287,11 @@ def photos_delete(*, photos: Iterable[Photo]) -> int:
     return len(photos)
 
 
-def enqueue_photo_processing(*, photo_id: int, delay_s: float = 0) -> None:
-    process_photo = task_at(PROCESS_PHOTO)
-
-    task = process_photo.using(priority=photo_sizes_priority(photo_id=photo_id))
-    if delay_s and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_s))
-    task.enqueue(photo_id=photo_id)
+def enqueue_photo_processing(
+    *, photo_id: int, delay_s: float = 0, gallery_id: int | None = None, by_guest: bool | None = None
+) -> None:
+    priority = photo_sizes_priority(photo_id=photo_id, gallery_id=gallery_id, by_guest=by_guest)
+    task_enqueue(PROCESS_PHOTO, priority=priority, delay_s=delay_s, photo_id=photo_id)
 
 
 def photo_leftovers_delete(*, photo: Photo) -> None:
