@@ -10,9 +10,13 @@ import pytest
 from django.conf import settings
 
 from faces.models import PhotoFaces
+from faces.selectors import find_me_coverage
 from faces.services.indexing import photo_faces_index
-from faces.tests.find_me import each_photo_indexed_once, find_me_url, results_token, selfie_file
+from faces.services.results_token import find_me_results_token
+from faces.services.search import SearchResult
+from faces.tests.find_me import each_photo_indexed_once, face_search_gallery, find_me_url, results_token, selfie_file
 from faces.tests.partial import half_indexed_gallery, selfie_of_the_middle_person
+from galleries.tests.factories import bulk_ready_photos
 
 SO_FAR = "2 of 3 photos searched so far."
 WAITING = "The others are still being prepared for Find me."
@@ -132,3 +136,44 @@ def test_results_made_before_the_count_was_kept_show_nothing_of_it(
 
     assert response.status_code == 200
     assert "searched so far" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "120 of 1,200 photos searched so far."),
+        ("de", "120 von 1.200 Fotos bisher durchsucht."),
+        # Django's formats: a no-break space in French, no separator in Traditional Chinese.
+        ("fr", "120 sur 1\xa0200 photos examinées pour l’instant."),
+        ("zh-hant", "目前已搜尋 1200 張照片中的 120 張。"),
+    ],
+)
+def test_the_count_is_said_in_the_guests_language_with_its_numbers(consenting_client, language, said):
+    gallery = face_search_gallery()
+    photos = bulk_ready_photos(gallery, 1200)
+    PhotoFaces.objects.bulk_create(
+        [PhotoFaces(photo=photo, gallery=gallery, status=PhotoFaces.Status.INDEXED) for photo in photos[:120]]
+    )
+    result = SearchResult(
+        matches=[], faces_in_selfie=1, describe_ms=0, search_ms=0, coverage=find_me_coverage(gallery=gallery)
+    )
+    token = find_me_results_token(gallery=gallery, result=result)
+
+    response = consenting_client.get(
+        f"/g/{gallery.slug}/find-me/results/", {"r": token}, headers={"Accept-Language": language}
+    )
+
+    assert _shown(response.text, said)
+
+
+def test_one_photo_in_all_is_said_in_the_singular(consenting_client):
+    gallery = face_search_gallery()
+    bulk_ready_photos(gallery, 1)
+    result = SearchResult(
+        matches=[], faces_in_selfie=1, describe_ms=0, search_ms=0, coverage=find_me_coverage(gallery=gallery)
+    )
+    token = find_me_results_token(gallery=gallery, result=result)
+
+    response = consenting_client.get(f"/g/{gallery.slug}/find-me/results/", {"r": token})
+
+    assert _shown(response.text, "0 of 1 photo searched so far.")
