@@ -10,9 +10,6 @@ pixels wide, in English and German, to look at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from django.test import override_settings
 
@@ -20,6 +17,7 @@ from faces.services.indexing import photo_faces_index
 from faces.tests import face_images
 from faces.tests.find_me import face_search_gallery, find_me_url, jpeg
 from faces.tests.partial import AROUND_THEM, WITHOUT_THEM, selfie_of_the_middle_person
+from faces.tests.test_find_me_browser import _screenshot
 from galleries.tests.factories import upload_photo
 from galleries.tests.test_browser import CHROMIUM_ARGS, PolicyWatch, _chromium_or_skip
 
@@ -166,16 +164,3 @@ def test_the_partial_results_in_german(live_server, transactional_db, monkeypatc
             _screenshot(page, "partial-waiting-de")
         finally:
             browser.close()
-
-
-def _screenshot(page, name: str) -> None:
-    """The page at a phone's and a computer's width, into FIND_ME_SCREENSHOTS if set."""
-    folder = os.environ.get("FIND_ME_SCREENSHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    viewport = page.viewport_size
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": viewport["height"]})
-        page.screenshot(path=str(Path(folder) / f"find-me-{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(viewport)
