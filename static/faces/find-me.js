@@ -208,6 +208,7 @@
 
   document.querySelectorAll("form[data-find-me]").forEach(enhance);
   watchProgress();
+  document.addEventListener("find-me:results", watchProgress);
 
   // "Search again" with the selfie kept in memory.
   document.addEventListener("click", function (event) {
@@ -251,6 +252,8 @@
         if (!fresh || !shown) throw new Error("no results in the answer");
         shown.replaceWith(fresh);
         history.replaceState(null, "", response.url);
+        // The fresh results may say how many photos were searched: shown for a kept selfie.
+        document.dispatchEvent(new CustomEvent("find-me:results"));
       });
     });
   }
