@@ -149,3 +149,7 @@ class FindMeOut(Schema):
     faces_in_selfie: int
     you: list[FindMeMatch]
     maybe_you: list[FindMeMatch]
+    # How many of the gallery's photos were searched, of all that guests see: fewer while
+    # indexing is not done (a photo whose indexing failed counts as searched, with no faces).
+    photos_searched: int
+    photos_total: int

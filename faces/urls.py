@@ -13,6 +13,7 @@ urlpatterns = [
         views.find_me_results_download,
         name="find_me_results_download",
     ),
+    path("g/<slug:slug>/find-me/progress/", views.find_me_progress, name="find_me_progress"),
     path("g/<slug:slug>/find-me/hide/", views.find_me_hide, name="find_me_hide"),
     path("g/<slug:slug>/privacy/", views.privacy_page, name="privacy"),
 ]

@@ -12,7 +12,7 @@ import functools
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from faces import consent, privacy
 from faces.forms import NotMeForm, SelfieForm
+from faces.selectors import find_me_coverage
 from faces.services.find_me import (
     ConsentRequired,
     SelfieFormInvalid,
@@ -104,7 +105,8 @@ def _find_me(request, gallery, upload: SelfieUploadHandler):
 
     consent_given = bool(request.session.get(CONSENT_SESSION_KEY))
     if request.method == "GET":
-        return _form_page(request, gallery, SelfieForm(consent_given=consent_given))
+        keep_selfie = not find_me_coverage(gallery=gallery).complete
+        return _form_page(request, gallery, SelfieForm(consent_given=consent_given), keep_selfie=keep_selfie)
 
     try:
         selfie = selfie_from_request(
@@ -162,6 +164,8 @@ def find_me_results(request, gallery):
     except FindMeResultsInvalid:
         return _results_gone(request, gallery, expired=False)
     download_kind = access.download_kind(request.user, gallery)
+    # While the search did not look in every photo: how many are searchable now.
+    coverage_now = find_me_coverage(gallery=gallery) if results.coverage else None
     you = [_match_tile(found, download_kind=download_kind) for found in results.sure]
     maybe_you = [_match_tile(found, download_kind=download_kind) for found in results.maybe]
     for tile in (*you, *maybe_you):
@@ -194,7 +198,28 @@ def find_me_results(request, gallery):
                 url=download_with_maybe_url,
             ),
             "with_maybe_count": len(you) + len(maybe_you),
+            "coverage": results.coverage,
+            "more_ready": coverage_now is not None and coverage_now.searched > results.coverage.searched,
+            "keep_selfie": results.coverage is not None,
         },
+    )
+
+
+@never_cache
+@require_GET
+@find_me_page
+def find_me_progress(request, gallery):
+    """How far indexing has got for the photos guests see, for a results page that
+    searched only some of them to say when more are ready (find-me.js asks now and
+    then). Nothing of any search is sent or needed."""
+    coverage = find_me_coverage(gallery=gallery)
+    return JsonResponse(
+        {
+            "photos_searched": coverage.searched,
+            "photos_total": coverage.total,
+            "photos_failed": coverage.failed,
+            "complete": coverage.complete,
+        }
     )
 
 
@@ -332,9 +357,12 @@ def privacy_page(request, gallery):
     )
 
 
-def _form_context(gallery, form, *, problem="") -> dict:
+def _form_context(gallery, form, *, problem="", keep_selfie=False) -> dict:
     return {
         "gallery": gallery,
+        # Not every photo searchable yet: the enhanced form keeps the selfie in the
+        # browser's memory (never here) to search again with (find-me.js).
+        "keep_selfie": keep_selfie,
         "form": form,
         "problem": problem,
         "selfie_max_mb": settings.SELFIE_MAX_MB,
@@ -342,8 +370,9 @@ def _form_context(gallery, form, *, problem="") -> dict:
     }
 
 
-def _form_page(request, gallery, form, *, problem="", status=200):
-    return render(request, "faces/find_me.html", _form_context(gallery, form, problem=problem), status=status)
+def _form_page(request, gallery, form, *, problem="", status=200, keep_selfie=False):
+    context = _form_context(gallery, form, problem=problem, keep_selfie=keep_selfie)
+    return render(request, "faces/find_me.html", context, status=status)
 
 
 def _results_gone(request, gallery, *, expired: bool):

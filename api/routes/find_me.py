@@ -57,7 +57,9 @@ REQUEST_BODY = {
 )
 def find_me(request, gallery_id: int):
     """The gallery's photos the selfie's person is in: "you" and "maybe you", strongest
-    first, with the face found. Multipart fields `consent` (true) and `selfie`."""
+    first, with the face found, and how many of the gallery's photos were searched
+    (`photos_searched` of `photos_total`: fewer while indexing is not done; search again
+    later to look in the rest). Multipart fields `consent` (true) and `selfie`."""
     # Before anything reads the body: the selfie never touches the disk (faces/uploads.py).
     upload = selfie_upload_prepare(request)
     gallery = visible_gallery(request, gallery_id)
@@ -84,6 +86,8 @@ def find_me(request, gallery_id: int):
         "faces_in_selfie": result.faces_in_selfie,
         "you": [_match_out(request, match, gallery=gallery) for match in result.sure],
         "maybe_you": [_match_out(request, match, gallery=gallery) for match in result.maybe],
+        "photos_searched": result.coverage.searched,
+        "photos_total": result.coverage.total,
     }
 
 

@@ -801,6 +801,22 @@ SITE = {
         Check("the hide form, asked for with GET", "/g/{public.slug}/find-me/hide/", everyone(405)),
     ],
     # The privacy page of a gallery with Find me, open to whoever may see the gallery.
+    # Find me's indexing progress (JSON), behind the same gate as Find me itself.
+    "faces:find_me_progress": [
+        Check("the public gallery's Find me progress", "/g/{public.slug}/find-me/progress/", everyone(200)),
+        Check(
+            "the private gallery's Find me progress",
+            "/g/{private.slug}/find-me/progress/",
+            behind_the_code(),
+        ),
+        Check(
+            "the draft's Find me progress",
+            "/g/{draft.slug}/find-me/progress/",
+            managers(),
+        ),
+        Check("the Find me progress of a gallery without it", "/g/{no_find_me.slug}/find-me/progress/", everyone(404)),
+        Check("the closed gallery's Find me progress", "/g/{closed.slug}/find-me/progress/", closed_to_guests(404)),
+    ],
     "faces:privacy": [
         Check("the public gallery's privacy page", "/g/{public.slug}/privacy/", everyone(200)),
         Check(

@@ -9,12 +9,15 @@ and nothing of the selfie.
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _lazy
 
 from faces.consent import consent_receipt_create
 from faces.forms import SelfieForm
+from faces.selectors import find_me_coverage
 from faces.services.search import FaceSearchDisabled, SearchResult, face_search, face_search_allowed, read_selfie
 from galleries.models import Gallery
 
@@ -93,7 +96,10 @@ def find_me_search(*, gallery: Gallery, selfie: UploadedFile) -> SearchResult:
     """The photos of the gallery the selfie's person is in; FaceSearchError when the
     selfie cannot be searched or the engine is unavailable. Each search that ran leaves
     a consent receipt (faces.consent.consent_receipt_create): when, where, under which
-    privacy text, and nothing else."""
+    privacy text, and nothing else. The result says how many of the gallery's photos
+    were searched (faces.selectors.find_me_coverage), counted before the search so that
+    it never claims a photo indexed while the search ran."""
+    coverage = find_me_coverage(gallery=gallery)
     result = face_search(gallery=gallery, selfie=read_selfie(selfie))
     consent_receipt_create(gallery=gallery)
-    return result
+    return dataclasses.replace(result, coverage=coverage)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 
+from faces.selectors import SearchCoverage
 from faces.services.search import SearchResult
 from galleries.models import Gallery, Photo
 
@@ -45,6 +46,8 @@ class FindMeResults:
     faces_in_selfie: int
     found: list[FoundPhoto]  # strongest first; sure ones before the maybes
     from_copy: bool = False  # searched with a copy of a gallery photo: no hiding from these
+    # How many photos the search looked in, of all guests saw, when indexing was not done.
+    coverage: SearchCoverage | None = None
 
     @property
     def sure(self) -> list[FoundPhoto]:
@@ -63,7 +66,8 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
     """The results as a URL-safe token: signed (with a salt of its own) and compressed.
 
     It holds the gallery, the number of faces in the selfie, whether the selfie was a
-    copy of a gallery photo ("c": such results cannot hide photos), and for each photo its id,
+    copy of a gallery photo ("c": such results cannot hide photos), while the gallery was
+    not fully indexed how many photos were searched of how many ("n"), and for each photo its id,
     whether it is "you", the similarity (one decimal), the face's box (per mille) and
     the face's id in the face index (what a hide request blurs: signed here, so a guest
     can only ever name the faces their own search matched).
@@ -91,6 +95,9 @@ def find_me_results_token(*, gallery: Gallery, result: SearchResult) -> str:
     payload = {"g": gallery.pk, "f": result.faces_in_selfie, "p": rows}
     if result.from_copy:
         payload["c"] = 1
+    if result.coverage is not None and not result.coverage.complete:
+        coverage = result.coverage
+        payload["n"] = [coverage.searched, coverage.total, coverage.failed]
     return _ResultsSigner().sign_object(payload, compress=True)
 
 
@@ -161,8 +168,21 @@ def find_me_results_read(*, gallery: Gallery, token: str) -> FindMeResults:
     # Stable: among equals, the gallery's own order (as the search ranks them).
     found.sort(key=lambda f: (not f.is_sure, -f.similarity))
     return FindMeResults(
-        gallery_id=gallery.pk, faces_in_selfie=int(payload["f"]), found=found, from_copy=bool(payload.get("c"))
+        gallery_id=gallery.pk,
+        faces_in_selfie=int(payload["f"]),
+        found=found,
+        from_copy=bool(payload.get("c")),
+        coverage=_coverage(payload),
     )
+
+
+def _coverage(payload: dict) -> SearchCoverage | None:
+    """The searched photos the token names: only while indexing was not done ("n")."""
+    try:
+        searched, total, failed = payload["n"]
+        return SearchCoverage(searched=int(searched), total=int(total), failed=int(failed))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def find_me_results_without(*, gallery: Gallery, token: str, photo_key: str) -> str:

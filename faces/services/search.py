@@ -24,6 +24,7 @@ from PIL import Image
 from faces import copies, engines, search
 from faces.engines.base import FaceEngine, FaceEngineError, ImageNotUsable
 from faces.models import Face
+from faces.selectors import SearchCoverage
 from faces.services.indexing import collection_name
 from galleries import decoding
 from galleries.imaging import ImageRejected, ImageTooLarge, open_upright_rgb
@@ -105,6 +106,8 @@ class SearchResult:
     # The selfie is a copy of a gallery photo (faces/copies.py): its results may be seen,
     # never used to hide photos.
     from_copy: bool = False
+    # How many of the gallery's photos were searched, of all guests see (None: not counted).
+    coverage: SearchCoverage | None = None
 
     @property
     def sure(self) -> list[PhotoMatch]:

@@ -177,7 +177,7 @@ def test_the_api_gives_no_results_token_and_has_no_hide_route(gallery):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"faces_in_selfie", "you", "maybe_you"}
+    assert set(body) == {"faces_in_selfie", "you", "maybe_you", "photos_searched", "photos_total"}
     assert body["you"]
     api_routes = list(_all_routes())
     assert any("find-me" in route for route in api_routes)

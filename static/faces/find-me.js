@@ -3,7 +3,9 @@
 // side, which is more than the face search uses), a size check before a long upload,
 // and a "Searching…" state while the server looks. The form works without it; when the
 // browser cannot scale the photo (no createImageBitmap or DataTransfer, a format it
-// cannot decode), the file chosen is sent as it is.
+// cannot decode), the file chosen is sent as it is. While the gallery is not fully
+// indexed, the form is sent in the background and the selfie kept in memory to search
+// again with once more photos are ready (see `kept`).
 (function () {
   "use strict";
   const SELFIE_LONG_SIDE = 1600;
@@ -33,7 +35,96 @@
     }).catch(function () { return null; });
   }
 
-  document.querySelectorAll("form[data-find-me]").forEach(function (form) {
+  // The selfie last sent by a form that keeps it (data-keep-selfie: the gallery is not
+  // fully indexed yet), scaled, held in this page's memory only: "Search again" sends it
+  // once more photos are ready. It is never stored, in the browser or on the server.
+  let kept = null;
+  // How often a results page that searched only some photos asks how far indexing has got.
+  const PROGRESS_EVERY_MS = 20000;
+  let polling = null;
+
+  function keepsSelfie(form) {
+    return form.hasAttribute("data-keep-selfie") && Boolean(window.fetch && window.DOMParser && window.FormData && history.pushState);
+  }
+
+  // The search sent in the background, and its answer (the results, or the form with
+  // the reason) shown in place of this page, so that the selfie stays in memory.
+  // Anything unexpected: the form is sent the plain way.
+  function searchKeeping(form, selfie) {
+    const body = new FormData(form);
+    if (selfie) body.set("selfie", selfie, selfie.name || "selfie.jpg");
+    return fetch(form.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
+      return response.text().then(function (html) {
+        const page = new DOMParser().parseFromString(html, "text/html");
+        const fresh = page.querySelector("main");
+        const shown = document.querySelector("main");
+        if (!fresh || !shown) throw new Error("not a page");
+        kept = selfie || kept;
+        shown.replaceWith(document.adoptNode(fresh));
+        document.title = page.title;
+        history.pushState({ findMe: true }, "", response.redirected ? response.url : form.action);
+        fresh.querySelectorAll("form[data-find-me]").forEach(enhance);
+        // The page's other scripts bind to what they find when they run: run them again.
+        page.querySelectorAll("script[src]").forEach(function (old) {
+          if (/find-me\.js/.test(old.getAttribute("src"))) return;
+          const script = document.createElement("script");
+          script.src = old.getAttribute("src");
+          document.body.appendChild(script);
+        });
+        window.scrollTo(0, 0);
+        watchProgress();
+      });
+    }).catch(function () {
+      if (selfie && form.querySelector("input[type=file]")) {
+        const transfer = new DataTransfer();
+        transfer.items.add(selfie);
+        form.querySelector("input[type=file]").files = transfer.files;
+      }
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  }
+
+  // Which lines of the "searched so far" notice show: more photos ready or not, the
+  // selfie kept or not (the notice's data-show).
+  function showProgress(notice) {
+    const state = (notice.dataset.ready === "1" ? "ready" : "waiting") + "-" + (kept ? "kept" : "plain");
+    notice.querySelectorAll("[data-show]").forEach(function (line) {
+      line.hidden = line.dataset.show.split(" ").indexOf(state) < 0;
+    });
+  }
+
+  function stopWatching() {
+    if (polling) clearInterval(polling);
+    polling = null;
+  }
+
+  function askProgress() {
+    const notice = document.querySelector("[data-find-me-progress]");
+    if (!notice || notice.dataset.ready === "1") { stopWatching(); return; }
+    if (document.hidden) return;
+    fetch(notice.dataset.findMeProgress, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("no progress");
+        return response.json();
+      })
+      .then(function (progress) {
+        if (progress.photos_searched > Number(notice.dataset.searched) || progress.complete) {
+          notice.dataset.ready = "1";
+          stopWatching();
+        }
+        showProgress(notice);
+      })
+      .catch(stopWatching);
+  }
+
+  function watchProgress() {
+    const notice = document.querySelector("[data-find-me-progress]");
+    if (!notice) { stopWatching(); return; }
+    showProgress(notice);
+    if (!polling && notice.dataset.ready !== "1" && window.fetch) polling = setInterval(askProgress, PROGRESS_EVERY_MS);
+  }
+
+  function enhance(form) {
     const input = form.querySelector("input[type=file]");
     const preview = form.querySelector(".selfie-preview");
     const status = form.querySelector(".find-me-status");
@@ -89,14 +180,19 @@
     form.addEventListener("submit", function (event) {
       if (typeof form.checkValidity === "function" && !form.checkValidity()) return;
       const waiting = scaling;
-      if (waiting) event.preventDefault();  // sent once the smaller file is in the input
-      else if (tooLarge()) { event.preventDefault(); return; }
+      if (!waiting && tooLarge()) { event.preventDefault(); return; }
+      const keep = keepsSelfie(form);
+      if (waiting || keep) event.preventDefault();  // sent once the smaller file is in the input
       button.disabled = true;
       button.textContent = form.dataset.searching || "Searching…";
       status.textContent = form.dataset.looking || "Looking for you in the photos. This takes a few seconds.";
-      if (!waiting) return;
-      waiting.then(function () {
-        if (!tooLarge()) { HTMLFormElement.prototype.submit.call(form); return; }
+      if (!waiting && !keep) return;
+      (waiting || Promise.resolve()).then(function () {
+        if (!tooLarge()) {
+          if (keep) searchKeeping(form, input.files[0]);
+          else HTMLFormElement.prototype.submit.call(form);
+          return;
+        }
         button.disabled = false;
         button.textContent = form.dataset.findMeLabel || "Find me";
         status.textContent = form.dataset.tooLarge || "That photo is larger than " + form.dataset.maxMb + " MB. Take a new selfie or choose a smaller photo.";
@@ -108,6 +204,27 @@
       button.disabled = false;
       button.textContent = form.dataset.findMeLabel || "Find me";
     });
+  }
+
+  document.querySelectorAll("form[data-find-me]").forEach(enhance);
+  watchProgress();
+  document.addEventListener("find-me:results", watchProgress);
+
+  // "Search again" with the selfie kept in memory.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-search-again]");
+    if (!button) return;
+    const form = document.querySelector("form[data-find-me]");
+    if (!kept || !form) return;
+    button.disabled = true;
+    button.textContent = form.dataset.searching || "Searching…";
+    searchKeeping(form, kept);
+  });
+
+  // Back and Forward between pages shown in place: the browser's own page for the address.
+  window.addEventListener("popstate", function (event) {
+    if (event.state && event.state.findMe) location.reload();
+    else if (kept) location.reload();
   });
 })();
 
@@ -117,8 +234,8 @@
 // the browser follows the redirect.
 (function () {
   "use strict";
-  const form = document.getElementById("not-me");
-  if (!form || !window.fetch || !window.DOMParser) return;
+  // The form is looked up when a tile is clicked: the results may have been shown in place.
+  if (!window.fetch || !window.DOMParser) return;
   let queue = Promise.resolve();
 
   function send(photo) {
@@ -135,13 +252,15 @@
         if (!fresh || !shown) throw new Error("no results in the answer");
         shown.replaceWith(fresh);
         history.replaceState(null, "", response.url);
+        // The fresh results may say how many photos were searched: shown for a kept selfie.
+        document.dispatchEvent(new CustomEvent("find-me:results"));
       });
     });
   }
 
   document.addEventListener("click", function (event) {
     const button = event.target.closest && event.target.closest("button.not-me[form=not-me]");
-    if (!button) return;
+    if (!button || !document.getElementById("not-me")) return;
     event.preventDefault();
     const tile = button.closest(".match");
     const photo = button.value;
