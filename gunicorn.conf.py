@@ -13,15 +13,17 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a leak can never grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then so a leak can never grow without bound. Rarely: a
+# recycled worker starts with an empty page cache (locmem, the default, is per process)
+# and renders each page again, 0.3 s of CPU for page 1 of a 2,000-photo gallery; at
+# 2,000 requests that came every few seconds under load and made the page's p99
+# (bench/README.md, "Gallery page under gunicorn").
+max_requests = 20000
+max_requests_jitter = 2000
 # The app is loaded once, in the master, and warmed up there (when_ready): a new or
 # recycled worker is a fork, ready at once. Loaded in each worker, it cost 1.2 s of CPU
 # to import and another 0.25-0.45 s on its first page (the URL conf, the templates
-# compiled); with recycling every ~2,000 requests that was the gallery page's p99
-# (bench/README.md, "Gallery page under gunicorn"). A code change needs a restart (or
-# USR2), not a HUP.
+# compiled). A code change needs a restart (or USR2), not a HUP.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
