@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import common
+from event_day import database
 from event_images import CAMERA, ensure_pictures
 
 PROJECT_ROOT = common.PROJECT_ROOT
@@ -88,31 +89,14 @@ def progress(connection, gallery_id: int) -> tuple[int, int, int, int]:
     return tuple(row)
 
 
-def fresh_database(server: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
-
-
-def drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run_once(args, shots: list[Path], processes: int) -> Result:
     import psycopg
 
-    server = args.postgres.rstrip("/")
-    name = f"worker_scaling_{os.getpid()}"
     with common.project(prefix="eventgallery-scaling-") as (root, env):
+        database_url, drop_database = database(args, root)
         env = {
             **env,
-            "DATABASE_URL": fresh_database(server, name),
+            "DATABASE_URL": database_url,
             "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "LOG_FORMAT": "text",
         }
@@ -172,7 +156,7 @@ def run_once(args, shots: list[Path], processes: int) -> Result:
                 load_after=os.getloadavg()[0],
             )
         finally:
-            drop_database(server, name)
+            drop_database()
 
 
 def main() -> None:
@@ -186,6 +170,7 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a run is given up")
     args = parser.parse_args()
+    args.sqlite = False  # the queue's claims as in production
 
     shots = ensure_pictures(args.images / "camera", count=args.shots, prefix="DSC", size=CAMERA, seed=1)
     cpus = len(os.sched_getaffinity(0))
