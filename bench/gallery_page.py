@@ -224,6 +224,13 @@ def slow_requests(text: str, targets: dict[str, str], threshold_ms: float, first
     return lines
 
 
+def print_slow_requests(load: Load, targets: dict[str, str], runs: dict[str, list[Run]]) -> None:
+    """slow_requests() of the last pass's measured rounds, over twice the static file's p99."""
+    threshold = 2 * median([r.p99_ms for r in runs["static file (whitenoise)"]])
+    text = load.log_path.read_bytes()[load.measured_from :].decode(errors="replace")
+    print("\n".join(slow_requests(text, targets, threshold)))
+
+
 @dataclass
 class Load:
     base: str
@@ -232,6 +239,7 @@ class Load:
     script: Path
     threads: int
     connections: int
+    measured_from: int = 0  # where the log of the last pass's measured rounds starts (after its warm-up)
 
 
 def measure(load: Load, targets: dict[str, str], args, workers_pid: int | None = None) -> dict[str, list[Run]]:
@@ -241,6 +249,7 @@ def measure(load: Load, targets: dict[str, str], args, workers_pid: int | None =
     if args.warmup:  # every worker loads its templates, caches and connections first
         for path in targets.values():
             wrk(load.base + path, duration_s=args.warmup, **options)
+    load.measured_from = load.log_path.stat().st_size
     runs: dict[str, list[Run]] = {name: [] for name in targets}
     for round_number in range(args.rounds):
         order = list(targets)[round_number % 3 :] + list(targets)[: round_number % 3]
@@ -429,22 +438,18 @@ def run(args, root: Path, env: dict[str, str], shots: list[Path]) -> dict:
         }
         load = Load(gunicorn.url, gunicorn.process.pid, log_path, script, args.threads, args.connections)
         print("measuring with the task workers idle ...", flush=True)
-        offset = log_path.stat().st_size
         runs = measure(load, targets, args)
         passes["workers idle"] = runs
         if args.access_log:
-            threshold = 2 * median([r.p99_ms for r in runs["static file (whitenoise)"]])
-            print("\n".join(slow_requests(log_path.read_text(errors="replace")[offset:], targets, threshold)))
+            print_slow_requests(load, targets, runs)
         if shots:
             print("measuring with the task workers busy ...", flush=True)
             with busy_workers(env, root, shots) as pool:
-                offset = log_path.stat().st_size
                 runs = measure(load, targets, args, workers_pid=pool.pid)
                 left = shots_left(env)
             passes[f"workers busy ({left} when the load ended)"] = runs
             if args.access_log:
-                threshold = 2 * median([r.p99_ms for r in runs["static file (whitenoise)"]])
-                print("\n".join(slow_requests(log_path.read_text(errors="replace")[offset:], targets, threshold)))
+                print_slow_requests(load, targets, runs)
     return passes
 
 
