@@ -21,9 +21,9 @@ keepalive = 5
 max_requests = 20000
 max_requests_jitter = 2000
 # The app is loaded once, in the master, and warmed up there (when_ready): a new or
-# recycled worker is a fork, ready at once. Loaded in each worker, it cost 1.2 s of CPU
-# to import and another 0.25-0.45 s on its first page (the URL conf, the templates
-# compiled). A code change needs a restart (or USR2), not a HUP.
+# recycled worker is a fork, ready at once. Loaded in each worker, it took 1.2-1.9 s to
+# import and another 0.2 s on its first page (the URL conf, the templates compiled).
+# A code change needs a restart (or USR2), not a HUP.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
