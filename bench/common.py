@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -239,3 +240,55 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, align: st
     align = align or "<" + ">" * (len(headers) - 1)
     lines = ["  ".join(f"{cell:{align[n]}{widths[n]}}" for n, cell in enumerate(line)) for line in [headers, *rows]]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def processes() -> dict[int, list[str]]:
+    """Every process's /proc/<pid>/stat fields after its command's name, by pid (empty
+    where there is no /proc)."""
+    table = {}
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if entry.name.isdigit():
+                try:
+                    table[int(entry.name)] = (entry / "stat").read_text().rpartition(")")[2].split()
+                except OSError:  # exited meanwhile
+                    continue
+    return table
+
+
+def descendants(root_pid: int) -> list[int]:
+    """The pids of a process's children, their children, and so on."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in processes().items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    found, todo = [], list(children.get(root_pid, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def tree_cpu_s(root_pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants, live or reaped by their
+    parents (utime, stime, cutime, cstime): a worker pool with its workers and helpers."""
+    table = processes()
+    ticks = sum(sum(int(n) for n in table[pid][11:15]) for pid in [root_pid, *descendants(root_pid)] if pid in table)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def stop_tree(process: subprocess.Popen, timeout_s: float = 30) -> None:
+    """TERM to `process` (a `run_worker` pool passes it on to its workers, which finish
+    their task first), then, after `timeout_s`, KILL to it and to every process it had
+    started: a killed pool leaves its workers running."""
+    started = descendants(process.pid)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
