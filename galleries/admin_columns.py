@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.timesince import timesince
 
 from faces.admin import face_crops_html
 from faces.models import HideRequest
@@ -163,13 +164,19 @@ class GalleryColumns:
             return "—"
         done = gallery.ready_photo_count + gallery.failed_photo_count
         failed = f", {gallery.failed_photo_count} failed" if gallery.failed_photo_count else ""
+        waited = ""
+        if gallery.oldest_waiting_since is not None:
+            waited = format_html(
+                '<br><span class="pipeline-waiting">oldest waiting {}</span>', timesince(gallery.oldest_waiting_since)
+            )
         return format_html(
-            '<progress value="{}" max="{}"></progress> {}/{}{}',
+            '<progress value="{}" max="{}"></progress> {}/{}{}{}',
             done,
             gallery.photo_count,
             gallery.ready_photo_count,
             gallery.photo_count,
             failed,
+            waited,
         )
 
 
