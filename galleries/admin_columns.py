@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.timesince import timesince
 
 from faces.admin import face_crops_html
 from faces.models import HideRequest
@@ -65,6 +64,18 @@ def closing_status(gallery, now=None) -> str:
         return f"closes in {days} day{'s' if days != 1 else ''}"
     hours = math.ceil(left.total_seconds() / 3600)
     return f"closes in {hours} hour{'s' if hours != 1 else ''}"
+
+
+def waited_short(since, now=None) -> str:
+    """ "<1 min", "3 min", "5 h", "2 days": how long a photo has waited, for a narrow column."""
+    minutes = int(((now or timezone.now()) - since).total_seconds() // 60)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
 
 
 class GalleryColumns:
@@ -167,7 +178,8 @@ class GalleryColumns:
         waited = ""
         if gallery.oldest_waiting_since is not None:
             waited = format_html(
-                '<br><span class="pipeline-waiting">oldest waiting {}</span>', timesince(gallery.oldest_waiting_since)
+                '<br><span class="pipeline-waiting">oldest waiting {}</span>',
+                waited_short(gallery.oldest_waiting_since),
             )
         return format_html(
             '<progress value="{}" max="{}"></progress> {}/{}{}{}',

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from faces.models import PhotoFaces
+from galleries.admin_columns import waited_short
 from galleries.models import Photo
 from galleries.pipeline_status import gallery_pipeline_status
 from galleries.tests.factories import bulk_ready_photos, make_gallery
@@ -110,4 +111,17 @@ def test_the_list_shows_how_long_the_oldest_photo_has_waited(organizer_client):
     text = organizer_client.get("/admin/galleries/gallery/").text
 
     assert '<progress value="7" max="10"></progress> 6/10, 1 failed' in text
-    assert '<span class="pipeline-waiting">oldest waiting 7\xa0minutes</span>' in text
+    assert '<span class="pipeline-waiting">oldest waiting 7 min</span>' in text
+
+
+def test_the_list_says_the_wait_shortly():
+    now = timezone.now()
+
+    assert [waited_short(now - timedelta(seconds=s), now) for s in (30, 60, 3599, 3600, 47 * 3600, 49 * 3600)] == [
+        "<1 min",
+        "1 min",
+        "59 min",
+        "1 h",
+        "47 h",
+        "2 days",
+    ]
