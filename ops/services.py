@@ -264,13 +264,18 @@ def stuck_rows_put_right(*, rows: QuerySet, task, argument: str, put_right: Call
     inside the row's transaction (an enqueue goes on commit). Returns how many.
 
     Which rows have a live task is decided in the database, in the query that finds
-    them (task_queue.live_task_exists): one query when nothing is stuck, whatever the
-    length of the queue, where reading every live task's arguments grew with it. A row
+    them (task_queue.live_task_arguments, a subquery): one query when nothing is stuck,
+    and no task's arguments sent to the process, where every worker used to read every
+    live task's arguments each sweep. A row
     locked by another sweeper is skipped (skip_locked); one whose task appeared
     meanwhile is left to it.
     """
     count = 0
-    for pk in rows.exclude(task_queue.live_task_exists(task=task, argument=argument)).values_list("pk", flat=True):
+    pk_field = rows.model._meta.pk
+    while pk_field.is_relation:  # PhotoFaces: its pk is its photo
+        pk_field = pk_field.target_field
+    live = task_queue.live_task_arguments(task=task, argument=argument, output_field=pk_field)
+    for pk in rows.exclude(pk__in=live).values_list("pk", flat=True):
         with transaction.atomic():
             row = rows.select_for_update(skip_locked=True).filter(pk=pk).first()
             if row is None or task_is_live(task=task, argument=argument, value=pk):

@@ -26,7 +26,9 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.db import OperationalError
-from django.db.models import Exists, Func, JSONField, OuterRef
+from django.db.models import Field
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import TaskResultStatus, task_backends
 from django_tasks_db.management.commands import db_worker, prune_db_task_results
@@ -69,29 +71,24 @@ class QueueWorker(db_worker.Worker):
 # --- What the healing asks of the queue -------------------------------------------------
 
 
-class _AsJSON(Func):
-    """A column as a JSON value, to compare with a key of a task's arguments: PostgreSQL
-    compares jsonb only with jsonb (to_jsonb), SQLite's JSON_EXTRACT gives the plain value."""
-
-    output_field = JSONField()
-
-    def as_sql(self, compiler, connection, **extra):
-        return compiler.compile(self.source_expressions[0])
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, function="to_jsonb", **extra)
-
-
 def _live(*, task):
     return DBTaskResult.objects.filter(task_path=task.module_path, status__in=LIVE_STATUSES)
 
 
-def live_task_exists(*, task, argument: str, outer_field: str = "pk") -> Exists:
-    """Whether a queued or running run of `task` has its keyword `argument` equal to the
-    outer row's `outer_field`: a condition for a queryset of the rows the task works on
-    (Photo.objects.exclude(live_task_exists(task=process_photo, argument="photo_id"))),
-    decided in the database, row by row, through the tasks' partial status index."""
-    return Exists(_live(task=task).filter(**{f"args_kwargs__kwargs__{argument}": _AsJSON(OuterRef(outer_field))}))
+def live_task_arguments(*, task, argument: str, output_field: Field):
+    """The keyword `argument` of every queued or running run of `task`, as a subquery
+    for the rows those tasks work on: Photo.objects.exclude(pk__in=live_task_arguments(
+    task=process_photo, argument="photo_id", output_field=BigIntegerField())). The
+    database reads it once per query (a hashed subplan on PostgreSQL, an ephemeral index
+    on SQLite), not once per row as a correlated EXISTS would on SQLite, and never
+    sends the arguments to the process. NULLs are left out: one in a NOT IN would
+    exclude every row."""
+    return (
+        _live(task=task)
+        .annotate(argument=Cast(KT(f"args_kwargs__kwargs__{argument}"), output_field=output_field))
+        .filter(argument__isnull=False)
+        .values("argument")
+    )
 
 
 def task_is_live(*, task, argument: str, value) -> bool:
@@ -100,7 +97,7 @@ def task_is_live(*, task, argument: str, value) -> bool:
 
 def tasks_live_arguments(*, task, argument: str) -> set:
     """The `argument` of every queued or running run of `task` (every live run is read:
-    for a small set of tasks; a sweep filters with live_task_exists instead)."""
+    for a small set of tasks; a sweep filters with live_task_arguments instead)."""
     return set(_live(task=task).values_list(f"args_kwargs__kwargs__{argument}", flat=True))
 
 
