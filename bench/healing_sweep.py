@@ -30,26 +30,12 @@ def fill(size: int):
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     from galleries.models import Gallery, Photo
+    from galleries.tests.factories import bulk_ready_photos
 
     gallery = Gallery.objects.create(name=f"Sweep bench {size}", slug=f"sweep-bench-{uuid.uuid4().hex[:8]}")
     queued = timezone.now() - timedelta(minutes=10)
-    photos = Photo.objects.bulk_create(
-        Photo(
-            gallery=gallery,
-            key=uuid.uuid4(),
-            original=f"bench/{n}.jpg",
-            original_filename=f"IMG_{n:05d}.jpg",
-            content_hash=f"{gallery.pk:08x}{n:056x}",
-            file_size=1000,
-            format="JPEG",
-            width=6000,
-            height=4000,
-            sort_at=queued,
-            status=Photo.Status.PENDING,
-            queued_at=queued,
-        )
-        for n in range(size)
-    )
+    photos = bulk_ready_photos(gallery, size)
+    Photo.objects.filter(gallery=gallery).update(status=Photo.Status.PENDING, queued_at=queued)
     DBTaskResult.objects.bulk_create(
         DBTaskResult(
             task_path="galleries.tasks.process_photo",
