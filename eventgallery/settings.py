@@ -557,5 +557,10 @@ TASK_RETRY_MAX_DELAY_S = env.float("TASK_RETRY_MAX_DELAY_S", default=900)
 # How often each worker looks for work left behind (tasks of workers whose heartbeat is
 # older than WORKER_HEARTBEAT_MAX_AGE_S, photos stuck in processing, lost enqueues).
 WORKER_SWEEP_INTERVAL_S = env.float("WORKER_SWEEP_INTERVAL_S", default=60)
+# Finished task results (the queue's rows) are deleted after this many days, failed ones
+# after TASK_RESULTS_FAILED_KEEP_DAYS (kept longer, to read why), by a sweep of the
+# worker every hour (django-tasks-db's own prune; ops/task_queue.py).
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=3)
+TASK_RESULTS_FAILED_KEEP_DAYS = env.int("TASK_RESULTS_FAILED_KEEP_DAYS", default=14)
 # A worker that lost its database tries again after 1 s, then twice as long, up to this.
 WORKER_RECONNECT_MAX_DELAY_S = env.float("WORKER_RECONNECT_MAX_DELAY_S", default=30)

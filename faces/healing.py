@@ -3,7 +3,7 @@ then (ops/sweeps.py; registered in faces/apps.py).
 
 Invariant: as galleries/healing.py for photos: a face index is queued at most once,
 whatever the number of workers sweeping at once, and one a live task indexes is left
-to it.
+to it (ops.services.stuck_rows_put_right).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from faces.models import PhotoFaces
 from faces.services.indexing import _enqueue_indexing, _worker_lost_reason
-from ops.services import task_is_live, tasks_live_arguments
+from ops.services import stuck_rows_put_right
 
 
 def photo_faces_requeue_stuck() -> int:
@@ -32,24 +32,21 @@ def photo_faces_requeue_stuck() -> int:
         status=PhotoFaces.Status.PENDING,
         queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S),
     )
-    live = tasks_live_arguments(task=index_photo_faces, argument="photo_id")
-    count = 0
-    for photo_id in PhotoFaces.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
-        with transaction.atomic():
-            photo_faces = PhotoFaces.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
-            if photo_faces is None or task_is_live(task=index_photo_faces, argument="photo_id", value=photo_id):
-                continue
-            if photo_faces.attempts >= settings.TASK_MAX_ATTEMPTS:
-                PhotoFaces.objects.filter(pk=photo_id).update(
-                    status=PhotoFaces.Status.FAILED, error=_worker_lost_reason(photo_faces.attempts), face_count=0
-                )
-            else:
-                lost = photo_faces.status == PhotoFaces.Status.INDEXING
-                PhotoFaces.objects.filter(pk=photo_id).update(
-                    status=PhotoFaces.Status.PENDING,
-                    error="The worker stopped while indexing this photo; queued again." if lost else photo_faces.error,
-                    queued_at=now,
-                )
-                transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_id))
-            count += 1
-    return count
+
+    def put_right(photo_faces: PhotoFaces) -> None:
+        if photo_faces.attempts >= settings.TASK_MAX_ATTEMPTS:
+            PhotoFaces.objects.filter(pk=photo_faces.pk).update(
+                status=PhotoFaces.Status.FAILED, error=_worker_lost_reason(photo_faces.attempts), face_count=0
+            )
+            return
+        lost = photo_faces.status == PhotoFaces.Status.INDEXING
+        PhotoFaces.objects.filter(pk=photo_faces.pk).update(
+            status=PhotoFaces.Status.PENDING,
+            error="The worker stopped while indexing this photo; queued again." if lost else photo_faces.error,
+            queued_at=now,
+        )
+        transaction.on_commit(partial(_enqueue_indexing, photo_id=photo_faces.pk))
+
+    return stuck_rows_put_right(
+        rows=PhotoFaces.objects.filter(stuck), task=index_photo_faces, argument="photo_id", put_right=put_right
+    )

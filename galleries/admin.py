@@ -12,7 +12,7 @@ import copy
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -30,6 +30,7 @@ from galleries.admin_forms import WATERMARK_FIELDS, GalleryForm, WatermarkPrevie
 from galleries.admin_widgets import CoverPicker
 from galleries.forms import PhotoUploadForm
 from galleries.models import ACCESS_CODE_MIN_LENGTH, Gallery, Photo
+from galleries.pipeline_status import gallery_pipeline_status, oldest_waiting_annotation
 from galleries.services.closing import GALLERY_EXTEND_DAYS, gallery_closing_extend
 from galleries.services.galleries import (
     gallery_delete,
@@ -122,6 +123,7 @@ class GalleryAdmin(GalleryColumns, ManagedByOrganizerAdmin):
             .with_photo_counts()
             .with_face_counts()
             .annotate(
+                oldest_waiting_since=oldest_waiting_annotation(),
                 hide_requests_waiting=hide_requests_count(HideRequest.Status.PENDING),
                 hide_requests_applied=hide_requests_count(HideRequest.Status.APPLIED),
             )
@@ -252,13 +254,6 @@ class GalleryAdmin(GalleryColumns, ManagedByOrganizerAdmin):
         extra_context = extra_context or {}
         gallery = self.get_object(request, object_id)
         if gallery is not None:
-            counts = gallery.photos.aggregate(
-                total=Count("id"),
-                ready=Count("id", filter=Q(status=Photo.Status.READY)),
-                waiting=Count("id", filter=Q(status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING])),
-                failed=Count("id", filter=Q(status=Photo.Status.FAILED)),
-                awaiting_review=Count("id", filter=Q(review=Photo.Review.PENDING)),
-            )
             photos_url = (
                 reverse("admin:galleries_photo_changelist") + "?" + urlencode({"gallery__id__exact": gallery.pk})
             )
@@ -276,7 +271,7 @@ class GalleryAdmin(GalleryColumns, ManagedByOrganizerAdmin):
                 face_counts=gallery_face_counts(gallery=gallery),
                 upload_form=PhotoUploadForm(),
                 upload_url=reverse("admin:galleries_gallery_upload", args=[gallery.pk]),
-                photo_counts=counts,
+                pipeline=gallery_pipeline_status(gallery=gallery),
                 overview=stats.gallery_overview(gallery=gallery),
                 favourites_csv_url=reverse("favourites_csv", args=[gallery.pk]),
                 favourites_lightroom_url=reverse("favourites_lightroom", args=[gallery.pk]),

@@ -66,6 +66,18 @@ def closing_status(gallery, now=None) -> str:
     return f"closes in {hours} hour{'s' if hours != 1 else ''}"
 
 
+def waited_short(since, now=None) -> str:
+    """ "<1 min", "3 min", "5 h", "2 days": how long a photo has waited, for a narrow column."""
+    minutes = int(((now or timezone.now()) - since).total_seconds() // 60)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
 class GalleryColumns:
     """GalleryAdmin's list columns and the read-only fields of its change page."""
 
@@ -163,13 +175,20 @@ class GalleryColumns:
             return "—"
         done = gallery.ready_photo_count + gallery.failed_photo_count
         failed = f", {gallery.failed_photo_count} failed" if gallery.failed_photo_count else ""
+        waited = ""
+        if gallery.oldest_waiting_since is not None:
+            waited = format_html(
+                '<br><span class="pipeline-waiting">oldest waiting {}</span>',
+                waited_short(gallery.oldest_waiting_since),
+            )
         return format_html(
-            '<progress value="{}" max="{}"></progress> {}/{}{}',
+            '<progress value="{}" max="{}"></progress> {}/{}{}{}',
             done,
             gallery.photo_count,
             gallery.ready_photo_count,
             gallery.photo_count,
             failed,
+            waited,
         )
 
 

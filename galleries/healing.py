@@ -2,8 +2,8 @@
 (ops/sweeps.py; registered in galleries/apps.py).
 
 Invariant: a photo is queued at most once, whatever the number of workers sweeping at
-once (each photo locked, or the transaction exclusive, and checked again), and a photo
-whose processing a live task runs is left to it.
+once (each photo locked and checked again: ops.services.stuck_rows_put_right), and a
+photo whose processing a live task runs is left to it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone
 from galleries.models import Photo
 from galleries.services.photos import enqueue_photo_processing
 from galleries.services.processing import _mark_failed, _worker_lost_reason
-from ops.services import task_is_live, tasks_live_arguments
+from ops.services import stuck_rows_put_right
 
 
 def photos_requeue_stuck() -> int:
@@ -30,9 +30,7 @@ def photos_requeue_stuck() -> int:
     TASK_MAX_ATTEMPTS times fails instead.
 
     The workers sweep it now and then (registered in GalleriesConfig.ready(); ops/sweeps.py),
-    after putting the tasks of dead workers back in the queue. Several at once queue a photo once: each
-    photo is locked (PostgreSQL) or the transaction is exclusive (SQLite), and checked
-    again, before it is queued.
+    after putting the tasks of dead workers back in the queue.
     """
     from galleries.tasks import process_photo
 
@@ -40,22 +38,19 @@ def photos_requeue_stuck() -> int:
     stuck = Q(status=Photo.Status.PROCESSING) | Q(
         status=Photo.Status.PENDING, queued_at__lt=now - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S)
     )
-    live = tasks_live_arguments(task=process_photo, argument="photo_id")
-    count = 0
-    for photo_id in Photo.objects.filter(stuck).exclude(pk__in=live).values_list("pk", flat=True):
-        with transaction.atomic():
-            photo = Photo.objects.select_for_update(skip_locked=True).filter(stuck, pk=photo_id).first()
-            if photo is None or task_is_live(task=process_photo, argument="photo_id", value=photo_id):
-                continue
-            if photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
-                _mark_failed(photo, _worker_lost_reason(photo.processing_attempts))
-            else:
-                lost = photo.status == Photo.Status.PROCESSING
-                Photo.objects.filter(pk=photo.pk).update(
-                    status=Photo.Status.PENDING,
-                    error="The worker stopped while processing this photo; queued again." if lost else photo.error,
-                    queued_at=now,
-                )
-                transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
-            count += 1
-    return count
+
+    def put_right(photo: Photo) -> None:
+        if photo.processing_attempts >= settings.TASK_MAX_ATTEMPTS:
+            _mark_failed(photo, _worker_lost_reason(photo.processing_attempts))
+            return
+        lost = photo.status == Photo.Status.PROCESSING
+        Photo.objects.filter(pk=photo.pk).update(
+            status=Photo.Status.PENDING,
+            error="The worker stopped while processing this photo; queued again." if lost else photo.error,
+            queued_at=now,
+        )
+        transaction.on_commit(partial(enqueue_photo_processing, photo_id=photo.pk))
+
+    return stuck_rows_put_right(
+        rows=Photo.objects.filter(stuck), task=process_photo, argument="photo_id", put_right=put_right
+    )

@@ -27,3 +27,17 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}: {self.count} until {self.expires_at:%H:%M:%S}"
+
+
+class SweeperClaim(models.Model):
+    """Which worker sweeps (ops.services.sweeper_turn), where the database has no advisory
+    locks (SQLite): a worker takes the row by a conditional update when it is free or its
+    claim expired (a sweeper that died), and frees it when done. PostgreSQL uses
+    pg_try_advisory_lock instead and leaves this table empty."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"

@@ -17,9 +17,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from botocore.config import Config
@@ -27,13 +29,13 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
-from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections, transaction
+from django.db.models import Model, Q, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
-from ops.models import WorkerHeartbeat
+from ops import task_queue
+from ops.models import SweeperClaim, WorkerHeartbeat
 from ops.sweeps import Sweep
 from ops.sweeps import registered as sweeps_registered
 
@@ -250,21 +252,37 @@ class WorkerLost(Exception):
     """What a task whose workers kept dying under it failed with."""
 
 
-def tasks_live_arguments(*, task, argument: str) -> set:
-    """The `argument` of every queued or running run of `task`."""
-    return set(
-        DBTaskResult.objects.filter(
-            task_path=task.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-        ).values_list(f"args_kwargs__kwargs__{argument}", flat=True)
-    )
+tasks_live_arguments = task_queue.tasks_live_arguments
+task_is_live = task_queue.task_is_live
 
 
-def task_is_live(*, task, argument: str, value) -> bool:
-    return DBTaskResult.objects.filter(
-        task_path=task.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-        **{f"args_kwargs__kwargs__{argument}": value},
-    ).exists()
+def stuck_rows_put_right(*, rows: QuerySet, task, argument: str, put_right: Callable[[Model], None]) -> int:
+    """The shape of the apps' healing sweeps (galleries/healing.py, faces/healing.py):
+    each of `rows` (the rows stuck, by a condition on their own fields) that no queued
+    or running run of `task` works on (its keyword `argument` is the row's pk) is
+    locked, read again, and handed to `put_right`, which queues it again or fails it
+    inside the row's transaction (an enqueue goes on commit). Returns how many.
+
+    Which rows have a live task is decided in the database, in the query that finds
+    them (task_queue.live_task_arguments, a subquery): one query when nothing is stuck,
+    and no task's arguments sent to the process, where every worker used to read every
+    live task's arguments each sweep. A row
+    locked by another sweeper is skipped (skip_locked); one whose task appeared
+    meanwhile is left to it.
+    """
+    count = 0
+    pk_field = rows.model._meta.pk
+    while pk_field.is_relation:  # PhotoFaces: its pk is its photo
+        pk_field = pk_field.target_field
+    live = task_queue.live_task_arguments(task=task, argument=argument, output_field=pk_field)
+    for pk in rows.exclude(pk__in=live).values_list("pk", flat=True):
+        with transaction.atomic():
+            row = rows.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if row is None or task_is_live(task=task, argument=argument, value=pk):
+                continue
+            put_right(row)
+            count += 1
+    return count
 
 
 def tasks_requeue_orphaned(*, worker_id: str | None = None) -> int:
@@ -282,23 +300,22 @@ def tasks_requeue_orphaned(*, worker_id: str | None = None) -> int:
     max_age = timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE_S)
     alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=now - max_age).values_list("worker_id", flat=True))
     count = 0
-    for task in DBTaskResult.objects.running().only("pk", "worker_ids", "started_at", "task_path"):
+    for task in task_queue.tasks_running():
         claimed_by = task.worker_ids[-1] if task.worker_ids else None
         own_orphan = worker_id is not None and claimed_by == worker_id
         if not own_orphan and (claimed_by in alive or (task.started_at and task.started_at >= now - max_age)):
             continue
-        claim = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at)
         give_up = len(task.worker_ids) >= settings.TASK_MAX_ATTEMPTS
         if give_up:
-            message = f"{len(task.worker_ids)} workers stopped while running this task; it is not run again."
-            updated = claim.update(
-                status=TaskResultStatus.FAILED,
+            updated = task_queue.task_fail_unless_moved(
+                pk=task.pk,
+                started_at=task.started_at,
                 finished_at=now,
-                exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-                traceback=f"{WorkerLost.__qualname__}: {message}\n",
+                exception=WorkerLost,
+                message=f"{len(task.worker_ids)} workers stopped while running this task; it is not run again.",
             )
         else:
-            updated = claim.update(status=TaskResultStatus.READY)
+            updated = task_queue.task_requeue_unless_moved(pk=task.pk, started_at=task.started_at)
         if updated:
             logger.warning(
                 "Task %s (%s) of lost worker %s %s",
@@ -349,3 +366,74 @@ def pipeline_heal(*, worker_id: str | None = None, sweeps: Iterable[Sweep] | Non
     if report:
         logger.warning("Healed the pipeline: %s queued again", report.summary())
     return report
+
+
+# --- Upkeep -----------------------------------------------------------------------------
+
+
+def task_results_prune_old() -> int:
+    """Deletes the finished task results older than TASK_RESULTS_KEEP_DAYS (failed ones:
+    TASK_RESULTS_FAILED_KEEP_DAYS), and returns how many: a sweep the worker runs hourly
+    (registered in OpsConfig.ready())."""
+    return task_queue.task_results_prune(
+        keep_days=settings.TASK_RESULTS_KEEP_DAYS, failed_keep_days=settings.TASK_RESULTS_FAILED_KEEP_DAYS
+    )
+
+
+# The advisory lock's key: any bigint, the same in every worker ("EGSWEEP" in ASCII).
+SWEEPER_LOCK_KEY = 0x45475357454550
+SWEEPER_CLAIM_NAME = "sweeper"
+# A SQLite claim expires after this long: a sweeper that died without freeing it.
+SWEEPER_CLAIM_TTL = timedelta(minutes=10)
+
+
+@contextmanager
+def sweeper_turn(*, holder: str) -> Iterator[bool]:
+    """Whether `holder` (a worker id) is the one worker that sweeps now, across workers and
+    machines; held for the `with` block. A worker that is not skips this turn's sweeps.
+
+    PostgreSQL: pg_try_advisory_lock, at the session level. A transaction-level lock would
+    need the whole sweep in one transaction, but the sweeps commit row by row (a row
+    locked, then its task queued on that commit) and must not hold every row lock and
+    enqueue until the end. A session lock goes with its connection, so a worker that
+    dies or loses its database mid-sweep frees it. (It needs a session of its own: not
+    behind a transaction-pooling PgBouncer.) Other databases: a row claim
+    (ops.models.SweeperClaim) by conditional update, expiring after SWEEPER_CLAIM_TTL.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [SWEEPER_LOCK_KEY])
+            mine = cursor.fetchone()[0]
+        release = _sweeper_unlock
+    else:
+        mine = _sweeper_claim(holder=holder)
+        release = partial(_sweeper_unclaim, holder=holder)
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                release()
+            except (OperationalError, InterfaceError):
+                # The connection went: a session lock went with it; a claim expires.
+                logger.warning("Could not free the sweeper's lock: the database does not answer")
+
+
+def _sweeper_unlock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [SWEEPER_LOCK_KEY])
+
+
+def _sweeper_claim(*, holder: str) -> bool:
+    now = timezone.now()
+    SweeperClaim.objects.get_or_create(name=SWEEPER_CLAIM_NAME, defaults={"holder": "", "expires_at": now})
+    free = Q(expires_at__lte=now) | Q(holder=holder)
+    return bool(
+        SweeperClaim.objects.filter(free, name=SWEEPER_CLAIM_NAME).update(
+            holder=holder, expires_at=now + SWEEPER_CLAIM_TTL
+        )
+    )
+
+
+def _sweeper_unclaim(*, holder: str) -> None:
+    SweeperClaim.objects.filter(name=SWEEPER_CLAIM_NAME, holder=holder).update(expires_at=timezone.now())

@@ -5,7 +5,9 @@ accounts; ops/tests/test_ground_floor.py holds it to that). An app whose rows a 
 worker can leave stuck registers, from its AppConfig.ready(), the function that puts
 them right; the worker (manage.py run_worker) runs every registered sweep after
 requeueing the tasks of dead workers (ops.services.pipeline_heal), and manage.py
-heal_pipeline runs them all at once.
+heal_pipeline runs them all at once. One worker sweeps at a time, across machines
+(ops.services.sweeper_turn); the others skip their turn. ops registers one sweep of
+its own, last: the queue's finished task results, pruned hourly.
 
 A sweep is a function without arguments that returns how many rows it put right. It
 must be safe to run from several workers at once (each change conditional on what it

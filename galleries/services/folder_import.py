@@ -1,10 +1,13 @@
 """Importing a folder of photos from the server's disk (manage.py import_photos).
 
 The operator waits: the storage is tried TASK_MAX_ATTEMPTS times, so that a short outage
-costs no photo. Hidden files and the desktop's litter are skipped; a file the gallery has
-as a failed photo is processed again rather than stored twice.
+costs no photo. Hidden files, the desktop's litter and the sidecars cameras and photo
+software leave beside the photos (.xmp, .THM, notes) are skipped and counted, never
+failed; a file the gallery has as a failed photo is processed again rather than stored
+twice.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,46 @@ from galleries.services.processing import photo_reprocess
 # --- Folder import --------------------------------------------------------------------
 
 SKIPPED_FILE_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+# What cameras and photo software write beside the photos: metadata (Lightroom's and
+# darktable's .xmp, Apple's .aae, RawTherapee's .pp3, DxO's .dop), a camera's thumbnails
+# and low-resolution videos (.THM, .LRV), notes and checksums. Compared lower case.
+SIDECAR_EXTENSIONS = {
+    ".xmp",
+    ".thm",
+    ".lrv",
+    ".aae",
+    ".pp3",
+    ".dop",
+    ".on1",
+    ".txt",
+    ".md",
+    ".json",
+    ".xml",
+    ".md5",
+    ".sha1",
+    ".sha256",
+    ".ini",
+    ".db",
+    ".log",
+}
+HIDDEN = "hidden or system file"
+SIDECAR = "sidecar or note, not a photo"
+
+
+@dataclass
+class FolderScan:
+    photos: list[Path]  # every file that could be a photo, in a stable order
+    skipped: list[tuple[Path, str]]  # and why (HIDDEN, SIDECAR)
+
+    def skipped_summary(self) -> str:
+        """ "3 file(s) that are not photos: 2 sidecar or note, not a photo (.THM, .xmp), 1 hidden or system file"."""
+        reasons = Counter(reason for _, reason in self.skipped)
+        parts = []
+        for reason, count in sorted(reasons.items()):
+            kinds = sorted({path.suffix or path.name for path, why in self.skipped if why == reason})
+            shown = f" ({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})" if reason == SIDECAR else ""
+            parts.append(f"{count} {reason}{shown}")
+        return f"{len(self.skipped)} file(s) that are not photos: {', '.join(parts)}"
 
 
 @dataclass
@@ -30,15 +73,24 @@ class ImportReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
+def folder_scan(folder: Path) -> FolderScan:
+    """The files below `folder` that could be photos, and those skipped, with why."""
+    photos, skipped = [], []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.name in SKIPPED_FILE_NAMES or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            skipped.append((path, HIDDEN))
+        elif path.suffix.lower() in SIDECAR_EXTENSIONS:
+            skipped.append((path, SIDECAR))
+        else:
+            photos.append(path)
+    return FolderScan(photos=photos, skipped=skipped)
+
+
 def folder_files(folder: Path) -> list[Path]:
     """Every file below `folder` that could be a photo, in a stable order."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and path.name not in SKIPPED_FILE_NAMES
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    return folder_scan(folder).photos
 
 
 def photo_import_file(*, gallery: Gallery, path: Path, report: ImportReport) -> None:

@@ -59,7 +59,7 @@ def test_running_it_again_skips_what_it_has(card, db):
 
 def test_it_reports_files_it_cannot_import_and_goes_on(card, db):
     gallery = make_gallery(slug="race")
-    (card / "notes.txt").write_text("not a photo")
+    (card / "notes.doc").write_text("not a photo")
     (card / "empty.jpg").write_bytes(b"")
     (card / "bomb.png").write_bytes(huge_png_bytes())
     (card / "cut.jpg").write_bytes(unique_jpeg(width=1200, height=900)[:4000])
@@ -67,13 +67,13 @@ def test_it_reports_files_it_cannot_import_and_goes_on(card, db):
     out, _, error = _run("race", str(card))
 
     assert "Imported 4, queued again 0, already there 0, failed 4" in out
-    assert "notes.txt: This file is not an image" in out
+    assert "notes.doc: This file is not an image" in out
     assert "empty.jpg: The file is empty." in out
     assert "bomb.png: This image is too large: 400 megapixels, at most 150." in out
     assert "cut.jpg: The file is damaged or incomplete" in out
     assert str(error) == "4 file(s) could not be imported; the others were."
     assert gallery.photos.count() == 4
-    assert not Photo.objects.filter(original_filename__in=["notes.txt", "empty.jpg", "bomb.png", "cut.jpg"]).exists()
+    assert not Photo.objects.filter(original_filename__in=["notes.doc", "empty.jpg", "bomb.png", "cut.jpg"]).exists()
 
 
 def test_it_names_an_unknown_gallery_or_folder(card, db):

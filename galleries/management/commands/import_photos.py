@@ -4,14 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from eventgallery.progress import ProgressBar
 from galleries.models import Gallery
-from galleries.services.folder_import import ImportReport, folder_files, photo_import_file
+from galleries.services.folder_import import ImportReport, folder_scan, photo_import_file
 
 
 class Command(BaseCommand):
     help = (
         "Imports every image below a folder into a gallery. Files the gallery already has "
         "(same content) are skipped, so re-running after an interruption is safe; those it has "
-        "as failed photos are processed again."
+        "as failed photos are processed again. Hidden files and sidecars (.xmp, .THM, notes) are skipped."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
 
-        paths = folder_files(folder)
+        scan = folder_scan(folder)
+        paths = scan.photos
         report = ImportReport()
         progress = ProgressBar(self.stderr._out, len(paths)) if verbosity else None
         for path in paths:
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             f"already there {len(report.already_there)}, failed {len(report.failed)} "
             f"(of {len(paths)} files in {folder})."
         )
+        if scan.skipped:
+            self.stdout.write(f"Skipped {scan.skipped_summary()}.")
         for path in report.requeued:
             self.stdout.write(f"  {path.relative_to(folder)}: had failed; processed again")
         for path, reason in report.failed:

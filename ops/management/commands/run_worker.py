@@ -7,7 +7,10 @@ unattended, and optionally its own /metrics port:
   queue the task the loss interrupted;
 - it heals the pipeline every WORKER_SWEEP_INTERVAL_S (ops.services.pipeline_heal):
   the tasks of dead workers, then the sweeps the apps registered (ops/sweeps.py:
-  photos and face indexes stuck without a task), each at most as often as its every_s.
+  photos and face indexes stuck without a task, the queue's old rows), each at most as
+  often as its every_s, by one worker at a time (ops.services.sweeper_turn).
+
+What it reaches of django-tasks-db's internals goes through ops/task_queue.py.
 """
 
 import logging
@@ -21,21 +24,19 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
-from django_tasks_db.management.commands import db_worker
-from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from ops import sweeps
-from ops.services import Heartbeat, pipeline_heal, tasks_requeue_orphaned
+from ops.services import Heartbeat, pipeline_heal, sweeper_turn, tasks_requeue_orphaned
+from ops.task_queue import QueueWorker, WorkerCommand
 from ops.worker_pool import WORKER_INDEX_VARIABLE, WorkerPool, cores_available, lower_priority, worker_index
 
 logger = logging.getLogger("django_tasks_db")
 
 
-class Worker(db_worker.Worker):
+class Worker(QueueWorker):
     """db_worker's loop (django-tasks-db 0.13: claim the next ready task under a lock,
-    run it, sleep when there is none), with the reconnection, the progress marks the
-    heartbeat reads, and the sweeps."""
+    run it, sleep when there is none; ops/task_queue.py), with the reconnection, the
+    progress marks the heartbeat reads, and the sweeps."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -78,12 +79,14 @@ class Worker(db_worker.Worker):
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + settings.WORKER_SWEEP_INTERVAL_S
             try:
-                pipeline_heal(sweeps=self._sweeps_due())
+                with sweeper_turn(holder=self.worker_id) as mine:
+                    if mine:
+                        pipeline_heal(sweeps=self._sweeps_due())
             except (OperationalError, InterfaceError):
                 raise
             except Exception:
                 logger.exception("Healing the pipeline failed; the worker goes on")
-        task_result, retrieved = self._claim()
+        task_result, retrieved = self.claim_next()
         if task_result is not None:
             self.run_task(task_result)
         if self.batch and retrieved and task_result is None:
@@ -105,23 +108,6 @@ class Worker(db_worker.Worker):
                 self._sweeps_next[sweep.name] = now + sweep.every_s
         return due
 
-    def _claim(self) -> tuple[DBTaskResult | None, bool]:
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        if not self.process_all_queues:
-            tasks = tasks.filter(queue_name__in=self.queue_names)
-        if self.excluded_queue_names:
-            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
-        try:
-            with exclusive_transaction(tasks.db):
-                task_result = tasks.get_locked()
-                if task_result is not None:
-                    task_result.claim(self.worker_id)  # so that no other worker runs it
-        except OperationalError as exc:
-            if is_locked_database_exception(exc):  # SQLite busy: it unlocks eventually
-                return None, False
-            raise
-        return task_result, True
-
     def _lost_database(self, exc: Exception, delay: float) -> None:
         self._database_lost = True
         logger.warning("The database does not answer (%s: %s); trying again in %.0f s", type(exc).__name__, exc, delay)
@@ -133,7 +119,7 @@ class Worker(db_worker.Worker):
         time.sleep(delay)
 
 
-class Command(db_worker.Command):
+class Command(WorkerCommand):
     help = (
         "Run the background workers (db_worker), one per core unless WORKER_PROCESSES says otherwise, "
         "with a heartbeat for /readyz, reconnection and healing."
