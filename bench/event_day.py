@@ -18,7 +18,7 @@ HTTP routes; it reads the database to see when each photo became ready and index
   t = 0 (the clock of every figure).
 - The guests: `--guests` phones, each uploading one photo every `--guest-interval`
   seconds (the first after a random part of it) to /g/<slug>/upload/, as the upload page
-  does, until it has sent its photos or every shot of the import is ready. The guest
+  does, until it has sent its photos or every shot of the import is indexed. The guest
   upload limits are raised (they are not what is measured).
 - The slideshow: polls /g/<slug>/slideshow/photos?after=<cursor> with its ETag every
   SLIDESHOW_POLL_S (the setting's value, as static/galleries/slideshow.js does); a
@@ -302,7 +302,8 @@ def run(args, root: Path) -> dict:
                 import_seconds = now - started
                 if importing.returncode != 0:
                     print((logs / "import.log").read_text()[-3000:])
-            if state["shots_ready"] + state["shots_failed"] >= args.photos:
+            # The guests go on while the shots are indexed: a guest's photo goes before the indexing.
+            if state["shots_indexed"] + state["shots_failed"] >= args.photos:
                 stop_guests.set()
             uploads_over = all(not guest.is_alive() for guest in guests)
             accepted = sum(1 for guest in guests for sent in guest.sent if sent["ok"])

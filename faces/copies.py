@@ -28,7 +28,11 @@ HASH_BYTES = HASH_SIDE * HASH_SIDE // 8
 
 def picture_hash(image: Image.Image) -> bytes:
     """The image's difference hash: 256 bits, 32 bytes."""
-    gray = image.convert("L").resize((HASH_SIDE + 1, HASH_SIDE), Image.Resampling.BOX)
+    # Averaged down first (reduce() is a box filter too): converting a 24 MP photo to
+    # grey whole cost the indexing 0.07 s a photo, for a 17 x 16 hash.
+    factor = max(1, min(image.size) // (HASH_SIDE * 16))
+    small = image.reduce(factor) if factor > 1 else image
+    gray = small.convert("L").resize((HASH_SIDE + 1, HASH_SIDE), Image.Resampling.BOX)
     pixels = np.asarray(gray, dtype=np.int16)
     return np.packbits(pixels[:, 1:] > pixels[:, :-1]).tobytes()
 

@@ -50,6 +50,17 @@ def lower_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
+def one_blas_thread() -> None:
+    """The numerical library's (OpenBLAS's) own threads off: the workers are one process
+    per core already, and a BLAS thread per core in each of them fought the other
+    workers for the cores (face indexing 84 photos a minute on 2 cores with one thread,
+    70 with two: bench/README.md, "Event day")."""
+    import numpy  # noqa: F401 - loaded first: threadpoolctl limits the libraries it finds loaded
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass
 class WorkerPool:
     command: list[str]  # one worker, as a command line

@@ -69,3 +69,33 @@ def test_a_pool_runs_its_workers_niced_starts_a_dead_one_again_and_stops_them_al
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert not _heartbeats(), "a worker that stops removes its heartbeat"
+
+
+_BLAS_THREADS = """
+import sys
+from threadpoolctl import threadpool_info
+if sys.argv[1] == "limited":
+    from ops.worker_pool import one_blas_thread
+    one_blas_thread()
+else:
+    import numpy  # noqa: F401
+print(max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"))
+"""
+
+
+def test_a_worker_runs_the_numerical_library_on_one_thread():
+    def blas_threads(mode: str) -> int:
+        environment = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
+        answer = subprocess.run(
+            [sys.executable, "-c", _BLAS_THREADS, mode],
+            cwd=django_settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(answer.stdout.strip())
+
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert blas_threads("default") > 1  # what the workers would run with, left alone
+    assert blas_threads("limited") == 1

@@ -28,7 +28,14 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from ops import sweeps
 from ops.services import Heartbeat, pipeline_heal, sweeper_turn, tasks_requeue_orphaned
 from ops.task_queue import QueueWorker, WorkerCommand
-from ops.worker_pool import WORKER_INDEX_VARIABLE, WorkerPool, cores_available, lower_priority, worker_index
+from ops.worker_pool import (
+    WORKER_INDEX_VARIABLE,
+    WorkerPool,
+    cores_available,
+    lower_priority,
+    one_blas_thread,
+    worker_index,
+)
 
 logger = logging.getLogger("django_tasks_db")
 
@@ -183,6 +190,7 @@ class Command(WorkerCommand):
             # The watching parent: only the child it starts works and beats.
             run_with_reloader(worker.run)
             return
+        one_blas_thread()
         if settings.WORKER_METRICS_PORT:
             _serve_metrics(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
         heartbeat = Heartbeat(
