@@ -27,6 +27,7 @@ from galleries.models import Gallery, GalleryDownload
 from galleries.page_cache import (
     accepts_gzip,
     gallery_page_cache,
+    gallery_photo_count,
     gallery_summary,
     gzipped,
     photo_grid,
@@ -60,7 +61,7 @@ def gallery_detail(request, gallery):
     a CSRF token) is never cached.
     """
     cache_key, timeout = gallery_page_cache(gallery)
-    photo_count, _, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    photo_count, summary = gallery_photo_count(gallery, cache_key=cache_key, timeout=timeout)
     # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
     page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     download_kind = access.download_kind(request.user, gallery)
@@ -79,6 +80,7 @@ def gallery_detail(request, gallery):
     cacheable = not messages.get_messages(request)
     if cacheable and (cached := cache.get(page_key)) is not None:
         return shared_page_response(request, *cached)
+    _, _, hero = summary or gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
     grid = photo_grid(gallery, page, **grid_options)
     download_menu = []
     if download_kind and photo_count:

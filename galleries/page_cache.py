@@ -69,7 +69,20 @@ def gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[
         hero = photos.first()
         summary = (hero.total, hero.bytes or 0, cover_tile(gallery, hero)) if hero else (0, 0, None)
         cache.set(f"{cache_key}:summary", summary, timeout)
+        cache.set(f"{cache_key}:count", summary[0], timeout)
     return summary
+
+
+def gallery_photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, tuple | None]:
+    """gallery_summary's count alone, what a page served from the cache needs, and the
+    summary when it had to be made for it (else None). Kept apart because the summary
+    holds the hero's Photo, whose unpickling was a fifth of the CPU of such a page
+    (bench/README.md, "Gallery page under gunicorn")."""
+    count = cache.get(f"{cache_key}:count")
+    if count is not None:
+        return count, None
+    summary = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    return summary[0], summary
 
 
 def photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, download_kind: str | None) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import connection
 from django.shortcuts import redirect
 from django.test import Client
@@ -360,3 +361,23 @@ def test_a_new_accent_colour_is_never_served_an_old_page(client, db, settings):
     settings.SITE_ACCENT_COLOR = "#1e40af"
 
     assert "--accent: #1e40af;" in client.get(gallery.get_absolute_url()).text
+
+
+def test_a_page_served_from_the_cache_does_not_read_the_heros_summary(client, db, monkeypatch):
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 3)
+    first, _ = _get(client, gallery)
+
+    read = []
+    original_get = cache.get
+
+    def get(key, *args, **kwargs):
+        read.append(key)
+        return original_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    again, _ = _get(client, gallery)
+
+    assert again.content == first.content
+    assert any(key.endswith(":count") for key in read)
+    assert not any(key.endswith(":summary") for key in read)
