@@ -38,9 +38,11 @@ def _archive(response) -> zipfile.ZipFile:
 
 
 def _download_links(html: str, size: str = "original") -> list[str]:
-    """The menus' links to a size, without the size: the route's address."""
+    """The ZIP menus' links to a size, without the size: the route's address (each photo's
+    own menu, which links to its file under /photos/, aside)."""
     pattern = r'<a class="download-menu-option" href="([^"]+)" download data-size="' + size + '"'
-    return [unquote(unescape(href)).removesuffix(f"&size={size}") for href in re.findall(pattern, html)]
+    links = [unquote(unescape(href)).removesuffix(f"&size={size}") for href in re.findall(pattern, html)]
+    return [link for link in links if not link.startswith("/photos/")]
 
 
 @pytest.fixture

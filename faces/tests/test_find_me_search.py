@@ -114,7 +114,8 @@ def test_no_download_is_offered_when_the_gallery_allows_none(consenting_client, 
     response = consenting_client.post(find_me_url(gallery), {"selfie": selfie_file(selfie)}, follow=True)
 
     assert f'href="/g/{gallery.slug}/p/{group.key}/"' in response.text
-    assert "match-download" not in response.text
+    assert "match-download-menu" not in response.text
+    assert "download=1" not in response.text
 
 
 def test_less_certain_matches_are_shown_as_maybe_you(consenting_client, django_capture_on_commit_callbacks, settings):
