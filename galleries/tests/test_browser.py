@@ -162,12 +162,29 @@ def test_it_scrolls_to_more_photos_and_pages_through_them_in_the_viewer(
             page.evaluate("window.sameDocument = true")
 
             # Scrolling to the bottom fetches the next page's fragment into the same document.
+            # The third page is held back until the pager has been read: the wheel's scroll can
+            # bring the next page within the observer's reach again as soon as the second is in.
+            def third_page(url: str) -> bool:
+                return "page=3" in url and "fragment=1" in url
+
+            held, released = [], []
+
+            def hold(route) -> None:
+                if released:
+                    route.continue_()
+                else:
+                    held.append(route)
+
+            page.route(third_page, hold)
             with page.expect_response(lambda r: "page=2" in r.url and "fragment=1" in r.url) as fragment:
                 page.mouse.wheel(0, 10_000)
             assert fragment.value.status == 200
             expect(tiles).to_have_count(2 * PER_PAGE)
             # The pager says how far the guest has come, not "Page 2 of 3".
             expect(page.locator(".pager-position")).to_have_text(f"{2 * PER_PAGE} of {PHOTO_COUNT} photos")
+            released.append(True)
+            for route in held:
+                route.continue_()
             page.mouse.wheel(0, 10_000)
             expect(tiles).to_have_count(PHOTO_COUNT)
             expect(page.locator(".pager-next")).to_have_count(0)
