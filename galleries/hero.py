@@ -19,14 +19,11 @@ indexed). Never one for every photo: a gallery has one hero.
 """
 
 import hashlib
-import io
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image
 
-from galleries import focal
-from galleries.imaging import open_upright_rgb
+from galleries import focal, share
 from galleries.models import Gallery, Photo
 
 PHONE_HERO_SIZE = (720, 632)
@@ -60,22 +57,8 @@ def phone_hero_names(gallery_id: int) -> list[str]:
 
 
 def phone_hero_image(*, gallery: Gallery, cover: Photo) -> bytes:
-    """The cover's display image cut at its focal point to PHONE_HERO_SIZE, as a JPEG.
-    Decoded in the web process within its decode budget (galleries/decoding.py): raises
-    decoding.DecodeBusy when no turn comes in time, FileNotFoundError without the file."""
-    with default_storage.open(cover.display.name, "rb") as fh:
-        image = open_upright_rgb(fh, bounded=True)
-    width, height = PHONE_HERO_SIZE
-    box = focal.crop_box(
-        width=image.width,
-        height=image.height,
-        frame_aspect=width / height,
-        focal=focal.cover_focal_point(gallery, cover),
-    )
-    image = image.crop(box).resize(PHONE_HERO_SIZE, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=PHONE_HERO_QUALITY, optimize=True, progressive=True)
-    return out.getvalue()
+    """The cover cut at its focal point to PHONE_HERO_SIZE, as a JPEG (share.cover_cut_jpeg)."""
+    return share.cover_cut_jpeg(gallery=gallery, cover=cover, size=PHONE_HERO_SIZE, quality=PHONE_HERO_QUALITY)
 
 
 def phone_hero_stored(*, gallery: Gallery, cover: Photo) -> str:

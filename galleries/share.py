@@ -227,21 +227,26 @@ def preview_version(gallery: Gallery, cover: Photo) -> str:
 
 
 def link_preview_image(*, gallery: Gallery, cover: Photo) -> bytes:
-    """The cover's display image cut at its focal point to PREVIEW_SIZE, as a JPEG. Decoded
-    in the web process within its decode budget (galleries/decoding.py): raises
+    """The cover cut at its focal point to PREVIEW_SIZE, as a JPEG (cover_cut_jpeg)."""
+    return cover_cut_jpeg(gallery=gallery, cover=cover, size=PREVIEW_SIZE, quality=PREVIEW_QUALITY)
+
+
+def cover_cut_jpeg(*, gallery: Gallery, cover: Photo, size: tuple[int, int], quality: int) -> bytes:
+    """The cover's display image cut at its focal point to `size`, as a JPEG. Decoded in
+    the web process within its decode budget (galleries/decoding.py): raises
     decoding.DecodeBusy when no turn comes in time, FileNotFoundError without the file."""
     with default_storage.open(cover.display.name, "rb") as fh:
         image = open_upright_rgb(fh, bounded=True)
-    width, height = PREVIEW_SIZE
+    width, height = size
     box = focal.crop_box(
         width=image.width,
         height=image.height,
         frame_aspect=width / height,
         focal=focal.cover_focal_point(gallery, cover),
     )
-    image = image.crop(box).resize(PREVIEW_SIZE, Image.Resampling.LANCZOS)
+    image = image.crop(box).resize(size, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=PREVIEW_QUALITY, optimize=True, progressive=True)
+    image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue()
 
 
