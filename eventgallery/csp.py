@@ -14,6 +14,11 @@ Both are read from the settings at each response, so tests that switch the stora
 (the `s3_storage` fixture) get the matching policy. style-src also gets the hashes of
 the stylesheets that pages carry inline (eventgallery/inline_styles.py).
 
+A response that no view's decorator changed and that used no nonce gets the same
+headers as every other such response while those settings stay the same: they are
+built once, not for every response (django-csp's building and copying of the policy
+was a tenth of the CPU of a gallery page served from the cache).
+
 The Permissions-Policy header is here too (PermissionsPolicyMiddleware): every browser
 feature the site does not use is off on every response, and the camera is allowed only
 on the Find me pages, whose selfie input may open it.
@@ -23,8 +28,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from csp.middleware import CSPMiddleware, PolicyParts
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
@@ -70,7 +78,60 @@ def form_action_origins() -> tuple[str, ...]:
     return (_origin(end_session),) if end_session else ()
 
 
+# What a view's decorators (csp.decorators) set on its response; with any of them, the
+# response's policy is built for it.
+_RESPONSE_POLICY_ATTRIBUTES = (
+    "_csp_exempt",
+    "_csp_exempt_ro",
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    _standard: tuple[tuple, tuple[tuple[str, str], ...]] = ((), ())  # (the settings it was built for, headers)
+
+    def process_response(self, request, response):
+        if (
+            getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _RESPONSE_POLICY_ATTRIBUTES)
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        for header, value in self._standard_headers(request, response):
+            response.headers.setdefault(header, value)
+        # As django-csp does: a nonce asked for after the header was written would not be in it.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+    def _standard_headers(self, request, response) -> tuple[tuple[str, str], ...]:
+        """The headers of a response without a policy of its own, built once for the
+        settings they come from (compared by identity: a changed setting is a new object)."""
+        sources = (
+            getattr(settings, "CONTENT_SECURITY_POLICY", None),
+            getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None),
+            settings.STORAGES,
+            settings.OIDC_OP_END_SESSION_ENDPOINT,
+            inline_styles.csp_sources(),
+        )
+        built_for, headers = self._standard
+        if built_for != sources:  # a tuple compares its items by identity first: cheap while nothing changed
+            headers = []
+            for header, report_only, policy in ((HEADER, False, sources[0]), (HEADER_REPORT_ONLY, True, sources[1])):
+                if policy and policy.get("EXCLUDE_URL_PREFIXES"):
+                    raise ImproperlyConfigured("EXCLUDE_URL_PREFIXES is not supported: every page has the policy")
+                parts = self.get_policy_parts(request, response, report_only=report_only)
+                value = build_policy(parts.config, parts.update, parts.replace, None, report_only=report_only)
+                if value:
+                    headers.append((header, value))
+            headers = tuple(headers)
+            self._standard = (sources, headers)
+        return headers
+
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         update = dict(parts.update or {})

@@ -138,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that costs no round trip (eventgallery/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "eventgallery.postgresql"
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     # A database host that drops packets (rather than refusing) would otherwise hold a
     # worker's reconnect for the operating system's TCP timeout, minutes long.

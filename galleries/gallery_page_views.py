@@ -49,6 +49,22 @@ def phone_hero_url(gallery: Gallery, cover) -> str:
     return f"{reverse('galleries:phone_hero', args=[gallery.slug])}?v={phone_hero_version(gallery, cover)}"
 
 
+def _page_number_asked(value: str | None) -> int:
+    """The page number in ?page=, as Paginator.get_page reads it: not a whole number is the
+    first page; a number out of range stays as it is (_page then gives the last page)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page(gallery: Gallery, asked: int, *, cache_key: str, timeout: int):
+    """The page asked for (the last one past the end), the number of photos, and the
+    gallery's summary when it had to be made to count them (else None)."""
+    photo_count, summary = gallery_photo_count(gallery, cache_key=cache_key, timeout=timeout)
+    return Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(asked), photo_count, summary
+
+
 # Before any cache: a page made for a visitor who may see it never reaches one who may not.
 @guest_page
 def gallery_detail(request, gallery):
@@ -61,13 +77,11 @@ def gallery_detail(request, gallery):
     a CSRF token) is never cached.
     """
     cache_key, timeout = gallery_page_cache(gallery)
-    photo_count, summary = gallery_photo_count(gallery, cache_key=cache_key, timeout=timeout)
-    # Numbered from the count alone; out-of-range and odd values land where Paginator puts them.
-    page = Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
-    download_kind = access.download_kind(request.user, gallery)
-    grid_options = {"cache_key": cache_key, "timeout": timeout, "download_kind": download_kind}
+    asked = _page_number_asked(request.GET.get("page"))
     if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
-        tiles = photo_grid(gallery, page, **grid_options).encode()
+        page = _page(gallery, asked, cache_key=cache_key, timeout=timeout)[0]
+        download_kind = access.download_kind(request.user, gallery)
+        tiles = photo_grid(gallery, page, cache_key=cache_key, timeout=timeout, download_kind=download_kind).encode()
         # The same for everyone who downloads the same kind: compressed as asked (under a millisecond).
         return shared_page_response(request, tiles, gzipped(tiles) if accepts_gzip(request) else b"")
 
@@ -75,13 +89,19 @@ def gallery_detail(request, gallery):
     # "pages": a page and its gzipped bytes, never the bare page that older code kept under ":page:".
     # The link preview's addresses are absolute: a page is kept for the address it was asked at.
     base_url = share.public_base_url(request)
-    page_key = f"{cache_key}:pages:{page.number}:{viewer}:{base_url}"
+    # Kept under the number asked for, which is the page's own (see below): a page from the
+    # cache needs no count of the photos to be found.
+    page_key = f"{cache_key}:pages:{asked}:{viewer}:{base_url}"
     # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
     cacheable = not messages.get_messages(request)
     if cacheable and (cached := cache.get(page_key)) is not None:
         return shared_page_response(request, *cached)
+    page, photo_count, summary = _page(gallery, asked, cache_key=cache_key, timeout=timeout)
+    # Past the last page (or below the first) Paginator gives the last one: kept under its own number only.
+    cacheable = cacheable and page.number == asked
+    download_kind = access.download_kind(request.user, gallery)
     _, _, hero = summary or gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
-    grid = photo_grid(gallery, page, **grid_options)
+    grid = photo_grid(gallery, page, cache_key=cache_key, timeout=timeout, download_kind=download_kind)
     download_menu = []
     if download_kind and photo_count:
         url = reverse("galleries:download", args=[gallery.slug])

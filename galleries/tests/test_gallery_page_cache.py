@@ -363,7 +363,8 @@ def test_a_new_accent_colour_is_never_served_an_old_page(client, db, settings):
     assert "--accent: #1e40af;" in client.get(gallery.get_absolute_url()).text
 
 
-def test_a_page_served_from_the_cache_does_not_read_the_heros_summary(client, db, monkeypatch):
+def test_a_page_served_from_the_cache_reads_the_page_alone(client, db, monkeypatch):
+    # Neither the count nor the hero's summary: the page is kept under the number asked for.
     gallery = make_gallery()
     bulk_ready_photos(gallery, 3)
     first, _ = _get(client, gallery)
@@ -379,5 +380,27 @@ def test_a_page_served_from_the_cache_does_not_read_the_heros_summary(client, db
     again, _ = _get(client, gallery)
 
     assert again.content == first.content
+    assert len(read) == 1 and ":pages:1:" in read[0]
+
+
+def test_a_page_past_the_last_is_the_last_one_and_not_kept_under_its_number(client, db, settings, monkeypatch):
+    settings.PHOTOS_PER_PAGE = 2
+    gallery = make_gallery()
+    bulk_ready_photos(gallery, 3)
+    last, _ = _get(client, gallery, page=2)
+    past, _ = _get(client, gallery, page=99)
+    assert past.status_code == 200
+    assert past.content == last.content
+
+    read = []
+    original_get = cache.get
+
+    def get(key, *args, **kwargs):
+        read.append(key)
+        return original_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    again, _ = _get(client, gallery, page=99)
+    assert again.content == last.content
+    # Found again from the count: page 99 would be page 3 once the gallery has five photos.
     assert any(key.endswith(":count") for key in read)
-    assert not any(key.endswith(":summary") for key in read)
