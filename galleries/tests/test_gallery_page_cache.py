@@ -28,6 +28,19 @@ def _get(client, gallery, **params):
     return response, len(queries)
 
 
+def cache_reads(monkeypatch) -> list[str]:
+    """The keys the cache is asked for from now on, in order."""
+    read = []
+    original_get = cache.get
+
+    def get(key, *args, **kwargs):
+        read.append(key)
+        return original_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    return read
+
+
 def _admin_change(organizer_client, gallery, **fields):
     """Saves the gallery through the admin's change form, as an organizer does."""
     data = {
@@ -369,14 +382,7 @@ def test_a_page_served_from_the_cache_reads_the_page_alone(client, db, monkeypat
     bulk_ready_photos(gallery, 3)
     first, _ = _get(client, gallery)
 
-    read = []
-    original_get = cache.get
-
-    def get(key, *args, **kwargs):
-        read.append(key)
-        return original_get(key, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "get", get)
+    read = cache_reads(monkeypatch)
     again, _ = _get(client, gallery)
 
     assert again.content == first.content
@@ -392,14 +398,7 @@ def test_a_page_past_the_last_is_the_last_one_and_not_kept_under_its_number(clie
     assert past.status_code == 200
     assert past.content == last.content
 
-    read = []
-    original_get = cache.get
-
-    def get(key, *args, **kwargs):
-        read.append(key)
-        return original_get(key, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "get", get)
+    read = cache_reads(monkeypatch)
     again, _ = _get(client, gallery, page=99)
     assert again.content == last.content
     # Found again from the count: page 99 would be page 3 once the gallery has five photos.
