@@ -24,7 +24,7 @@ from galleries.services.processing import photo_reprocess
 SKIPPED_FILE_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 # What cameras and photo software write beside the photos: metadata (Lightroom's and
 # darktable's .xmp, Apple's .aae, RawTherapee's .pp3, DxO's .dop), a camera's thumbnails
-# and low-resolution videos (.THM, .LRV), notes and checksums. Compared lower case.
+# and low-resolution videos (.THM, .LRV), notes, shot lists and checksums. Compared lower case.
 SIDECAR_EXTENSIONS = {
     ".xmp",
     ".thm",
@@ -35,6 +35,9 @@ SIDECAR_EXTENSIONS = {
     ".on1",
     ".txt",
     ".md",
+    ".csv",
+    ".pdf",
+    ".rtf",
     ".json",
     ".xml",
     ".md5",

@@ -18,6 +18,7 @@ def test_it_skips_sidecars_and_hidden_files_says_how_many_and_why_and_succeeds(t
     (folder / "DCIM" / "IMG_0002.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>')
     (folder / "DCIM" / "IMG_0002.XMP").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>')
     (folder / "notes.txt").write_text("Ceremony at 3, speeches at 7")
+    (folder / "shot list.csv").write_text("file,people\nIMG_0001.JPG,Ana\n")
     (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     out = StringIO()
 
@@ -26,8 +27,8 @@ def test_it_skips_sidecars_and_hidden_files_says_how_many_and_why_and_succeeds(t
     output = out.getvalue()
     assert "Imported 2, queued again 0, already there 0, failed 0 (of 2 files" in output
     assert (
-        "Skipped 5 file(s) that are not photos: 1 hidden or system file, "
-        "4 sidecar or note, not a photo (.THM, .XMP, .txt, .xmp)." in output
+        "Skipped 6 file(s) that are not photos: 1 hidden or system file, "
+        "5 sidecar or note, not a photo (.THM, .XMP, .csv, .txt, .xmp)." in output
     )
     assert sorted(gallery.photos.values_list("original_filename", flat=True)) == ["IMG_0001.JPG", "IMG_0002.jpg"]
 
