@@ -113,21 +113,31 @@ class _StoredBytes:
 
 def _stored_bytes(gallery: Gallery) -> dict[int, _StoredBytes]:
     """The bytes of each file of each photo of the gallery that guests may see (every
-    download is of some of them), by photo id: asked of the storage once for each
-    change of the gallery, so that a menu needs no photo but their ids."""
+    download is of some of them), by photo id, made once for each change of the gallery
+    so that a menu needs no photo but their ids: from the sizes the rows recorded, the
+    storage asked only for those of photos processed before they were recorded."""
     key = f"download-sizes:{gallery.pk}:{gallery.updated_at.isoformat()}"
     table = cache.get(key)
     if table is None:
-        rows = list(gallery.photos.guest_visible().values_list("pk", "file_size", "middle", "display", "faces_blurred"))
-        stored = files.stored_sizes(name for row in rows for name in row[2:4] if name)
+        rows = list(
+            gallery.photos.guest_visible().values_list(
+                "pk", "file_size", "middle", "middle_bytes", "display", "display_bytes", "faces_blurred"
+            )
+        )
+        not_recorded = [(row[2], row[3]) for row in rows] + [(row[4], row[5]) for row in rows]
+        stored = files.stored_sizes(name for name, recorded in not_recorded if name and recorded is None)
+
+        def size_of(name: str, recorded: int | None) -> int:
+            return recorded if recorded is not None else stored.get(name, 0)
+
         table = {
             pk: _StoredBytes(
                 original=size,
-                middle=stored.get(middle, 0) if middle else None,
-                display=stored.get(display, 0),
+                middle=size_of(middle, middle_bytes) if middle else None,
+                display=size_of(display, display_bytes),
                 blurred=blurred,
             )
-            for pk, size, middle, display, blurred in rows
+            for pk, size, middle, middle_bytes, display, display_bytes, blurred in rows
         }
         cache.set(key, table, settings.GALLERY_PAGE_CACHE_SECONDS)
     return table

@@ -444,6 +444,12 @@ class Photo(models.Model):
     # none until `manage.py make_middle_derivatives`; pages then offer the display image.
     middle = models.FileField(max_length=255, blank=True)
     display = models.FileField(max_length=255, blank=True)
+    # The bytes of the middle and display files, recorded when they are stored: download
+    # menus add them up for a whole gallery after each of its changes, which asked the
+    # storage for every file's size (a listing per thousand files on S3). None: not
+    # recorded (photos processed before), asked of the storage.
+    middle_bytes = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    display_bytes = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # The gallery's watermark_signature() the middle and display images were drawn
     # with: "" for none. Another means they wait to be drawn again.
     watermark = models.CharField(max_length=16, blank=True, editable=False)

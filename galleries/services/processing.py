@@ -111,7 +111,8 @@ def _photo_process(*, photo_id: int, index_faces: bool = True) -> Photo | None:
     except Exception as exc:
         _processing_failed(photo, attempt, exc, "The thumbnails could not be stored")
         return None
-    if not _derivatives_switch(photo, attempt=attempt, stored=stored, privacy=privacy):
+    sizes = {derivative.kind: len(derivative.content) for derivative in derivatives}
+    if not _derivatives_switch(photo, attempt=attempt, stored=stored, sizes=sizes, privacy=privacy):
         files_delete(stored.values())  # deleted, or taken over, while we worked
         return None
     files_delete({photo.thumbnail.name, photo.middle.name, photo.display.name} - {"", *stored.values()})
@@ -146,7 +147,7 @@ def _derivatives_store(photo: Photo, derivatives) -> dict[str, str]:
     return stored
 
 
-def _derivatives_switch(photo: Photo, *, attempt: int, stored: dict[str, str], privacy) -> bool:
+def _derivatives_switch(photo: Photo, *, attempt: int, stored: dict[str, str], sizes: dict[str, int], privacy) -> bool:
     """Makes the photo ready with its new files, if this run's claim still holds (a run
     started since, the photo queued again, wins); its gallery's page moves on with it."""
     with transaction.atomic():
@@ -154,6 +155,8 @@ def _derivatives_switch(photo: Photo, *, attempt: int, stored: dict[str, str], p
             thumbnail=stored["thumb"],
             middle=stored["middle"],
             display=stored["display"],
+            middle_bytes=sizes["middle"],
+            display_bytes=sizes["display"],
             watermark=photo.gallery.watermark_signature(),
             status=Photo.Status.READY,
             error="",
@@ -255,7 +258,7 @@ def photo_middle_make(*, photo: Photo) -> bool:
     with transaction.atomic():
         updated = Photo.objects.filter(
             pk=photo.pk, status=Photo.Status.READY, display=photo.display.name, middle=""
-        ).update(middle=stored_name)
+        ).update(middle=stored_name, middle_bytes=len(derivative.content))
         if updated:
             Gallery.objects.filter(pk=photo.gallery_id).touch()
     if not updated:  # deleted, processed again or given one meanwhile

@@ -157,7 +157,13 @@ def _photo_watermark_draw(*, photo_id: int) -> bool:
     with transaction.atomic():
         updated = Photo.objects.filter(
             pk=photo.pk, status=Photo.Status.READY, middle=photo.middle.name, display=photo.display.name
-        ).update(middle=stored["middle"], display=stored["display"], watermark=signature)
+        ).update(
+            middle=stored["middle"],
+            display=stored["display"],
+            middle_bytes=len(derivatives["middle"].content),
+            display_bytes=len(derivatives["display"].content),
+            watermark=signature,
+        )
         if updated:
             Gallery.objects.filter(pk=photo.gallery_id).touch()
     if not updated:  # deleted, processed again or drawn by another run meanwhile

@@ -17,7 +17,7 @@ from PIL import Image
 
 from faces.tests.find_me import face_search_gallery, results_token
 from favourites.tests.conftest import heart
-from galleries import download_sizes
+from galleries import download_sizes, files
 from galleries.files import photo_view_url
 from galleries.models import Gallery, Photo
 from galleries.tests.factories import make_user, unique_jpeg, upload_photo
@@ -182,6 +182,30 @@ def test_the_byte_totals_are_the_stored_files_and_a_zip_entry_each(gallery, phot
         assert totals[size] == sum(len(_stored(p, size)) + 150 for p in (photo, second))
         assert of_second[size] == len(_stored(second, size)) + 150
     assert of_second["original"] > 3_000_000 > of_second["large"] > of_second["web"]
+
+
+def test_a_processed_photo_records_its_files_bytes_and_the_totals_need_no_storage(gallery, photo, monkeypatch):
+    assert photo.middle_bytes == len(_stored(photo, "web"))
+    assert photo.display_bytes == len(_stored(photo, "large"))
+    expected = download_sizes.photos_bytes(gallery=gallery, photo_ids=None, guest=True)
+
+    # The next change of the gallery makes the table again: from the rows alone.
+    Gallery.objects.filter(pk=gallery.pk).touch()
+    gallery.refresh_from_db()
+    asked = []
+    monkeypatch.setattr(files, "stored_sizes", lambda names: asked.extend(names) or {})
+
+    assert download_sizes.photos_bytes(gallery=gallery, photo_ids=None, guest=True) == expected
+    assert asked == []
+
+
+def test_a_photo_processed_before_the_sizes_were_recorded_is_counted_from_the_storage(gallery, photo):
+    expected = download_sizes.photos_bytes(gallery=gallery, photo_ids=None, guest=True)
+    Photo.objects.filter(pk=photo.pk).update(middle_bytes=None, display_bytes=None)
+    Gallery.objects.filter(pk=gallery.pk).touch()
+    gallery.refresh_from_db()
+
+    assert download_sizes.photos_bytes(gallery=gallery, photo_ids=None, guest=True) == expected
 
 
 def test_the_gallery_menu_offers_each_allowed_size_with_about_its_mb(client, gallery, photo):

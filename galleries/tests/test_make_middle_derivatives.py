@@ -37,6 +37,7 @@ def test_it_makes_the_middle_image_from_the_display_one_and_the_pages_offer_it(a
     assert photo.middle.name.endswith(f"{photo.key}/middle.jpg")
     middle = Image.open(BytesIO(photo.middle.open("rb").read()))
     assert (middle.format, middle.size) == ("JPEG", (1024, 683))
+    assert photo.middle_bytes == photo.middle.size
     assert any_storage() == sorted(photo.stored_names)
     # The gallery's cached page is replaced: it offers the new size.
     assert "middle" in client.get(gallery.get_absolute_url()).text

@@ -136,6 +136,8 @@ def test_changing_it_draws_the_ready_photos_again_from_their_originals(any_stora
         assert photo.thumbnail.name == thumbnail  # the thumbnail carries no mark: kept
         assert photo.middle.name != middle and photo.display.name != display
         assert photo.watermark == gallery.watermark_signature()
+        # The download menus count the new files' bytes.
+        assert photo.middle_bytes == photo.middle.size and photo.display_bytes == photo.display.size
     # The old files are gone, the new ones are there, and nothing else.
     pending.refresh_from_db()
     assert any_storage() == sorted(n for p in [*photos, pending] for n in p.stored_names)
