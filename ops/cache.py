@@ -17,7 +17,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -32,6 +32,24 @@ def no_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, with one redis.Redis for each connection pool rather
+    than a new one for each operation: redis-py 8 builds a client's table of 169 response
+    handlers as it is made, two thirds of the CPU of a cache read (bench/README.md,
+    "Gallery page under gunicorn"). A client is shared by threads as its pool is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
+        return client
+
+
 class DegradingRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS", {}))
@@ -39,6 +57,7 @@ class DegradingRedisCache(RedisCache):
         # for seconds on a Redis that is away.
         options.setdefault("retry", no_retry())
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusedClientRedisCacheClient
         self._lock = threading.Lock()
         self._skip_until = 0.0
 
