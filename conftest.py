@@ -73,9 +73,13 @@ def _static_files_without_manifest(settings):
 def _empty_cache():
     from django.core.cache import cache
 
+    from galleries.page_cache import pages_in_process
+
     cache.clear()
+    pages_in_process.clear()
     yield
     cache.clear()
+    pages_in_process.clear()
 
 
 @pytest.fixture

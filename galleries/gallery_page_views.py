@@ -30,6 +30,8 @@ from galleries.page_cache import (
     gallery_photo_count,
     gallery_summary,
     gzipped,
+    keep_page,
+    kept_page,
     photo_grid,
     shared_page_response,
 )
@@ -94,7 +96,7 @@ def gallery_detail(request, gallery):
     page_key = f"{cache_key}:pages:{asked}:{viewer}:{base_url}"
     # Messages are shown once to one visitor: a page with some is neither taken from the cache nor kept.
     cacheable = not messages.get_messages(request)
-    if cacheable and (cached := cache.get(page_key)) is not None:
+    if cacheable and (cached := kept_page(page_key, timeout)) is not None:
         return shared_page_response(request, *cached)
     page, photo_count, summary = _page(gallery, asked, cache_key=cache_key, timeout=timeout)
     # Past the last page (or below the first) Paginator gives the last one: kept under its own number only.
@@ -131,7 +133,7 @@ def gallery_detail(request, gallery):
     # get_token() was called: the page may hold this visitor's CSRF token.
     if cacheable and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         shared = (response.content, gzipped(response.content))
-        cache.set(page_key, shared, timeout)
+        keep_page(page_key, shared, timeout)
         return shared_page_response(request, *shared)
     return response
 

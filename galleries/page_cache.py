@@ -7,10 +7,19 @@ What is kept is the same for everyone who gets it: the page whole once for each 
 visitor and once for all anonymous ones, the grid for all who download the same kind of
 file. What differs between anonymous visitors (messages, a CSRF token) is never kept.
 Only such shared pages are gzipped (BREACH needs a secret of the visitor in the page).
+
+With a shared cache (Redis), each process also keeps the pages it served last
+(kept_page, keep_page): what is stored under a page's key never changes, the key holding
+the gallery's `updated_at` and the settings' fingerprint, so the copy is always right,
+and a page served from it costs no round trip to the cache (bench/README.md, "Gallery
+page under gunicorn"). A new process still finds the pages the others made.
 """
 
 import gzip
+import threading
+import time
 import zlib
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,6 +58,69 @@ def gallery_page_cache(gallery: Gallery) -> tuple[str, int]:
         f":{branding:x}"
     )
     return key, timeout
+
+
+class _PagesInProcess:
+    """The pages this process served last, each until its timeout, at most `size` of them."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._pages: OrderedDict[str, tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None:
+                return None
+            if kept[0] <= time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return kept[1]
+
+    def set(self, key: str, value, timeout: int) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + timeout, value)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+# A page and its gzipped copy are about 100 KB: a few MB for each process.
+pages_in_process = _PagesInProcess(size=48)
+
+
+def _kept_in_process() -> bool:
+    # The default locmem cache lives in the process already.
+    return not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def kept_page(key: str, timeout: int):
+    """The page kept under `key` (a page and its gzipped bytes), or None; one from the
+    shared cache is kept in the process for `timeout` from now."""
+    if not _kept_in_process():
+        return cache.get(key)
+    # The cache's own key: it holds the language too (eventgallery/languages.py).
+    own_key = cache.make_key(key)
+    page = pages_in_process.get(own_key)
+    if page is None:
+        page = cache.get(key)
+        if page is not None:
+            # Kept for a timeout from now: the cache's copy may be older by as much, and a
+            # page's signed addresses (S3) live six timeouts.
+            pages_in_process.set(own_key, page, timeout)
+    return page
+
+
+def keep_page(key: str, page, timeout: int) -> None:
+    cache.set(key, page, timeout)
+    if _kept_in_process():
+        pages_in_process.set(cache.make_key(key), page, timeout)
 
 
 def gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, int, dict | None]:
