@@ -60,11 +60,9 @@ def _page_number_asked(value: str | None) -> int:
         return 1
 
 
-def _page(gallery: Gallery, asked: int, *, cache_key: str, timeout: int):
-    """The page asked for (the last one past the end), the number of photos, and the
-    gallery's summary when it had to be made to count them (else None)."""
-    photo_count, summary = gallery_photo_count(gallery, cache_key=cache_key, timeout=timeout)
-    return Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(asked), photo_count, summary
+def _page(photo_count: int, asked: int):
+    """The page asked for of a gallery of `photo_count` photos: the last one past the end."""
+    return Paginator(range(photo_count), settings.PHOTOS_PER_PAGE).get_page(asked)
 
 
 # Before any cache: a page made for a visitor who may see it never reaches one who may not.
@@ -81,7 +79,8 @@ def gallery_detail(request, gallery):
     cache_key, timeout = gallery_page_cache(gallery)
     asked = _page_number_asked(request.GET.get("page"))
     if request.GET.get("fragment"):  # the infinite scroll asks for the next page's tiles only
-        page = _page(gallery, asked, cache_key=cache_key, timeout=timeout)[0]
+        # The count alone: the summary holds the hero's Photo, costly to unpickle (page_cache.py).
+        page = _page(gallery_photo_count(gallery, cache_key=cache_key, timeout=timeout), asked)
         download_kind = access.download_kind(request.user, gallery)
         tiles = photo_grid(gallery, page, cache_key=cache_key, timeout=timeout, download_kind=download_kind).encode()
         # The same for everyone who downloads the same kind: compressed as asked (under a millisecond).
@@ -98,11 +97,11 @@ def gallery_detail(request, gallery):
     cacheable = not messages.get_messages(request)
     if cacheable and (cached := kept_page(page_key, timeout)) is not None:
         return shared_page_response(request, *cached)
-    page, photo_count, summary = _page(gallery, asked, cache_key=cache_key, timeout=timeout)
+    photo_count, _, hero = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
+    page = _page(photo_count, asked)
     # Past the last page (or below the first) Paginator gives the last one: kept under its own number only.
     cacheable = cacheable and page.number == asked
     download_kind = access.download_kind(request.user, gallery)
-    _, _, hero = summary or gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
     grid = photo_grid(gallery, page, cache_key=cache_key, timeout=timeout, download_kind=download_kind)
     download_menu = []
     if download_kind and photo_count:

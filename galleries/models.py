@@ -57,7 +57,7 @@ class GalleryQuerySet(models.QuerySet):
         """The gallery at /g/<slug>/, or None. Read with a plain cursor: the gallery
         pages read this row on every request, and the ORM's query (0.79 ms of CPU on
         PostgreSQL) or a raw() one (0.51 ms) cost a third of a page served from the
-        cache; this costs 0.17 ms (bench/README.md, "Gallery page under gunicorn")."""
+        cache; this costs 0.24 ms (bench/README.md, "Gallery page under gunicorn")."""
         connection = connections[self.db]
         sql, attnames, converters = _row_by_slug_query(connection, self.model)
         with connection.cursor() as cursor:

@@ -16,13 +16,11 @@ page under gunicorn"). A new process still finds the pages the others made.
 """
 
 import gzip
-import threading
-import time
 import zlib
-from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.files.storage import default_storage
 from django.db.models import Case, Count, Sum, When, Window
 from django.http import HttpResponse
@@ -60,39 +58,9 @@ def gallery_page_cache(gallery: Gallery) -> tuple[str, int]:
     return key, timeout
 
 
-class _PagesInProcess:
-    """The pages this process served last, each until its timeout, at most `size` of them."""
-
-    def __init__(self, size: int):
-        self._size = size
-        self._pages: OrderedDict[str, tuple[float, object]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str):
-        with self._lock:
-            kept = self._pages.get(key)
-            if kept is None:
-                return None
-            if kept[0] <= time.monotonic():
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return kept[1]
-
-    def set(self, key: str, value, timeout: int) -> None:
-        with self._lock:
-            self._pages[key] = (time.monotonic() + timeout, value)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self._size:
-                self._pages.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-
-
-# A page and its gzipped copy are about 100 KB: a few MB for each process.
-pages_in_process = _PagesInProcess(size=48)
+# The pages this process served last, each until its timeout: a page and its gzipped copy
+# are about 100 KB, a few MB for each process.
+pages_in_process = LocMemCache("gallery-pages-in-process", {"OPTIONS": {"MAX_ENTRIES": 48}})
 
 
 def _kept_in_process() -> bool:
@@ -145,16 +113,14 @@ def gallery_summary(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[
     return summary
 
 
-def gallery_photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> tuple[int, tuple | None]:
-    """gallery_summary's count alone, what a page served from the cache needs, and the
-    summary when it had to be made for it (else None). Kept apart because the summary
-    holds the hero's Photo, whose unpickling was a fifth of the CPU of such a page
-    (bench/README.md, "Gallery page under gunicorn")."""
+def gallery_photo_count(gallery: Gallery, *, cache_key: str, timeout: int) -> int:
+    """gallery_summary's count alone, what the infinite scroll's pages need. Kept apart
+    because the summary holds the hero's Photo, whose unpickling was a fifth of the CPU
+    of a page served from the cache (bench/README.md, "Gallery page under gunicorn")."""
     count = cache.get(f"{cache_key}:count")
-    if count is not None:
-        return count, None
-    summary = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)
-    return summary[0], summary
+    if count is None:
+        count = gallery_summary(gallery, cache_key=cache_key, timeout=timeout)[0]
+    return count
 
 
 def photo_grid(gallery: Gallery, page, *, cache_key: str, timeout: int, download_kind: str | None) -> str:
