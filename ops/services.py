@@ -213,7 +213,8 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stopped.set()
-        self._thread.join(timeout=self.interval + 5)
+        if self._thread.ident is not None:  # a stop during start() comes before the thread
+            self._thread.join(timeout=self.interval + 5)
         try:
             heartbeat_remove(worker_id=self.worker_id)
         except Exception:

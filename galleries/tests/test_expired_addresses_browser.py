@@ -6,6 +6,7 @@ on every page)."""
 
 import html
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,8 +23,9 @@ def _signature(url: str) -> str:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("script_late", [False, True], ids=["script first", "images failed before the script ran"])
 def test_tiles_and_the_viewer_whose_signed_urls_expired_load_fresh_ones(
-    live_server, transactional_db, s3_storage, settings, monkeypatch
+    live_server, transactional_db, s3_storage, settings, monkeypatch, script_late
 ):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     gallery = make_gallery(name="Summer party")
@@ -34,9 +36,12 @@ def test_tiles_and_the_viewer_whose_signed_urls_expired_load_fresh_ones(
     grid = Client().get(gallery.get_absolute_url(), {"fragment": "1"}).content.decode()
     expired = {_signature(html.unescape(found)) for found in SIGNED.findall(grid)}
     assert len(expired) >= 3
-    refused, renewed = [], []
+    refused, renewed, held = [], [], []
 
     def route(route, request):
+        if script_late and "photo-addresses" in request.url and not held:
+            held.append(route)  # answered once the tiles' first URL was refused
+            return None
         if _signature(request.url) in expired:
             refused.append(request.url)
             # What S3 answers for an expired URL.
@@ -50,7 +55,16 @@ def test_tiles_and_the_viewer_whose_signed_urls_expired_load_fresh_ones(
     with watched_browser({"width": 800, "height": 900}) as (context, policy):
         page = context.new_page()
         page.route("**/*", route)
-        page.goto(url)
+        if script_late:
+            page.goto(url, wait_until="commit")
+            deadline = time.monotonic() + 10
+            while not refused:
+                assert time.monotonic() < deadline, "no tile asked for its expired URL"
+                page.wait_for_timeout(50)
+            page.wait_for_timeout(200)
+            held[0].continue_()
+        else:
+            page.goto(url)
         tiles = page.locator("#photo-grid .tile img")
         for n in range(3):
             tiles.nth(n).scroll_into_view_if_needed()

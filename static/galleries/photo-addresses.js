@@ -13,11 +13,9 @@
   // Object keys are made by the application: galleries/<id>/<photo key>/<kind>[_suffix].<ext>
   const STORED = /\/galleries\/\d+\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(thumb|middle|display|original)[._]/;
 
-  document.addEventListener("error", function (event) {
-    const img = event.target;
-    if (!(img instanceof HTMLImageElement)) return;
+  function renew(img) {
     const failed = img.currentSrc || img.src;
-    if (new URL(failed, location.href).origin === location.origin) return;
+    if (!failed || new URL(failed, location.href).origin === location.origin) return;
     const found = STORED.exec(new URL(failed, location.href).pathname);
     if (!found) return;
     const photo = found[1] + "/" + found[2];
@@ -25,5 +23,14 @@
     img.dataset.renewed = photo;
     img.removeAttribute("srcset");
     img.src = template.replace(NO_KEY, found[1]).replace("KIND", found[2]);
+  }
+
+  document.addEventListener("error", function (event) {
+    if (event.target instanceof HTMLImageElement) renew(event.target);
   }, true);
+  // This script is deferred: an image that failed while the page was still being read
+  // fired its error before anyone listened. Such an image is complete with no pixels.
+  for (const img of document.images) {
+    if (img.complete && img.naturalWidth === 0) renew(img);
+  }
 })();

@@ -199,9 +199,11 @@ class Command(WorkerCommand):
             is_alive=worker.is_alive,
             alive_file=Path(f"{settings.WORKER_ALIVE_FILE}-{worker_index()}") if settings.WORKER_ALIVE_FILE else None,
         )
-        heartbeat.start()
+        # The signals first: a TERM that came between the first beat and them killed the
+        # process outright and left its heartbeat behind.
         worker.configure_signals()
         try:
+            heartbeat.start()
             if reload:
                 run_with_reloader(worker.run)
             else:
