@@ -1,7 +1,6 @@
 import logging
 
 from django.db import DatabaseError
-from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
@@ -12,7 +11,7 @@ class TaskQueueCollector:
     that every process reports the same figure."""
 
     def collect(self):
-        from django_tasks_db.models import DBTaskResult
+        from ops.task_queue import tasks_counted_by_queue
 
         gauge = GaugeMetricFamily(
             "eventgallery_task_queue_depth",
@@ -20,14 +19,11 @@ class TaskQueueCollector:
             labels=["queue", "state"],
         )
         try:
-            for state, tasks in (
-                ("waiting", DBTaskResult.objects.ready()),
-                ("running", DBTaskResult.objects.running()),
-            ):
-                for row in tasks.order_by().values("queue_name").annotate(n=Count("id")):
-                    gauge.add_metric([row["queue_name"], state], row["n"])
+            counts = tasks_counted_by_queue()
         except DatabaseError:
             # The other metrics are still worth scraping; /readyz names the database.
             logger.warning("Could not count the task queue", exc_info=True)
             return
+        for queue_name, state, count in counts:
+            gauge.add_metric([queue_name, state], count)
         yield gauge

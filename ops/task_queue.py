@@ -26,7 +26,7 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.db import OperationalError
-from django.db.models import Field
+from django.db.models import Count, Field
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django_tasks_db.backend import DatabaseBackend
@@ -104,6 +104,15 @@ def tasks_live_arguments(*, task, argument: str) -> set:
 def tasks_running():
     """The running tasks, with what tasks_requeue_orphaned reads of them."""
     return DBTaskResult.objects.running().only("pk", "worker_ids", "started_at", "task_path")
+
+
+def tasks_counted_by_queue() -> list[tuple[str, str, int]]:
+    """(queue name, "waiting" or "running", how many) for every queue that has any."""
+    counts = []
+    for state, tasks in (("waiting", DBTaskResult.objects.ready()), ("running", DBTaskResult.objects.running())):
+        for row in tasks.order_by().values("queue_name").annotate(n=Count("id")):
+            counts.append((row["queue_name"], state, row["n"]))
+    return counts
 
 
 def task_requeue_unless_moved(*, pk, started_at: datetime | None) -> int:
