@@ -7,7 +7,12 @@ class GalleriesConfig(AppConfig):
 
     def ready(self):
         from galleries.healing import photos_requeue_stuck
+        from galleries.services.stored_files import stored_files_sweep
         from ops import sweeps
 
-        # The worker sweeps the photos a dead worker left stuck (ops/sweeps.py).
+        # The worker sweeps the photos a dead worker left stuck (ops/sweeps.py), and
+        # daily the files that no row names (a delete the storage did not answer).
         sweeps.register("photos", photos_requeue_stuck, counted_as="photo(s)")
+        sweeps.register(
+            "stored_files", stored_files_sweep, counted_as="file(s) without a row deleted", every_s=24 * 3600
+        )

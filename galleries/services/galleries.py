@@ -3,9 +3,12 @@
 A gallery's slug is unique: a taken one gets a random suffix rather than an error
 (gallery_free_slug), which would tell the caller that someone else's gallery is there.
 Deleting a gallery deletes its face data in the same transaction and its files once
-that has committed.
+that has committed; a storage that does not answer then leaves them to the daily sweep
+of files without a row (stored_files). Nothing here waits for the storage before the
+commit: a gallery is deleted or its cover changed while S3 is away.
 """
 
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,8 +20,10 @@ from galleries.face_data import gallery_face_search_switched, gallery_faces_forg
 from galleries.hero import phone_hero_names
 from galleries.models import Gallery, Photo
 from galleries.services.closing import gallery_close
-from galleries.services.photos import files_delete_on_commit
+from galleries.services.photos import files_delete, files_delete_on_commit
 from galleries.services.watermark import gallery_watermark_saved
+
+logger = logging.getLogger(__name__)
 
 
 def gallery_create(
@@ -90,9 +95,10 @@ def gallery_delete(*, gallery: Gallery) -> None:
         for name in fields
         if name
     ]
-    hero_names = phone_hero_names(gallery.pk)
+    gallery_id = gallery.pk
     gallery.delete()
-    files_delete_on_commit([*names, *hero_names, gallery.watermark_logo.name])
+    files_delete_on_commit([*names, gallery.watermark_logo.name])
+    _phone_heroes_delete_on_commit(gallery_id=gallery_id)
 
 
 def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
@@ -100,7 +106,23 @@ def gallery_set_cover(*, gallery: Gallery, photo: Photo) -> None:
         raise ValueError("The cover must be a photo of the same gallery.")
     gallery.cover = photo
     gallery.save(update_fields=["cover", "updated_at"])
-    files_delete_on_commit(phone_hero_names(gallery.pk))  # made again for the new cover when a phone asks
+    _phone_heroes_delete_on_commit(gallery_id=gallery.pk)  # made again for the new cover when a phone asks
+
+
+def _phone_heroes_delete_on_commit(*, gallery_id: int) -> None:
+    """Listed once the rows are saved, not before: a storage that does not answer then
+    leaves them to the next hero made (which deletes the others) or, the gallery gone,
+    to the sweep."""
+
+    def delete() -> None:
+        try:
+            names = phone_hero_names(gallery_id)
+        except Exception:
+            logger.exception("Could not list the phone heroes of gallery %s", gallery_id)
+            return
+        files_delete(names)
+
+    transaction.on_commit(delete)
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,7 @@ def gallery_save(*, gallery: Gallery, changed: Iterable[str]) -> GallerySaved:
     logo_before = Gallery.objects.filter(pk=gallery.pk).values_list("watermark_logo", flat=True).first() or ""
     gallery.save()
     if changed & {"cover", "cover_focal_x", "cover_focal_y"}:
-        files_delete_on_commit(phone_hero_names(gallery.pk))  # made again when a phone asks
+        _phone_heroes_delete_on_commit(gallery_id=gallery.pk)  # made again when a phone asks
     redrawn = gallery_watermark_saved(gallery=gallery, logo_before=logo_before)
     queued, deleted = None, False
     if "face_search_enabled" in changed:

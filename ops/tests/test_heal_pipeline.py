@@ -148,5 +148,6 @@ def test_operators_can_heal_the_pipeline_by_hand(transactional_db):
     call_command("heal_pipeline", stdout=out)
 
     assert out.getvalue() == (
-        "Queued again: 1 task(s) of lost workers, 0 photo(s), 0 face index(es), 0 old task result(s) deleted.\n"
+        "Queued again: 1 task(s) of lost workers, 0 photo(s), 0 file(s) without a row deleted, 0 face index(es), "
+        "0 old task result(s) deleted.\n"
     )

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from faces.healing import photo_faces_requeue_stuck
 from galleries.healing import photos_requeue_stuck
+from galleries.services.stored_files import stored_files_sweep
 from galleries.tests.factories import make_gallery, upload_photo
 from ops import sweeps
 from ops.services import pipeline_heal, task_results_prune_old
@@ -26,6 +27,7 @@ def extra_sweep(monkeypatch):
 def test_the_apps_register_their_sweeps_in_the_order_of_installed_apps():
     assert [(sweep.name, sweep.run, sweep.counted_as) for sweep in sweeps.registered()] == [
         ("photos", photos_requeue_stuck, "photo(s)"),
+        ("stored_files", stored_files_sweep, "file(s) without a row deleted"),
         ("face_indexes", photo_faces_requeue_stuck, "face index(es)"),
         ("task_results", task_results_prune_old, "old task result(s) deleted"),
     ]
@@ -41,7 +43,8 @@ def test_a_registered_sweep_is_run_by_the_heal_and_counted_in_its_report(db, ext
     assert report and report.downloads == 3
     assert (report.tasks, report.photos, report.face_indexes) == (0, 0, 0)
     assert out.getvalue() == (
-        "Queued again: 0 task(s) of lost workers, 0 photo(s), 0 face index(es), 0 old task result(s) deleted, "
+        "Queued again: 0 task(s) of lost workers, 0 photo(s), 0 file(s) without a row deleted, 0 face index(es), "
+        "0 old task result(s) deleted, "
         "3 download(s).\n"
     )
     with pytest.raises(AttributeError):
