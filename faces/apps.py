@@ -26,4 +26,4 @@ class FacesConfig(AppConfig):
         )
 
         # The worker sweeps the face indexes a dead worker left stuck (ops/sweeps.py).
-        sweeps.register("face_indexes", photo_faces_requeue_stuck, counted_as="face index(es)")
+        sweeps.register("face_indexes", photo_faces_requeue_stuck, counted_as="stuck face index(es) queued again")

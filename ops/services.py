@@ -349,9 +349,12 @@ class HealReport:
         return bool(self.tasks or any(count for _, count, _ in self.swept))
 
     def summary(self) -> str:
-        """ "2 task(s) of lost workers, 1 photo(s), 0 face index(es)"."""
+        """ "2 task(s) of lost workers queued again, 1 stuck photo(s) queued again, ..."."""
         return ", ".join(
-            [f"{self.tasks} task(s) of lost workers", *(f"{count} {counted_as}" for _, count, counted_as in self.swept)]
+            [
+                f"{self.tasks} task(s) of lost workers queued again",
+                *(f"{count} {counted_as}" for _, count, counted_as in self.swept),
+            ]
         )
 
 
@@ -365,7 +368,7 @@ def pipeline_heal(*, worker_id: str | None = None, sweeps: Iterable[Sweep] | Non
     )
     report = HealReport(tasks=tasks, swept=swept)
     if report:
-        logger.warning("Healed the pipeline: %s queued again", report.summary())
+        logger.warning("Swept: %s", report.summary())
     return report
 
 

@@ -27,7 +27,8 @@ class Sweep:
     # The sweep's count in ops.services.HealReport ("photos": report.photos).
     name: str
     run: Callable[[], int]
-    # How a count reads after its number in the log and in heal_pipeline's output: "photo(s)".
+    # How a count reads after its number in the log and in heal_pipeline's output:
+    # "stuck photo(s) queued again".
     counted_as: str
     # At most this often, in seconds; None: at every sweep of the worker (WORKER_SWEEP_INTERVAL_S).
     every_s: float | None = None

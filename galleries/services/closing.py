@@ -2,7 +2,8 @@
 has to happen at that moment for that. What does have to happen, soon after, is that its
 face data goes and Find me is switched off: gallery_close does it, and
 galleries_close_expired finds the galleries that still need it, so that running it every
-minute does nothing (one indexed query) once they are all done.
+minute does nothing (one indexed query) once they are all done. The worker runs it
+at each of its sweeps (galleries_closed_sweep), so no cron is needed for it.
 """
 
 from datetime import timedelta
@@ -12,13 +13,6 @@ from django.utils import timezone
 
 from galleries.face_data import galleries_with_face_data, gallery_face_search_switched
 from galleries.models import Gallery
-
-# --- Closing ------------------------------------------------------------------------
-# A gallery past its `closes_at` has closed to guests (galleries/access.py); nothing has
-# to happen at that moment for that. What does have to happen, soon after, is that its
-# face data goes and Find me is switched off: gallery_close does it, and
-# galleries_close_expired finds the galleries that still need it, so that running it
-# every minute does nothing (one indexed query) once they are all done.
 
 GALLERY_EXTEND_DAYS = 30
 
@@ -45,6 +39,13 @@ def galleries_close_expired(*, now=None, dry_run: bool = False) -> list[Gallery]
         for gallery in galleries:
             gallery_close(gallery=gallery)
     return galleries
+
+
+def galleries_closed_sweep() -> int:
+    """The worker's sweep (registered in GalleriesConfig.ready()): a gallery's face data
+    goes within WORKER_SWEEP_INTERVAL_S of its closing time, whether or not the operator
+    set up close_expired_galleries in cron."""
+    return len(galleries_close_expired())
 
 
 def gallery_closing_extend(*, gallery: Gallery, days: int = GALLERY_EXTEND_DAYS, now=None) -> bool:

@@ -85,3 +85,17 @@ def test_galleries_without_a_closing_date_or_face_data_are_left_alone():
     make_gallery(closes_at=timezone.now() - timedelta(days=3))
 
     assert _run() == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_closes_them_with_no_cron_set_up(settings, django_capture_on_commit_callbacks):
+    closed = _closed_gallery_with_faces(django_capture_on_commit_callbacks)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    call_command("run_worker", batch=True, startup_delay=False, reload=False, verbosity=0, worker_id="sweeper")
+
+    closed.refresh_from_db()
+    assert not closed.face_search_enabled
+    assert not Face.objects.filter(gallery=closed).exists()
+    assert not FaceCollection.objects.filter(gallery=closed).exists()
+    search.forget(closed.pk)

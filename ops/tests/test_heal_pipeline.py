@@ -148,6 +148,7 @@ def test_operators_can_heal_the_pipeline_by_hand(transactional_db):
     call_command("heal_pipeline", stdout=out)
 
     assert out.getvalue() == (
-        "Queued again: 1 task(s) of lost workers, 0 photo(s), 0 file(s) without a row deleted, 0 face index(es), "
-        "0 old task result(s) deleted.\n"
+        "Swept: 1 task(s) of lost workers queued again, 0 stuck photo(s) queued again, "
+        "0 closed gallery(ies) whose face data was deleted, 0 file(s) without a row deleted, "
+        "0 stuck face index(es) queued again, 0 old task result(s) deleted, 0 unattached API upload(s) deleted.\n"
     )

@@ -6,8 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from api.services import pending_uploads_clean
 from faces.healing import photo_faces_requeue_stuck
 from galleries.healing import photos_requeue_stuck
+from galleries.services.closing import galleries_closed_sweep
 from galleries.services.stored_files import stored_files_sweep
 from galleries.tests.factories import make_gallery, upload_photo
 from ops import sweeps
@@ -26,10 +28,12 @@ def extra_sweep(monkeypatch):
 
 def test_the_apps_register_their_sweeps_in_the_order_of_installed_apps():
     assert [(sweep.name, sweep.run, sweep.counted_as) for sweep in sweeps.registered()] == [
-        ("photos", photos_requeue_stuck, "photo(s)"),
+        ("photos", photos_requeue_stuck, "stuck photo(s) queued again"),
+        ("closed_galleries", galleries_closed_sweep, "closed gallery(ies) whose face data was deleted"),
         ("stored_files", stored_files_sweep, "file(s) without a row deleted"),
-        ("face_indexes", photo_faces_requeue_stuck, "face index(es)"),
+        ("face_indexes", photo_faces_requeue_stuck, "stuck face index(es) queued again"),
         ("task_results", task_results_prune_old, "old task result(s) deleted"),
+        ("pending_uploads", pending_uploads_clean, "unattached API upload(s) deleted"),
     ]
 
 
@@ -43,8 +47,9 @@ def test_a_registered_sweep_is_run_by_the_heal_and_counted_in_its_report(db, ext
     assert report and report.downloads == 3
     assert (report.tasks, report.photos, report.face_indexes) == (0, 0, 0)
     assert out.getvalue() == (
-        "Queued again: 0 task(s) of lost workers, 0 photo(s), 0 file(s) without a row deleted, 0 face index(es), "
-        "0 old task result(s) deleted, "
+        "Swept: 0 task(s) of lost workers queued again, 0 stuck photo(s) queued again, "
+        "0 closed gallery(ies) whose face data was deleted, 0 file(s) without a row deleted, "
+        "0 stuck face index(es) queued again, 0 old task result(s) deleted, 0 unattached API upload(s) deleted, "
         "3 download(s).\n"
     )
     with pytest.raises(AttributeError):

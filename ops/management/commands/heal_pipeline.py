@@ -5,12 +5,13 @@ from ops.services import pipeline_heal
 
 class Command(BaseCommand):
     help = (
-        "Queues again what dead workers left: their running tasks, then the rows the apps' sweeps find "
-        "stuck (photos stuck in processing or pending without a task, face indexes stuck in indexing). "
-        "The workers (manage.py run_worker) do this by themselves every WORKER_SWEEP_INTERVAL_S; this is "
-        "for operators who want it now."
+        "Runs the worker's sweeps at once: the running tasks of dead workers queued again, then what the apps' "
+        "sweeps find (photos stuck in processing or pending without a task, face indexes stuck in indexing, "
+        "closed galleries that still hold face data, files and API uploads that no row needs). The workers "
+        "(manage.py run_worker) do this by themselves, each sweep every WORKER_SWEEP_INTERVAL_S or as seldom as "
+        "it asks (hourly, daily); this is for operators who want it now."
     )
 
     def handle(self, *args, **options):
         report = pipeline_heal()
-        self.stdout.write(f"Queued again: {report.summary()}.")
+        self.stdout.write(f"Swept: {report.summary()}.")
