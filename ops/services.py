@@ -364,12 +364,25 @@ def pipeline_heal(*, worker_id: str | None = None, sweeps: Iterable[Sweep] | Non
     (ops/sweeps.py; all of them unless `sweeps` names some)."""
     tasks = tasks_requeue_orphaned(worker_id=worker_id)
     swept = tuple(
-        (sweep.name, sweep.run(), sweep.counted_as) for sweep in (sweeps_registered() if sweeps is None else sweeps)
+        (sweep.name, _sweep_run(sweep), sweep.counted_as)
+        for sweep in (sweeps_registered() if sweeps is None else sweeps)
     )
     report = HealReport(tasks=tasks, swept=swept)
     if report:
         logger.warning("Swept: %s", report.summary())
     return report
+
+
+def _sweep_run(sweep: Sweep) -> int:
+    """The sweep's count; 0 when it failed on something other than the database (the
+    storage away during the daily file sweep), so that the sweeps after it still run."""
+    try:
+        return sweep.run()
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the worker waits for it, and every sweep would fail
+    except Exception:
+        logger.exception("The sweep %s failed; the others go on", sweep.name)
+        return 0
 
 
 # --- Upkeep -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 
 from api.services import pending_uploads_clean
 from faces.healing import photo_faces_requeue_stuck
@@ -85,3 +86,26 @@ def test_the_worker_runs_a_sweep_with_every_s_at_most_that_often(transactional_d
     # A turn for each of the two photos and one that finds nothing left.
     assert runs["every_turn"] >= 3
     assert runs["hourly"] == 1
+
+
+def test_a_sweep_that_fails_is_logged_and_the_ones_after_it_still_run(db, extra_sweep, caplog):
+    def storage_away():
+        raise ConnectionError("the storage does not answer")
+
+    extra_sweep("files", storage_away, counted_as="file(s)")
+    extra_sweep("downloads", lambda: 3, counted_as="download(s)")
+
+    report = pipeline_heal()
+
+    assert (report.files, report.downloads) == (0, 3)
+    assert "The sweep files failed; the others go on" in caplog.text
+
+
+def test_a_sweep_that_finds_the_database_away_stops_the_round(db, extra_sweep):
+    def database_away():
+        raise OperationalError("the database does not answer")
+
+    extra_sweep("files", database_away, counted_as="file(s)")
+
+    with pytest.raises(OperationalError):
+        pipeline_heal()
