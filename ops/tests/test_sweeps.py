@@ -87,6 +87,12 @@ def test_the_worker_runs_a_sweep_with_every_s_at_most_that_often(transactional_d
     assert runs["every_turn"] >= 3
     assert runs["hourly"] == 1
 
+    # Another worker sharing the cache, just started: the hourly sweep is not due for it either.
+    turns = runs["every_turn"]
+    call_command("run_worker", batch=True, startup_delay=False, reload=False, verbosity=0, worker_id="another")
+    assert runs["every_turn"] > turns
+    assert runs["hourly"] == 1
+
 
 def test_a_sweep_that_fails_is_logged_and_the_ones_after_it_still_run(db, extra_sweep, caplog):
     def storage_away():

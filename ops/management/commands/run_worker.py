@@ -14,6 +14,7 @@ What it reaches of django-tasks-db's internals goes through ops/task_queue.py.
 """
 
 import logging
+import math
 import os
 import random
 import sys
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -38,6 +40,8 @@ from ops.worker_pool import (
 )
 
 logger = logging.getLogger("django_tasks_db")
+# When a sweep with an every_s is next due (a Unix time), in the shared cache.
+SWEEP_NEXT_KEY = "ops:sweep-next:{}"
 
 
 class Worker(QueueWorker):
@@ -108,11 +112,20 @@ class Worker(QueueWorker):
         return False
 
     def _sweeps_due(self) -> list[sweeps.Sweep]:
-        now = time.monotonic()
-        due = [sweep for sweep in sweeps.registered() if now >= self._sweeps_next.get(sweep.name, 0.0)]
-        for sweep in due:
+        """The sweeps to run now: those without an every_s each time, the others at most
+        that often across the workers that share the cache (Redis in production: a
+        daily sweep runs once a day, not once per worker and at each one's start), and
+        per worker where they share none."""
+        now = time.time()
+        due = []
+        for sweep in sweeps.registered():
             if sweep.every_s is not None:
+                key = SWEEP_NEXT_KEY.format(sweep.name)
+                if now < max(self._sweeps_next.get(sweep.name, 0.0), cache.get(key, 0.0)):
+                    continue
                 self._sweeps_next[sweep.name] = now + sweep.every_s
+                cache.set(key, now + sweep.every_s, timeout=math.ceil(sweep.every_s))
+            due.append(sweep)
         return due
 
     def _lost_database(self, exc: Exception, delay: float) -> None:
