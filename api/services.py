@@ -15,7 +15,6 @@ import uuid
 from datetime import timedelta
 
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -32,6 +31,7 @@ from galleries.services.photos import (
     upload_inspect,
     upload_store,
 )
+from galleries.services.stored_files import stored_files_orphaned_delete
 
 logger = logging.getLogger(__name__)
 
@@ -153,21 +153,4 @@ def pending_uploads_clean(*, older_than: timedelta = PENDING_UPLOAD_LIFETIME) ->
         old = list(PendingUpload.objects.filter(created_at__lt=cutoff))
         PendingUpload.objects.filter(pk__in=[pending.pk for pending in old]).delete()
         files_delete_on_commit([pending.file.name for pending in old])
-    return len(old) + _delete_files_without_rows(cutoff)
-
-
-def _delete_files_without_rows(cutoff) -> int:
-    try:
-        folders, _ = default_storage.listdir(PENDING_UPLOADS_FOLDER)
-    except FileNotFoundError:
-        return 0
-    deleted = 0
-    for folder in folders:
-        _, files = default_storage.listdir(f"{PENDING_UPLOADS_FOLDER}/{folder}")
-        names = [f"{PENDING_UPLOADS_FOLDER}/{folder}/{file}" for file in files]
-        known = set(PendingUpload.objects.filter(file__in=names).values_list("file", flat=True))
-        for name in names:
-            if name not in known and default_storage.get_modified_time(name) < cutoff:
-                files_delete([name])
-                deleted += 1
-    return deleted
+    return len(old) + stored_files_orphaned_delete(stored_before=cutoff, folders=[PENDING_UPLOADS_FOLDER])

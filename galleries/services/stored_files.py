@@ -8,8 +8,8 @@ of guests must not stay in a bucket because S3 hiccupped once.
 
 Invariants:
 - Only the application's own folders are read: galleries/ (photos and phone heroes) and
-  watermarks/ (logos). Pending API uploads have their own sweep
-  (api.services.pending_uploads_clean); anything else in a shared bucket is left alone.
+  watermarks/ (logos), or the `folders` a caller names (api.services.pending_uploads_clean
+  its uploads/); anything else in a shared bucket is left alone.
 - A file is an orphan only when it is older than `stored_before` and no FileField of
   any installed model names it. A file is stored before its row, and processing stores
   derivatives before the row switches to them, so a young file may be on its way to a
@@ -53,14 +53,14 @@ class StoredFile:
     modified_at: datetime
 
 
-def stored_files_orphaned(*, stored_before: datetime) -> list[StoredFile]:
+def stored_files_orphaned(*, stored_before: datetime, folders: Iterable[str] = FOLDERS) -> list[StoredFile]:
     """The application's files stored before `stored_before` that no row names. Read a
     gallery's folder at a time (a listing is in key order, so a folder's files come
     together): one query for the names its photos hold, and the few files left over
     asked of every FileField."""
     galleries = set(Gallery.objects.values_list("pk", flat=True))
     orphans = []
-    for folder in FOLDERS:
+    for folder in folders:
         old = (stored for stored in _stored_files(default_storage, folder) if stored.modified_at < stored_before)
         for group, files in groupby(old, key=_group_of):
             files = [stored for stored in files if not _hero_of(stored.name, galleries)]
@@ -70,10 +70,10 @@ def stored_files_orphaned(*, stored_before: datetime) -> list[StoredFile]:
     return orphans
 
 
-def stored_files_orphaned_delete(*, stored_before: datetime) -> int:
+def stored_files_orphaned_delete(*, stored_before: datetime, folders: Iterable[str] = FOLDERS) -> int:
     """Deletes the files stored_files_orphaned finds; returns how many it found (a file
     the storage would not delete is logged and tried again next time)."""
-    orphans = stored_files_orphaned(stored_before=stored_before)
+    orphans = stored_files_orphaned(stored_before=stored_before, folders=folders)
     for stored in orphans:
         logger.warning("Deleting %s: stored %s, no row names it", stored.name, stored.modified_at.isoformat())
     files_delete(stored.name for stored in orphans)

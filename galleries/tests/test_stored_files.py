@@ -2,7 +2,6 @@
 FileField, deleted by the worker's daily sweep and by manage.py delete_orphan_files,
 and never a file that a row, a live gallery's phone hero or a young upload still needs."""
 
-import socket
 import uuid
 from datetime import timedelta
 from io import StringIO
@@ -18,6 +17,7 @@ from galleries.models import Gallery
 from galleries.services.galleries import gallery_delete
 from galleries.services.stored_files import stored_files_orphaned, stored_files_orphaned_delete, stored_files_sweep
 from galleries.tests.factories import bulk_ready_photos, make_gallery, upload_photo
+from ops.tests.gunicorn_server import free_port
 
 
 def _soon():
@@ -91,12 +91,6 @@ def test_the_command_lists_them_on_a_dry_run_and_deletes_them_without(any_storag
     assert set(any_storage()) == kept
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens there once closed
-
-
 def test_a_gallery_deleted_while_s3_was_away_loses_its_files_once_it_is_back(
     db, s3_storage, s3_server, settings, django_capture_on_commit_callbacks, caplog
 ):
@@ -111,7 +105,8 @@ def test_a_gallery_deleted_while_s3_was_away_loses_its_files_once_it_is_back(
     gallery = make_gallery()
     photo = upload_photo(gallery)
     reachable = settings.STORAGES
-    away = {**reachable["default"]["OPTIONS"], "endpoint_url": f"http://127.0.0.1:{_closed_port()}"}
+    # A free port: nothing listens there.
+    away = {**reachable["default"]["OPTIONS"], "endpoint_url": f"http://127.0.0.1:{free_port()}"}
     settings.STORAGES = {**reachable, "default": {**reachable["default"], "OPTIONS": away}}
     with django_capture_on_commit_callbacks(execute=True):
         gallery_delete(gallery=gallery)

@@ -15,8 +15,10 @@
 
   function renew(img) {
     const failed = img.currentSrc || img.src;
-    if (!failed || new URL(failed, location.href).origin === location.origin) return;
-    const found = STORED.exec(new URL(failed, location.href).pathname);
+    if (!failed) return;
+    const url = new URL(failed, location.href);
+    if (url.origin === location.origin) return;
+    const found = STORED.exec(url.pathname);
     if (!found) return;
     const photo = found[1] + "/" + found[2];
     if (img.dataset.renewed === photo) return;  // the fresh URL failed too: leave it
